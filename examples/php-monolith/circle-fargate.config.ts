@@ -1,0 +1,59 @@
+/**
+ * The bundled example: a PHP monolith (app servers and ~80 batch jobs) on ECS/Fargate,
+ * modelled on the reference deployment. `npm start` runs the generator on it.
+ */
+import { defineConfig } from 'circle-fargate';
+
+const account = '123456789012';
+const region = 'ap-northeast-1';
+const repository = `${account}.dkr.ecr.${region}.amazonaws.com/monolith/app`;
+
+/** pre (staging) and private (canary) deploy when an API trigger sets deploy_env; prod on master. */
+function environment(name: 'pre' | 'private' | 'prod') {
+  return {
+    trigger: name === 'prod' ? ({ type: 'branch', branch: 'master' } as const) : ({ type: 'api' } as const),
+    region,
+    roleArn: `arn:aws:iam::${account}:role/monolith-${name}-circleci-deploy`,
+    cluster: `monolith-${name}`,
+    services: [{ name: `monolith-${name}-app`, containers: ['app'] }],
+    scheduledTasks: { rulePrefix: `monolith-${name}-batch-` },
+    circleciContext: `monolith-${name}`,
+  };
+}
+
+export default defineConfig({
+  project: { slug: 'gh/acme/monolith', defaultBranch: 'master' },
+  checkout: { depth: 1 },
+  images: {
+    app: {
+      repository,
+      dockerfile: 'docker/prod/app/Dockerfile',
+      context: '.',
+      buildArgs: { PHP_VERSION: '8.3' },
+      paths: {
+        include: ['app/**', 'batch/**', 'composer.json', 'composer.lock', 'docker/prod/app/**', '.dockerignore'],
+        exclude: ['**/*.md'],
+      },
+      roleArn: `arn:aws:iam::${account}:role/monolith-circleci-ecr-push`,
+      circleciContext: 'monolith-build',
+    },
+  },
+  tests: {
+    phpunit: {
+      preset: 'phpunit',
+      image: 'cimg/php:8.3',
+      parallelism: 4,
+      paths: ['app/**', 'batch/**', 'tests/**', 'composer.json', 'composer.lock', 'phpunit.xml.dist'],
+    },
+  },
+  terraform: {
+    version: '1.9.8',
+    roots: ['terraform/pre', 'terraform/private', { dir: 'terraform/prod', approve: true }],
+    modules: ['terraform/modules/ecs-service'],
+  },
+  environments: {
+    pre: environment('pre'),
+    private: environment('private'),
+    prod: environment('prod'),
+  },
+});

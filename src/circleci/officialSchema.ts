@@ -1,0 +1,85 @@
+/**
+ * Checks a config against CircleCI's official JSON Schema (vendored under `schemas/`, compiled
+ * by `npm run build` into `generated/`).
+ */
+import { createRequire } from 'node:module';
+import { OperationError } from '../errors.js';
+
+export interface SchemaError {
+  readonly instancePath: string;
+  readonly keyword: string;
+  readonly message?: string;
+  readonly params: Record<string, unknown>;
+}
+
+type Validator = ((data: unknown) => boolean) & { errors?: SchemaError[] | null };
+
+/** A problem in a config, at a path of keys and indexes. */
+export interface SchemaFinding {
+  readonly path: readonly (string | number)[];
+  readonly message: string;
+}
+
+let validator: Validator | undefined;
+
+function loadValidator(): Validator {
+  if (validator) return validator;
+  // src/circleci and dist/circleci both sit two levels below the package root.
+  const require = createRequire(import.meta.url);
+  try {
+    validator = require('../../generated/circleci-config-validator.cjs') as Validator;
+  } catch {
+    throw new OperationError('the CircleCI schema validator is not built: run `npm run build` in the circle-fargate package');
+  }
+  return validator;
+}
+
+/** Every place the config breaks the official schema; empty when it passes. */
+export function checkOfficialSchema(config: unknown): SchemaFinding[] {
+  const validate = loadValidator();
+  if (validate(config)) return [];
+  return deepestErrors(validate.errors ?? []).map((error) => ({
+    path: pointerToPath(error.instancePath),
+    message: describeSchemaError(error),
+  }));
+}
+
+/**
+ * A typo makes the schema report a cascade: every `oneOf` branch that failed, at every level.
+ * The error deepest in the document is the one that names the mistake; the others are its
+ * echoes. Keep, per cascade, only the errors no other error lies below.
+ */
+export function deepestErrors(errors: readonly SchemaError[]): SchemaError[] {
+  const paths = errors.map((error) => error.instancePath);
+  const kept = errors.filter(
+    (error) =>
+      !['oneOf', 'anyOf', 'if', 'not'].includes(error.keyword) &&
+      !paths.some((other) => other !== error.instancePath && other.startsWith(`${error.instancePath}/`)),
+  );
+  const unique = new Map<string, SchemaError>();
+  for (const error of kept.length > 0 ? kept : errors) {
+    const key = `${error.instancePath} ${describeSchemaError(error)}`;
+    if (!unique.has(key)) unique.set(key, error);
+  }
+  return [...unique.values()];
+}
+
+export function describeSchemaError(error: SchemaError): string {
+  const params = error.params;
+  if (error.keyword === 'additionalProperties' && typeof params.additionalProperty === 'string') {
+    return `unknown key "${params.additionalProperty}"`;
+  }
+  if (error.keyword === 'enum' && Array.isArray(params.allowedValues)) {
+    return `must be one of ${params.allowedValues.map((v) => JSON.stringify(v)).join(', ')}`;
+  }
+  return error.message ?? `fails schema keyword ${error.keyword}`;
+}
+
+function pointerToPath(pointer: string): (string | number)[] {
+  if (pointer === '') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'))
+    .map((segment) => (/^\d+$/.test(segment) ? Number(segment) : segment));
+}

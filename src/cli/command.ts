@@ -1,0 +1,63 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { InputError } from '../errors.js';
+import type { CliIO } from './io.js';
+
+export type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
+
+export interface ParsedArgs {
+  readonly values: Readonly<Record<string, string | boolean | (string | boolean)[] | undefined>>;
+  readonly positionals: readonly string[];
+}
+
+export interface Command {
+  readonly name: string;
+  /** One line for the command list. */
+  readonly summary: string;
+  /** The full `--help` text. */
+  readonly help: string;
+  readonly options: OptionsConfig;
+  readonly positionals: { readonly min: number; readonly max: number; readonly name: string };
+  run(args: ParsedArgs, io: CliIO): Promise<number>;
+}
+
+export const GLOBAL_OPTIONS = {
+  help: { type: 'boolean', short: 'h' },
+  debug: { type: 'boolean' },
+} as const satisfies OptionsConfig;
+
+export function parseCommandArgs(command: Command, argv: readonly string[]): ParsedArgs {
+  let parsed: ParsedArgs;
+  try {
+    parsed = parseArgs({
+      args: [...argv],
+      options: { ...command.options, ...GLOBAL_OPTIONS },
+      strict: true,
+      allowPositionals: true,
+    });
+  } catch (error) {
+    const message = error instanceof Error ? (error.message.split('. ')[0] ?? error.message) : String(error);
+    throw new InputError(`${command.name}: ${message.replace(/\.$/, '')}; see circle-fargate ${command.name} --help`);
+  }
+  if (parsed.values.help !== true) {
+    const count = parsed.positionals.length;
+    if (count < command.positionals.min) {
+      throw new InputError(`${command.name}: missing ${command.positionals.name}; see circle-fargate ${command.name} --help`);
+    }
+    if (count > command.positionals.max) {
+      const extra = parsed.positionals[command.positionals.max] ?? '';
+      throw new InputError(`${command.name}: unexpected argument ${JSON.stringify(extra)}; see circle-fargate ${command.name} --help`);
+    }
+  }
+  return parsed;
+}
+
+/** A string flag's value, or undefined. */
+export function stringFlag(args: ParsedArgs, name: string): string | undefined {
+  const value = args.values[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+export function listFlag(args: ParsedArgs, name: string): string[] {
+  const value = args.values[name];
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}

@@ -1,0 +1,91 @@
+/**
+ * The CLI: dispatch to a command, and the one place that turns errors into exit codes.
+ * The library never exits the process; this function returns the code.
+ */
+import { closest } from '../description/schemaKit.js';
+import { EXIT_BAD_INPUT, EXIT_FAILED, InputError, isCircleFargateError } from '../errors.js';
+import { VERSION } from '../version.js';
+import { parseCommandArgs, type Command } from './command.js';
+import { generateCommand } from './commands/generate.js';
+import { schemaCommand } from './commands/schema.js';
+import type { CliIO } from './io.js';
+
+const COMMANDS: readonly Command[] = [generateCommand, schemaCommand];
+
+function mainHelp(): string {
+  const width = Math.max(...COMMANDS.map((command) => command.name.length));
+  const list = COMMANDS.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`).join('\n');
+  return `Usage: circle-fargate <command> [options]
+
+Runs the delivery pipeline of a containerised app on CircleCI and AWS ECS/Fargate.
+
+Commands:
+${list}
+
+Options:
+  -h, --help     show help (also: circle-fargate <command> --help)
+  --version      print the version
+  --debug        show a stack trace on unexpected errors
+
+Exit codes: 0 success; 1 the operation failed; 2 bad input (flags, project description, git state).
+`;
+}
+
+export async function main(argv: readonly string[], io: CliIO): Promise<number> {
+  const debug = argv.includes('--debug');
+  try {
+    return await dispatch(argv, io);
+  } catch (error) {
+    return report(error, io, debug);
+  }
+}
+
+async function dispatch(argv: readonly string[], io: CliIO): Promise<number> {
+  const [first, ...rest] = argv;
+  if (first === undefined || first === '--help' || first === '-h') {
+    io.stdout(mainHelp());
+    return 0;
+  }
+  if (first === '--version' || first === '-v') {
+    io.stdout(`${VERSION}\n`);
+    return 0;
+  }
+  if (first === 'help') {
+    const target = rest[0];
+    if (target === undefined) {
+      io.stdout(mainHelp());
+      return 0;
+    }
+    io.stdout(`${findCommand(target).help}\n`);
+    return 0;
+  }
+  const command = findCommand(first);
+  const args = parseCommandArgs(command, rest);
+  if (args.values.help === true) {
+    io.stdout(`${command.help}\n`);
+    return 0;
+  }
+  return command.run(args, io);
+}
+
+function findCommand(name: string): Command {
+  const command = COMMANDS.find((candidate) => candidate.name === name);
+  if (command) return command;
+  const names = COMMANDS.map((candidate) => candidate.name);
+  const hint = closest(name, names);
+  const what = name.startsWith('-') ? `unknown option ${JSON.stringify(name)}` : `unknown command ${JSON.stringify(name)}`;
+  throw new InputError(`${what}${hint ? ` (did you mean ${hint}?)` : ''}; expected one of ${names.join(', ')}; see circle-fargate --help`);
+}
+
+function report(error: unknown, io: CliIO, debug: boolean): number {
+  if (isCircleFargateError(error)) {
+    io.stderr(`circle-fargate: ${error.message}\n`);
+    for (const line of error.details) io.stderr(`${line}\n`);
+    if (debug && error.stack) io.stderr(`${error.stack}\n`);
+    return error.exitCode;
+  }
+  const message = error instanceof Error ? error.message : String(error);
+  io.stderr(`circle-fargate: unexpected error: ${message.split('\n')[0] ?? ''}${debug ? '' : ' (rerun with --debug for details)'}\n`);
+  if (debug && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
+  return error instanceof InputError ? EXIT_BAD_INPUT : EXIT_FAILED;
+}

@@ -1,0 +1,74 @@
+/**
+ * What `generate` and `explain` share: the flags that describe the pipeline and how they turn
+ * into a description, a trigger context and a change set.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { changeSetFromGit, changeSetFromList, parseChangedFilesList, type ChangeSet } from '../changes/changeSet.js';
+import { gitIn } from '../changes/git.js';
+import { loadDescription } from '../description/load.js';
+import type { ProjectDescription } from '../description/resolve.js';
+import { InputError } from '../errors.js';
+import { triggerFromInput, type TriggerContext } from '../trigger/context.js';
+import { listFlag, stringFlag, type OptionsConfig, type ParsedArgs } from './command.js';
+import type { CliIO } from './io.js';
+
+export const PIPELINE_OPTIONS = {
+  config: { type: 'string' },
+  branch: { type: 'string' },
+  tag: { type: 'string' },
+  revision: { type: 'string' },
+  'base-revision': { type: 'string' },
+  'trigger-source': { type: 'string' },
+  param: { type: 'string', multiple: true },
+  'changed-files': { type: 'string' },
+} as const satisfies OptionsConfig;
+
+export const PIPELINE_OPTIONS_HELP = `  --config PATH               project description (default: circle-fargate.config.{ts,mjs,js,json,yaml,yml}
+                              in the working directory)
+  --branch B                  branch of the pipeline (default: $CIRCLE_BRANCH)
+  --tag T                     tag of the pipeline (default: $CIRCLE_TAG)
+  --revision SHA              commit of the pipeline (default: $CIRCLE_SHA1)
+  --base-revision SHA         previous pipeline's commit on the branch (pipeline.git.base_revision);
+                              empty or "<nil>" means none
+  --trigger-source SOURCE     webhook (default), api or scheduled_pipeline (pipeline.trigger_source)
+  --param NAME=VALUE          a pipeline parameter the trigger sent, such as deploy_env=pre; repeatable
+  --changed-files FILE|-      changed paths, one a line, from FILE or stdin, instead of asking git`;
+
+export interface PipelineInput {
+  readonly description: ProjectDescription;
+  /** The description file, relative to the working directory. */
+  readonly source: string;
+  readonly trigger: TriggerContext;
+  readonly changes: ChangeSet;
+}
+
+export async function readPipelineInput(args: ParsedArgs, io: CliIO): Promise<PipelineInput> {
+  const config = stringFlag(args, 'config');
+  const loaded = await loadDescription({ cwd: io.cwd, ...(config !== undefined ? { file: config } : {}) });
+  const trigger = triggerFromInput(
+    {
+      branch: stringFlag(args, 'branch'),
+      tag: stringFlag(args, 'tag'),
+      revision: stringFlag(args, 'revision'),
+      baseRevision: stringFlag(args, 'base-revision'),
+      source: stringFlag(args, 'trigger-source'),
+      params: listFlag(args, 'param'),
+    },
+    io.env,
+  );
+  const changes = await readChanges(stringFlag(args, 'changed-files'), trigger, io);
+  return { description: loaded.description, source: path.relative(io.cwd, loaded.file) || loaded.file, trigger, changes };
+}
+
+async function readChanges(list: string | undefined, trigger: TriggerContext, io: CliIO): Promise<ChangeSet> {
+  if (list === undefined) return changeSetFromGit(gitIn(io.cwd), trigger);
+  let text: string;
+  try {
+    text = list === '-' ? await io.readStdin() : await readFile(path.resolve(io.cwd, list), 'utf8');
+  } catch (error) {
+    const code = error instanceof Error && 'code' in error ? String(error.code) : String(error);
+    throw new InputError(`--changed-files: cannot read ${list} (${code}); pass a file with one path a line, or - for stdin`);
+  }
+  return changeSetFromList(parseChangedFilesList(text));
+}

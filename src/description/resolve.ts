@@ -1,0 +1,247 @@
+/**
+ * From a structurally valid description to the resolved one the rest of the code reads:
+ * presets applied, names derived, cross-references checked. Problems are collected, never
+ * thrown one at a time, so a person sees every one at once.
+ */
+import {
+  buildImageJobName,
+  defaultRootName,
+  deployJobName,
+  terraformApplyJobName,
+  terraformApprovalJobName,
+  terraformPlanJobName,
+  testJobName,
+} from '../plan/jobNames.js';
+import type { EnvironmentTrigger, ParsedDescription, PathRule, Service } from './schema.js';
+import { describeValue, type Problem } from './schemaKit.js';
+
+export interface Image {
+  readonly name: string;
+  readonly repository: string;
+  readonly dockerfile: string;
+  readonly context: string;
+  readonly buildArgs: Readonly<Record<string, string>>;
+  readonly paths: PathRule;
+  readonly roleArn: string;
+  readonly circleciContext?: string;
+}
+
+export interface TestSuite {
+  readonly name: string;
+  readonly image: string;
+  readonly command: string;
+  readonly parallelism: number;
+  readonly testFiles?: string;
+  readonly paths: PathRule;
+  readonly junit?: string;
+  readonly resourceClass?: string;
+}
+
+export interface TerraformRoot {
+  readonly name: string;
+  readonly dir: string;
+  /** Name of the environment the root belongs to (its deploy waits for the apply). */
+  readonly environment?: string;
+  readonly approve: boolean;
+  readonly roleArn: string;
+  readonly region: string;
+  readonly circleciContext?: string;
+}
+
+export interface Terraform {
+  readonly version: string;
+  readonly roots: readonly TerraformRoot[];
+  readonly modules: readonly string[];
+}
+
+export interface Environment {
+  readonly name: string;
+  readonly trigger: EnvironmentTrigger;
+  readonly region: string;
+  readonly roleArn: string;
+  readonly cluster: string;
+  readonly services: readonly Service[];
+  readonly scheduledTasks: { readonly rules: readonly string[]; readonly rulePrefix?: string };
+  readonly circleciContext?: string;
+  /** Name of the image this environment deploys (under `images`), if it deploys one. */
+  readonly image?: string;
+  readonly deployWhen: 'image-changed' | 'always';
+}
+
+/** The resolved project description. */
+export interface ProjectDescription {
+  readonly project: { readonly slug: string; readonly defaultBranch: string };
+  readonly checkout: { readonly depth: number };
+  readonly images: readonly Image[];
+  readonly tests: readonly TestSuite[];
+  readonly terraform?: Terraform;
+  readonly environments: readonly Environment[];
+}
+
+const PRESETS = {
+  phpunit: { command: 'vendor/bin/phpunit', junit: 'build/logs/junit.xml', testFiles: 'tests/**/*Test.php' },
+} as const;
+
+const NAME = /^[a-z][a-z0-9-]*$/;
+
+type Path = readonly (string | number)[];
+
+export function resolveDescription(parsed: ParsedDescription): { description?: ProjectDescription; problems: Problem[] } {
+  const problems: Problem[] = [];
+  const problem = (path: Path, what: string, got: unknown, expected: string) =>
+    problems.push({ path, message: `${what} (got ${describeValue(got)}; expected ${expected})` });
+
+  const images: Image[] = Object.entries(parsed.images).map(([name, image]) => ({ name, ...image }));
+
+  const tests: TestSuite[] = [];
+  for (const [name, suite] of Object.entries(parsed.tests)) {
+    const preset = suite.preset ? PRESETS[suite.preset] : undefined;
+    const command = suite.command ?? preset?.command;
+    if (command === undefined) {
+      problem(['tests', name, 'command'], 'missing', undefined, 'a command, or preset "phpunit"');
+      continue;
+    }
+    const testFiles = suite.testFiles ?? preset?.testFiles;
+    const junit = suite.junit ?? preset?.junit;
+    tests.push({
+      name,
+      image: suite.image,
+      command,
+      parallelism: suite.parallelism,
+      paths: suite.paths,
+      ...(testFiles !== undefined ? { testFiles } : {}),
+      ...(junit !== undefined ? { junit } : {}),
+      ...(suite.resourceClass !== undefined ? { resourceClass: suite.resourceClass } : {}),
+    });
+  }
+
+  const environmentNames = Object.keys(parsed.environments);
+  const environments: Environment[] = [];
+  const branchOwners = new Map<string, string>();
+  for (const [name, env] of Object.entries(parsed.environments)) {
+    const path = ['environments', name];
+    const scheduledTasks = env.scheduledTasks ?? { rules: [] };
+    const deploysTasks = scheduledTasks.rules.length > 0 || scheduledTasks.rulePrefix !== undefined;
+    if (env.services.length === 0 && !deploysTasks) {
+      problem(path, 'nothing to deploy', 'no services and no scheduled tasks', 'services, scheduledTasks, or both');
+    }
+    let image = env.image;
+    if (image !== undefined && !parsed.images[image]) {
+      problem([...path, 'image'], 'unknown image', image, imageChoices(images));
+      image = undefined;
+    } else if (image === undefined) {
+      if (images.length === 1) image = images[0]?.name;
+      else problem([...path, 'image'], 'missing', undefined, `the image to deploy: ${imageChoices(images)}`);
+    }
+    if (env.trigger.type === 'branch') {
+      const owner = branchOwners.get(env.trigger.branch);
+      if (owner !== undefined) {
+        problem([...path, 'trigger', 'branch'], `branch already deploys environment "${owner}"`, env.trigger.branch, 'one environment per branch');
+      } else {
+        branchOwners.set(env.trigger.branch, name);
+      }
+    }
+    environments.push({
+      name,
+      trigger: env.trigger,
+      region: env.region,
+      roleArn: env.roleArn,
+      cluster: env.cluster,
+      services: env.services,
+      scheduledTasks,
+      deployWhen: env.deployWhen,
+      ...(env.circleciContext !== undefined ? { circleciContext: env.circleciContext } : {}),
+      ...(image !== undefined ? { image } : {}),
+    });
+  }
+
+  let terraform: Terraform | undefined;
+  if (parsed.terraform) {
+    const roots: TerraformRoot[] = [];
+    const firstByName = new Map<string, number>();
+    parsed.terraform.roots.forEach((root, index) => {
+      const path = ['terraform', 'roots', index];
+      const dir = stripTrailingSlash(root.dir);
+      const name = root.name ?? defaultRootName(dir);
+      if (root.name === undefined && !NAME.test(name)) {
+        problem([...path, 'dir'], 'last segment is not usable in a job name; set "name"', name, 'a lower-case name of letters, digits and "-"');
+        return;
+      }
+      const first = firstByName.get(name);
+      if (first !== undefined) {
+        problem([...path, 'name'], `duplicate root name (root ${first} has it too); set "name" to tell them apart`, name, 'a name no other root has');
+        return;
+      }
+      firstByName.set(name, index);
+      const environment = root.environment ?? (environmentNames.includes(name) ? name : undefined);
+      const env = environment !== undefined ? parsed.environments[environment] : undefined;
+      if (environment !== undefined && !env) {
+        problem([...path, 'environment'], 'unknown environment', environment, choices(environmentNames, 'environments'));
+        return;
+      }
+      const roleArn = root.roleArn ?? env?.roleArn;
+      const region = root.region ?? env?.region;
+      const circleciContext = root.circleciContext ?? env?.circleciContext;
+      if (roleArn === undefined || region === undefined) {
+        const missing = roleArn === undefined ? 'roleArn' : 'region';
+        problem([...path, missing], 'missing', undefined, `a value here, or an "environment" to take it from`);
+        return;
+      }
+      roots.push({
+        name,
+        dir,
+        approve: root.approve,
+        roleArn,
+        region,
+        ...(environment !== undefined ? { environment } : {}),
+        ...(circleciContext !== undefined ? { circleciContext } : {}),
+      });
+    });
+    terraform = { version: parsed.terraform.version, roots, modules: parsed.terraform.modules.map(stripTrailingSlash) };
+  }
+
+  // Job names are a contract; two parts of the description must not claim the same one.
+  const claimed = new Map<string, string>();
+  const claim = (job: string, owner: Path) => {
+    const previous = claimed.get(job);
+    if (previous !== undefined) problem(owner, `job name "${job}" is already used by ${previous}`, job, 'a name of its own');
+    else claimed.set(job, owner.join('.'));
+  };
+  for (const image of images) claim(buildImageJobName(image.name, images.length), ['images', image.name]);
+  for (const suite of tests) claim(testJobName(suite.name), ['tests', suite.name]);
+  for (const root of terraform?.roots ?? []) {
+    const owner = ['terraform', 'roots', root.name];
+    claim(terraformPlanJobName(root.name), owner);
+    claim(terraformApplyJobName(root.name), owner);
+    if (root.approve) claim(terraformApprovalJobName(root.name), owner);
+  }
+  for (const env of environments) claim(deployJobName(env.name), ['environments', env.name]);
+
+  if (problems.length > 0) return { problems };
+  return {
+    problems,
+    description: {
+      project: parsed.project,
+      checkout: parsed.checkout,
+      images,
+      tests,
+      environments,
+      ...(terraform ? { terraform } : {}),
+    },
+  };
+}
+
+function stripTrailingSlash(path: string): string {
+  return path.length > 1 ? path.replace(/\/+$/, '') : path;
+}
+
+function choices(names: readonly string[], where: string): string {
+  return names.length === 0 ? `a name under ${where} (there are none)` : `one of ${names.map((n) => JSON.stringify(n)).join(', ')}`;
+}
+
+function imageChoices(images: readonly Image[]): string {
+  return choices(
+    images.map((image) => image.name),
+    'images',
+  );
+}

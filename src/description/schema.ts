@@ -1,0 +1,300 @@
+/**
+ * The project description: what users write in `circle-fargate.config.ts`. This one definition
+ * gives the TypeScript types, the validation and the JSON Schema (`circle-fargate schema`).
+ * Every field carries its documentation; README's reference is written from the same text.
+ */
+import {
+  array,
+  boolean,
+  defaulted,
+  integer,
+  literalUnion,
+  object,
+  optional,
+  record,
+  required,
+  shorthand,
+  string,
+  tagged,
+  isPlainObject,
+  type Input,
+  type Output,
+} from './schemaKit.js';
+
+const NAME = /^[a-z][a-z0-9-]*$/;
+const NAME_EXPECTED = 'a lower-case name of letters, digits and "-" that starts with a letter';
+
+/** A path inside the repository, relative to its root, without `./` or `..`. */
+const repoPath = (description?: string) =>
+  string({
+    expected: 'a path relative to the repository root',
+    check: (value) => {
+      if (value === '.') return undefined;
+      if (value.startsWith('/')) return 'absolute path';
+      if (value.split('/').some((segment) => segment === '..' || segment === '.')) return 'path with "." or ".." segments';
+      if (value.includes('\\')) return 'path with a backslash';
+      return undefined;
+    },
+    ...(description ? { description } : {}),
+  });
+
+const glob = string({
+  expected: 'a glob relative to the repository root, such as "app/**"',
+  check: (value) => {
+    if (value.startsWith('!')) return 'negated glob; put it in "exclude" instead';
+    if (value.startsWith('/')) return 'absolute glob; globs match paths relative to the repository root';
+    if (value.startsWith('./')) return 'glob starting with "./"; changed paths never do';
+    return undefined;
+  },
+});
+
+const globList = array(glob, { minItems: 1 });
+
+export const pathRuleSchema = shorthand(
+  globList,
+  object({
+    include: required(globList, 'Globs (minimatch, `dot: true`) of files whose change selects the job.'),
+    exclude: defaulted(array(glob), [], 'Globs of files that never select the job, even when an include matches.'),
+  }),
+  {
+    short: (include): PathRule => ({ include, exclude: [] }),
+    full: (rule): PathRule => rule,
+  },
+  (input) => (Array.isArray(input) ? 'short' : isPlainObject(input) ? 'full' : undefined),
+);
+export interface PathRule {
+  readonly include: readonly string[];
+  readonly exclude: readonly string[];
+}
+
+const ecrRepository = string({
+  pattern: /^\d{12}\.dkr\.ecr\.[a-z]{2}(-[a-z]+)+-\d\.amazonaws\.com(\.cn)?\/[a-z0-9]+([._/-][a-z0-9]+)*$/,
+  expected: 'an ECR repository URI such as 123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/app',
+});
+
+const awsRegion = string({
+  pattern: /^[a-z]{2}(-[a-z]+)+-\d$/,
+  expected: 'an AWS region such as ap-northeast-1',
+});
+
+const iamRoleArn = string({
+  pattern: /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]+$/,
+  expected: 'an IAM role ARN such as arn:aws:iam::123456789012:role/circleci-deploy',
+});
+
+const dockerImage = string({
+  pattern: /^[^\s]+$/,
+  expected: 'a Docker image reference such as cimg/php:8.3',
+});
+
+const imageSchema = object({
+  repository: required(ecrRepository, 'ECR repository URI the image is pushed to, tagged with the revision.'),
+  dockerfile: defaulted(repoPath(), 'Dockerfile', 'Dockerfile path, relative to the repository root.'),
+  context: defaulted(repoPath(), '.', 'Build context directory, relative to the repository root.'),
+  buildArgs: defaulted(
+    record(string({ minLength: 0, expected: 'a string' }), {
+      keyPattern: /^[A-Za-z_][A-Za-z0-9_]*$/,
+      keyExpected: 'a build argument name of letters, digits and "_"',
+    }),
+    {},
+    'Build arguments (`--build-arg NAME=VALUE`). Values are passed as data, never run by a shell.',
+  ),
+  paths: required(
+    pathRuleSchema,
+    'Files that affect the image: a list of globs, or `{ include, exclude }`. A change to any selects `build-image`.',
+  ),
+  roleArn: required(iamRoleArn, 'IAM role assumed through CircleCI OIDC to push to the repository.'),
+  circleciContext: optional(
+    string(),
+    'CircleCI context of the build job. CircleCI gives an OIDC token only to jobs that use a context.',
+  ),
+});
+
+const testSuiteSchema = object({
+  preset: optional(
+    literalUnion(['phpunit']),
+    'Fills in defaults: for "phpunit", command `vendor/bin/phpunit`, JUnit report `build/logs/junit.xml`, test files `tests/**/*Test.php`.',
+  ),
+  image: required(dockerImage, 'Docker image the suite runs in, such as `cimg/php:8.3`.'),
+  command: optional(string(), 'Command that runs the tests (required without a preset).'),
+  parallelism: defaulted(integer({ min: 1, max: 100 }), 1, 'Parallel containers; tests are split between them by timings.'),
+  testFiles: optional(glob, 'Glob of test files to split between parallel containers by timings.'),
+  paths: required(pathRuleSchema, 'Files that affect the tests: a list of globs, or `{ include, exclude }`.'),
+  junit: optional(repoPath(), 'Path of the JUnit XML report the command writes; stored as test results.'),
+  resourceClass: optional(string(), 'CircleCI resource class of the job, such as `large`.'),
+});
+
+const terraformRootObject = object({
+  dir: required(repoPath(), 'Root module directory, relative to the repository root.'),
+  name: optional(
+    string({ pattern: NAME, expected: NAME_EXPECTED }),
+    'Name in job names (`terraform-plan-<name>`); defaults to the last segment of `dir`.',
+  ),
+  environment: optional(
+    string(),
+    'Environment whose AWS role, region and CircleCI context the Terraform jobs use; defaults to the environment named like the root, if any.',
+  ),
+  approve: defaulted(boolean(), false, 'Hold `terraform-apply-<name>` for a manual approval in CircleCI.'),
+  roleArn: optional(iamRoleArn, 'IAM role for this root; defaults to its environment\'s role.'),
+  region: optional(awsRegion, 'AWS region for this root; defaults to its environment\'s region.'),
+  circleciContext: optional(string(), 'CircleCI context of the Terraform jobs; defaults to its environment\'s context.'),
+});
+
+export interface TerraformRoot {
+  readonly dir: string;
+  readonly name?: string;
+  readonly environment?: string;
+  readonly approve: boolean;
+  readonly roleArn?: string;
+  readonly region?: string;
+  readonly circleciContext?: string;
+}
+
+const terraformSchema = object({
+  version: required(
+    string({ pattern: /^\d+\.\d+\.\d+$/, expected: 'a Terraform version such as 1.9.8' }),
+    'Terraform version the plan and apply jobs run.',
+  ),
+  roots: required(
+    array(
+      shorthand(
+        repoPath(),
+        terraformRootObject,
+        {
+          short: (dir): TerraformRoot => ({ dir, approve: false }),
+          full: (root): TerraformRoot => root,
+        },
+        (input) => (typeof input === 'string' ? 'short' : isPlainObject(input) ? 'full' : undefined),
+      ),
+      { minItems: 1 },
+    ),
+    'Root modules: directories, or `{ dir, name, environment, approve }`. Each gets `terraform-plan-<name>` and, on the default branch, `terraform-apply-<name>`.',
+  ),
+  modules: defaulted(
+    array(repoPath()),
+    [],
+    'Shared module directories. A change under one selects every root module that uses it.',
+  ),
+});
+
+const serviceSchema = shorthand(
+  string(),
+  object({
+    name: required(string(), 'ECS service name.'),
+    containers: optional(
+      array(string(), { minItems: 1 }),
+      'Containers whose image is replaced; by default every container running an image of the same repository.',
+    ),
+  }),
+  {
+    short: (name): Service => ({ name }),
+    full: (service): Service => service,
+  },
+  (input) => (typeof input === 'string' ? 'short' : isPlainObject(input) ? 'full' : undefined),
+);
+
+export interface Service {
+  readonly name: string;
+  readonly containers?: readonly string[];
+}
+
+const environmentSchema = object({
+  trigger: required(
+    tagged('type', {
+      api: object({}),
+      branch: object({ branch: required(string(), 'Branch whose pushes deploy this environment.') }),
+    }),
+    'How a deploy starts: `{ type: "api" }` (pipeline parameter `deploy_env` set to this name) or `{ type: "branch", branch: "master" }`.',
+  ),
+  region: required(awsRegion, 'AWS region of the ECS cluster.'),
+  roleArn: required(iamRoleArn, 'IAM role assumed through CircleCI OIDC; no long-lived keys.'),
+  cluster: required(string(), 'ECS cluster name.'),
+  services: defaulted(
+    array(serviceSchema, { uniqueBy: (service) => service.name }),
+    [],
+    'ECS services to deploy: names, or `{ name, containers }`.',
+  ),
+  scheduledTasks: optional(
+    object({
+      rules: defaulted(array(string(), { uniqueBy: (rule) => rule }), [], 'EventBridge rule names whose ECS targets run batch tasks.'),
+      rulePrefix: optional(string(), 'Every EventBridge rule whose name starts with this prefix.'),
+    }),
+    'Scheduled tasks (EventBridge rules targeting task definitions) updated after the services.',
+  ),
+  circleciContext: optional(
+    string(),
+    'CircleCI context the jobs of this environment run in. CircleCI gives an OIDC token only to jobs that use a context.',
+  ),
+  image: optional(
+    string({ pattern: NAME, expected: NAME_EXPECTED }),
+    'Name of the image (under `images`) to deploy; defaults to the only image.',
+  ),
+  deployWhen: defaulted(
+    literalUnion(['image-changed', 'always']),
+    'image-changed',
+    'For branch-triggered environments: deploy only when an input of the image changed, or on every push.',
+  ),
+});
+
+export const projectDescriptionSchema = object(
+  {
+    project: required(
+      object({
+        slug: required(
+          string({
+            pattern: /^(gh|github|bb|bitbucket|circleci)\/[^/\s]+\/[^/\s]+$/,
+            expected: 'a CircleCI project slug such as gh/acme/monolith',
+          }),
+          'CircleCI project slug: `gh/ORG/REPO`, `bb/ORG/REPO` or `circleci/ORG_ID/PROJECT_ID`.',
+        ),
+        defaultBranch: required(
+          string(),
+          'The default branch (such as `master`): Terraform applies and branch-less bases are taken from it.',
+        ),
+      }),
+      'The CircleCI project.',
+    ),
+    checkout: defaulted(
+      object({
+        depth: defaulted(integer({ min: 1 }), 1, 'Commits fetched by every job checkout.'),
+      }),
+      { depth: 1 },
+      'How jobs check out the repository.',
+    ),
+    images: defaulted(
+      record(imageSchema, { keyPattern: NAME, keyExpected: NAME_EXPECTED }),
+      {},
+      'Container images to build and push, by name.',
+    ),
+    tests: defaulted(
+      record(testSuiteSchema, { keyPattern: NAME, keyExpected: NAME_EXPECTED }),
+      {},
+      'Test suites by job name, such as `phpunit`.',
+    ),
+    terraform: optional(terraformSchema, 'Terraform root modules planned on every branch and applied on the default branch.'),
+    environments: defaulted(
+      record(environmentSchema, { keyPattern: NAME, keyExpected: NAME_EXPECTED }),
+      {},
+      'Deploy environments by name, such as `pre`, `private`, `prod`.',
+    ),
+  },
+  {
+    title: 'circle-fargate project description',
+    description: 'Describes a project for circle-fargate: https://github.com/circle-fargate/circle-fargate#project-description',
+    ignoredKeys: ['$schema'],
+  },
+);
+
+/** What users write (defaults may be left out). */
+export type ProjectDescriptionInput = Input<typeof projectDescriptionSchema>;
+/** The structurally valid description with defaults filled in. */
+export type ParsedDescription = Output<typeof projectDescriptionSchema>;
+export type ImageSpec = ParsedDescription['images'][string];
+export type TestSuiteSpec = ParsedDescription['tests'][string];
+export type EnvironmentSpec = ParsedDescription['environments'][string];
+export type EnvironmentTrigger = EnvironmentSpec['trigger'];
+
+/** The JSON Schema for editors. */
+export function descriptionJsonSchema(): Record<string, unknown> {
+  return { $schema: 'http://json-schema.org/draft-07/schema#', ...projectDescriptionSchema.toJsonSchema() };
+}

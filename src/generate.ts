@@ -1,0 +1,45 @@
+/**
+ * The generator as a library: description, trigger and change set in; the plan, the config
+ * and its YAML out, checked against CircleCI's schema. No I/O beyond loading the validator.
+ */
+import type { ChangeSet } from './changes/changeSet.js';
+import { checkOfficialSchema } from './circleci/officialSchema.js';
+import { renderConfig, type ConfigObject } from './circleci/render.js';
+import type { ConfigShape } from './circleci/shape.js';
+import { synthesize } from './circleci/synth.js';
+import { toYaml } from './circleci/yaml.js';
+import type { ProjectDescription } from './description/resolve.js';
+import { formatPath } from './description/schemaKit.js';
+import { OperationError } from './errors.js';
+import { planPipeline, type Plan } from './plan/plan.js';
+import type { TriggerContext } from './trigger/context.js';
+import { VERSION } from './version.js';
+
+export interface GenerateInput {
+  readonly description: ProjectDescription;
+  readonly trigger: TriggerContext;
+  readonly changes: ChangeSet;
+  /** The description file as named in the config's header. */
+  readonly source: string;
+}
+
+export interface GenerateOutput {
+  readonly plan: Plan;
+  readonly shape: ConfigShape;
+  readonly config: ConfigObject;
+  readonly yaml: string;
+}
+
+export function generateContinuation(input: GenerateInput): GenerateOutput {
+  const plan = planPipeline(input.description, input.trigger, input.changes);
+  const shape = synthesize({ description: input.description, plan, source: input.source, version: VERSION });
+  const config = renderConfig(shape);
+  const findings = checkOfficialSchema(config);
+  if (findings.length > 0) {
+    throw new OperationError(
+      `the emitted config fails CircleCI's schema (${findings.length} problem${findings.length === 1 ? '' : 's'}); nothing was written. This is a circle-fargate bug: please report it`,
+      findings.map((finding) => `${formatPath(finding.path)}: ${finding.message}`),
+    );
+  }
+  return { plan, shape, config, yaml: toYaml(config, shape.header) };
+}

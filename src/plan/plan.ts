@@ -1,0 +1,177 @@
+/**
+ * The plan: which jobs this pipeline runs and why. Pure: description, trigger and change set
+ * in; the list of every job the description can produce, each with `runs` and its reasons, out.
+ */
+import type { ChangeSet } from '../changes/changeSet.js';
+import type { Environment, ProjectDescription } from '../description/resolve.js';
+import { InputError } from '../errors.js';
+import { DEPLOY_ENV_PARAMETER, type TriggerContext } from '../trigger/context.js';
+import {
+  buildImageJobName,
+  deployJobName,
+  terraformApplyJobName,
+  terraformApprovalJobName,
+  terraformPlanJobName,
+  testJobName,
+} from './jobNames.js';
+import { compileRule, directoryRule, summarizeFiles, type CompiledRule } from './pathRules.js';
+
+export type JobKind = 'test' | 'build-image' | 'terraform-plan' | 'terraform-approval' | 'terraform-apply' | 'deploy';
+
+export interface PlannedJob {
+  readonly name: string;
+  readonly kind: JobKind;
+  /** The image, suite, Terraform root or environment the job is for. */
+  readonly subject: string;
+  readonly runs: boolean;
+  /** Why it runs, or why not, for people. */
+  readonly reasons: readonly string[];
+  /** Jobs (that run) this one waits for. */
+  readonly requires: readonly string[];
+}
+
+export interface Plan {
+  readonly trigger: TriggerContext;
+  readonly changes: ChangeSet;
+  readonly jobs: readonly PlannedJob[];
+}
+
+interface Selection {
+  runs: boolean;
+  reasons: string[];
+}
+
+export function planPipeline(description: ProjectDescription, trigger: TriggerContext, changes: ChangeSet): Plan {
+  const everything = changes.selectAll ? `every job is selected: ${changes.selectAllReason ?? 'no usable base'}` : undefined;
+  const byRule = (rule: CompiledRule, where: string): Selection => {
+    if (everything) return { runs: true, reasons: [everything] };
+    const matched = rule.matching(changes.files);
+    return matched.length > 0
+      ? { runs: true, reasons: [`${where} matched ${summarizeFiles(matched)}`] }
+      : { runs: false, reasons: [`no changed file matches ${where}`] };
+  };
+
+  const images = description.images.map((image) => ({
+    image,
+    name: buildImageJobName(image.name, description.images.length),
+    selection: byRule(compileRule(image.paths), `images.${image.name}.paths`),
+  }));
+  const tests = description.tests.map((suite) => ({
+    suite,
+    name: testJobName(suite.name),
+    selection: byRule(compileRule(suite.paths), `tests.${suite.name}.paths`),
+  }));
+
+  const deploys = description.environments.map((environment) => ({
+    environment,
+    name: deployJobName(environment.name),
+    selection: deploySelection(environment, trigger, images),
+  }));
+  const requestedEnv = trigger.parameters[DEPLOY_ENV_PARAMETER];
+  if (requestedEnv !== undefined && requestedEnv !== '') checkRequestedEnvironment(requestedEnv, description.environments);
+
+  // A deploy ships the image built, and tested, at this revision.
+  for (const deploy of deploys.filter((d) => d.selection.runs)) {
+    const image = images.find((i) => i.image.name === deploy.environment.image);
+    if (image) markNeeded(image.selection, `${deploy.name} deploys this revision's image`);
+    for (const test of tests) markNeeded(test.selection, `${deploy.name} requires the tests of this revision`);
+  }
+
+  const jobs: PlannedJob[] = [];
+  for (const test of tests) jobs.push(job(test.name, 'test', test.suite.name, test.selection, []));
+  for (const image of images) jobs.push(job(image.name, 'build-image', image.image.name, image.selection, []));
+
+  const onDefaultBranch = trigger.tag === undefined && trigger.branch === description.project.defaultBranch;
+  const modulesRule = compileRule({ include: (description.terraform?.modules ?? []).map((dir) => `${dir}/**`), exclude: [] });
+  for (const root of description.terraform?.roots ?? []) {
+    const own = byRule(compileRule(directoryRule(root.dir)), `terraform root ${root.dir}`);
+    const viaModules = everything || own.runs ? [] : modulesRule.matching(changes.files);
+    const plan: Selection =
+      viaModules.length > 0 ? { runs: true, reasons: [`shared module changed: ${summarizeFiles(viaModules)}`] } : own;
+    const planName = terraformPlanJobName(root.name);
+    jobs.push(job(planName, 'terraform-plan', root.name, plan, []));
+
+    const apply: Selection = !plan.runs
+      ? { runs: false, reasons: [`${planName} does not run`] }
+      : onDefaultBranch
+        ? { runs: true, reasons: [`${planName} runs on the default branch ${description.project.defaultBranch}`] }
+        : { runs: false, reasons: [`applies run only on the default branch ${description.project.defaultBranch}`] };
+    let applyRequires = [planName];
+    if (root.approve) {
+      const approval = terraformApprovalJobName(root.name);
+      jobs.push(job(approval, 'terraform-approval', root.name, { runs: apply.runs, reasons: [`terraform.roots ${root.name} asks for approval before apply`] }, [planName]));
+      applyRequires = [approval];
+    }
+    jobs.push(job(terraformApplyJobName(root.name), 'terraform-apply', root.name, apply, applyRequires));
+  }
+
+  for (const deploy of deploys) {
+    const env = deploy.environment;
+    const image = images.find((i) => i.image.name === env.image);
+    const applies = (description.terraform?.roots ?? [])
+      .filter((root) => root.environment === env.name)
+      .map((root) => terraformApplyJobName(root.name));
+    const requires = [...tests.map((t) => t.name), ...(image ? [image.name] : []), ...applies];
+    jobs.push(job(deploy.name, 'deploy', env.name, deploy.selection, requires));
+  }
+
+  // Only running jobs can be waited for.
+  const running = new Set(jobs.filter((j) => j.runs).map((j) => j.name));
+  return {
+    trigger,
+    changes,
+    jobs: jobs.map((j) => ({ ...j, requires: j.runs ? j.requires.filter((r) => running.has(r)) : [] })),
+  };
+}
+
+function job(name: string, kind: JobKind, subject: string, selection: Selection, requires: string[]): PlannedJob {
+  return { name, kind, subject, runs: selection.runs, reasons: selection.reasons, requires };
+}
+
+function markNeeded(selection: Selection, reason: string): void {
+  if (!selection.runs) {
+    selection.runs = true;
+    selection.reasons = [reason];
+  } else {
+    selection.reasons.push(reason);
+  }
+}
+
+function deploySelection(
+  env: Environment,
+  trigger: TriggerContext,
+  images: readonly { image: { name: string }; selection: Selection }[],
+): Selection {
+  const requested = trigger.parameters[DEPLOY_ENV_PARAMETER];
+  if (env.trigger.type === 'api') {
+    return requested === env.name
+      ? { runs: true, reasons: [`${DEPLOY_ENV_PARAMETER}=${env.name} (${trigger.source} trigger on ${refName(trigger)})`] }
+      : { runs: false, reasons: [`deploys only when a trigger sets ${DEPLOY_ENV_PARAMETER}=${env.name}`] };
+  }
+  const branch = env.trigger.branch;
+  if (trigger.tag !== undefined || trigger.branch !== branch) {
+    return { runs: false, reasons: [`deploys on pushes to ${branch}`] };
+  }
+  if (trigger.source !== 'webhook') {
+    return { runs: false, reasons: [`deploys on pushes to ${branch}, not on ${trigger.source} triggers`] };
+  }
+  if (env.deployWhen === 'always') return { runs: true, reasons: [`push to ${branch} (deployWhen: always)`] };
+  const image = images.find((i) => i.image.name === env.image);
+  if (image?.selection.runs) {
+    return { runs: true, reasons: [`push to ${branch} changed image ${image.image.name}: ${image.selection.reasons.join('; ')}`] };
+  }
+  return { runs: false, reasons: [`push to ${branch} changed no input of the image`] };
+}
+
+function checkRequestedEnvironment(requested: string, environments: readonly Environment[]): void {
+  const apiNames = environments.filter((env) => env.trigger.type === 'api').map((env) => env.name);
+  const found = environments.find((env) => env.name === requested);
+  if (found && found.trigger.type === 'api') return;
+  const valid = apiNames.length > 0 ? `one of ${apiNames.join(', ')}` : 'nothing: no environment is API-triggered';
+  const what = found ? `environment "${requested}" deploys on pushes to a branch, not by parameter` : `no environment "${requested}"`;
+  throw new InputError(`${DEPLOY_ENV_PARAMETER}: ${what} (expected ${valid})`);
+}
+
+function refName(trigger: TriggerContext): string {
+  return trigger.tag !== undefined ? `tag ${trigger.tag}` : `branch ${trigger.branch ?? '?'}`;
+}

@@ -56,8 +56,13 @@ export function deepestErrors(errors: readonly SchemaError[]): SchemaError[] {
       !['oneOf', 'anyOf', 'if', 'not'].includes(error.keyword) &&
       !paths.some((other) => other !== error.instancePath && other.startsWith(`${error.instancePath}/`)),
   );
+  // At one path, a `type` error is usually the other branch of a oneOf (the string shorthand of
+  // a step, say): noise beside an error that names the real mistake.
+  const specific = kept.filter(
+    (error) => error.keyword !== 'type' || !kept.some((other) => other.instancePath === error.instancePath && other.keyword !== 'type'),
+  );
   const unique = new Map<string, SchemaError>();
-  for (const error of kept.length > 0 ? kept : errors) {
+  for (const error of specific.length > 0 ? specific : errors) {
     const key = `${error.instancePath} ${describeSchemaError(error)}`;
     if (!unique.has(key)) unique.set(key, error);
   }

@@ -3,9 +3,9 @@
  */
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { register } from 'node:module';
+import Module, { register } from 'node:module';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { InputError } from '../errors.js';
 import { resolveDescription, type ProjectDescription } from './resolve.js';
@@ -112,17 +112,24 @@ async function importDefault(file: string, typescript: boolean): Promise<unknown
   } catch (error) {
     throw new InputError(`${name}: failed to load: ${firstLine(error)}`);
   }
-  if (module.default === undefined) {
+  // A file compiled to CommonJS arrives as its `exports` object, the default export inside.
+  const exported = module.default;
+  const value =
+    typeof exported === 'object' && exported !== null && (exported as { __esModule?: unknown }).__esModule === true
+      ? (exported as { default?: unknown }).default
+      : exported;
+  if (value === undefined) {
     throw new InputError(`${name}: no default export; write \`export default defineConfig({ ... })\``);
   }
-  return module.default;
+  return value;
 }
 
 let selfResolution = false;
 /**
  * Makes `import { defineConfig } from 'circle-fargate'` work in a description even where the
  * package is not installed in the project (a PHP repository has no node_modules): the import
- * resolves to this running copy of circle-fargate.
+ * resolves to this running copy of circle-fargate. tsx compiles a `.ts` file to an ES module or
+ * to CommonJS depending on the nearest package.json, so both resolutions are redirected.
  */
 function resolvePackageToSelf(): void {
   if (selfResolution) return;
@@ -133,6 +140,14 @@ function resolvePackageToSelf(): void {
     return next(specifier, context);
   }`;
   register(`data:text/javascript,${encodeURIComponent(hook)}`);
+
+  // src/description and dist/description both sit two levels below the package root.
+  const commonJsSelf = fileURLToPath(new URL('../../src/description/define-config.cjs', import.meta.url));
+  const loader = Module as unknown as { _resolveFilename: (request: string, ...rest: unknown[]) => string };
+  const original = loader._resolveFilename;
+  loader._resolveFilename = function (this: unknown, request: string, ...rest: unknown[]): string {
+    return request === 'circle-fargate' ? commonJsSelf : original.call(this, request, ...rest);
+  };
 }
 
 function firstLine(error: unknown): string {

@@ -13,7 +13,7 @@ import {
   testJobName,
 } from '../plan/jobNames.js';
 import type { EnvironmentTrigger, ParsedDescription, PathRule, Service } from './schema.js';
-import { describeValue, type Problem } from './schemaKit.js';
+import { Described, describeValue, type Problem } from './schemaKit.js';
 
 export interface Image {
   readonly name: string;
@@ -123,7 +123,7 @@ export function resolveDescription(parsed: ParsedDescription): { description?: P
     const scheduledTasks = env.scheduledTasks ?? { rules: [] };
     const deploysTasks = scheduledTasks.rules.length > 0 || scheduledTasks.rulePrefix !== undefined;
     if (env.services.length === 0 && !deploysTasks) {
-      problem(path, 'nothing to deploy', 'no services and no scheduled tasks', 'services, scheduledTasks, or both');
+      problem(path, 'nothing to deploy', new Described('no services and no scheduled tasks'), 'services, scheduledTasks, or both');
     }
     let image = env.image;
     if (image !== undefined && !parsed.images[image]) {
@@ -207,8 +207,8 @@ export function resolveDescription(parsed: ParsedDescription): { description?: P
     if (previous !== undefined) problem(owner, `job name "${job}" is already used by ${previous}`, job, 'a name of its own');
     else claimed.set(job, owner.join('.'));
   };
+  // Names with a fixed prefix first, so that a clash is reported at the free-form test name.
   for (const image of images) claim(buildImageJobName(image.name, images.length), ['images', image.name]);
-  for (const suite of tests) claim(testJobName(suite.name), ['tests', suite.name]);
   for (const root of terraform?.roots ?? []) {
     const owner = ['terraform', 'roots', root.name];
     claim(terraformPlanJobName(root.name), owner);
@@ -216,6 +216,7 @@ export function resolveDescription(parsed: ParsedDescription): { description?: P
     if (root.approve) claim(terraformApprovalJobName(root.name), owner);
   }
   for (const env of environments) claim(deployJobName(env.name), ['environments', env.name]);
+  for (const suite of tests) claim(testJobName(suite.name), ['tests', suite.name]);
 
   if (problems.length > 0) return { problems };
   return {

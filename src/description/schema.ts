@@ -203,7 +203,7 @@ const environmentSchema = object({
     tagged('type', {
       api: object({}),
       branch: object({ branch: required(string(), 'Branch whose pushes deploy this environment.') }),
-    }),
+    }, '`api`: deployed when a trigger sets pipeline parameter `deploy_env` to this name; `branch`: on pushes to `branch`.'),
     'How a deploy starts: `{ type: "api" }` (pipeline parameter `deploy_env` set to this name) or `{ type: "branch", branch: "master" }`.',
   ),
   region: required(awsRegion, 'AWS region of the ECS cluster.'),

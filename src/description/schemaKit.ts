@@ -55,8 +55,14 @@ export function formatPath(path: readonly (string | number)[]): string {
   return out;
 }
 
+/** A received "value" that is already a description, such as "no services". */
+export class Described {
+  constructor(readonly text: string) {}
+}
+
 /** Describes a received value for a message: strings quoted, long ones shortened. */
 export function describeValue(value: unknown): string {
+  if (value instanceof Described) return value.text;
   if (value === undefined) return 'nothing';
   if (value === null) return 'null';
   if (typeof value === 'string') {
@@ -444,6 +450,7 @@ export function shorthand<O, SI, FI, SO, FO>(
 export function tagged<const K extends string, const V extends Record<string, ObjectSchema<Record<string, AnyField>>>>(
   key: K,
   variants: V,
+  keyDescription: string,
 ): Schema<{ [T in keyof V]: Output<V[T]> & { readonly [P in K]: T } }[keyof V], { [T in keyof V]: Input<V[T]> & { readonly [P in K]: T } }[keyof V]> {
   const tags = Object.keys(variants);
   const expected = `an object with "${key}" one of ${listOf(tags)}`;
@@ -467,7 +474,7 @@ export function tagged<const K extends string, const V extends Record<string, Ob
           const schema = variant.toJsonSchema() as { properties: Record<string, unknown>; required?: string[] };
           return {
             ...schema,
-            properties: { [key]: { const: tag }, ...schema.properties },
+            properties: { [key]: { const: tag, description: keyDescription }, ...schema.properties },
             required: [key, ...(schema.required ?? [])],
           };
         }),

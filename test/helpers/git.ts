@@ -1,0 +1,65 @@
+/**
+ * Real git repositories in temporary directories for tests.
+ */
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+const GIT_ENV = {
+  ...process.env,
+  GIT_AUTHOR_NAME: 'Test',
+  GIT_AUTHOR_EMAIL: 'test@example.invalid',
+  GIT_COMMITTER_NAME: 'Test',
+  GIT_COMMITTER_EMAIL: 'test@example.invalid',
+  GIT_CONFIG_NOSYSTEM: '1',
+  LC_ALL: 'C',
+};
+
+export function git(cwd: string, ...args: string[]): string {
+  return execFileSync('git', args, { cwd, env: GIT_ENV, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] }).trim();
+}
+
+export function tempDir(prefix = 'circle-fargate-test-'): string {
+  return mkdtempSync(path.join(tmpdir(), prefix));
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** A new repository on `branch` with the given files committed; returns its directory. */
+export function initRepo(files: Record<string, string> = {}, branch = 'master'): string {
+  const dir = tempDir();
+  git(dir, 'init', '--quiet', '--initial-branch', branch);
+  git(dir, 'config', 'commit.gpgsign', 'false');
+  writeFiles(dir, files);
+  git(dir, 'add', '--all');
+  git(dir, 'commit', '--quiet', '--allow-empty', '--message', 'initial');
+  return dir;
+}
+
+/** A repository holding a copy of a directory (such as the bundled example), committed. */
+export function repoFromDirectory(source: string, branch = 'master'): string {
+  const dir = initRepo({}, branch);
+  cpSync(source, dir, { recursive: true });
+  git(dir, 'add', '--all');
+  git(dir, 'commit', '--quiet', '--message', 'import');
+  return dir;
+}
+
+export function writeFiles(dir: string, files: Record<string, string>): void {
+  for (const [name, content] of Object.entries(files)) {
+    const file = path.join(dir, name);
+    mkdirSync(path.dirname(file), { recursive: true });
+    writeFileSync(file, content);
+  }
+}
+
+/** Writes files and commits them; returns the new commit. */
+export function commit(dir: string, files: Record<string, string>, message = 'change'): string {
+  writeFiles(dir, files);
+  git(dir, 'add', '--all');
+  git(dir, 'commit', '--quiet', '--allow-empty', '--message', message);
+  return git(dir, 'rev-parse', 'HEAD');
+}

@@ -10,9 +10,9 @@ import { generateCommand } from './commands/generate.js';
 import { schemaCommand } from './commands/schema.js';
 import type { CliIO } from './io.js';
 
-const COMMANDS: readonly Command[] = [generateCommand, schemaCommand];
+export const COMMANDS: readonly Command[] = [generateCommand, schemaCommand];
 
-function mainHelp(): string {
+export function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));
   const list = COMMANDS.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`).join('\n');
   return `Usage: circle-fargate <command> [options]

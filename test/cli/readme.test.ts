@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { describe, it } from 'node:test';
+import { rewriteReadme } from '../../src/docs.js';
+import { runCli } from '../helpers/cli.js';
+import { removeDir, tempDir, writeFiles } from '../helpers/git.js';
+
+const readme = readFileSync(new URL('../../README.md', import.meta.url), 'utf8');
+
+describe('README', () => {
+  it('has its generated references up to date (run npm run docs)', () => {
+    assert.equal(rewriteReadme(readme), readme);
+  });
+
+  it('documents every field of the JSON Schema', async () => {
+    const { stdout } = await runCli(['schema']);
+    const schema = JSON.parse(stdout);
+    for (const key of Object.keys(schema.properties.environments.additionalProperties.properties)) {
+      assert.match(readme, new RegExp(`\`environments\\.<name>\\.${key}\``), key);
+    }
+  });
+
+  it('documents the exit codes the CLI uses', () => {
+    for (const code of ['| 0 |', '| 1 |', '| 2 |']) assert.ok(readme.includes(code), code);
+  });
+
+  it('states the two-command quick start', () => {
+    assert.ok(readme.includes('npm ci && npm start'));
+    assert.ok(readme.includes('npm test'));
+  });
+
+  it('shows a description error exactly as the CLI prints it', async () => {
+    const quoted = /```text\n(circle-fargate: circle-fargate\.config\.json: [\s\S]*?)```/.exec(readme);
+    assert.ok(quoted, 'README quotes an invalid-description error');
+    const dir = tempDir();
+    try {
+      writeFiles(dir, {
+        'circle-fargate.config.json': JSON.stringify({
+          project: { slug: 'gh/a/b', defaultBranch: 'master' },
+          environments: { pre: { trigger: { type: 'api' }, region: 'tokyo', roleArn: 'arn:aws:iam::123456789012:role/x', clustr: 'c' } },
+        }),
+      });
+      const result = await runCli(['generate', '--branch', 'x', '--changed-files', '-'], { cwd: dir });
+      assert.equal(result.code, 2);
+      assert.equal(result.stderr, quoted[1]);
+    } finally {
+      removeDir(dir);
+    }
+  });
+});

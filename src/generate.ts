@@ -12,6 +12,7 @@ import type { ProjectDescription } from './description/resolve.js';
 import { formatPath } from './description/schemaKit.js';
 import { OperationError } from './errors.js';
 import { planPipeline, type Plan } from './plan/plan.js';
+import type { TerraformImpact } from './terraform/graph.js';
 import type { TriggerContext } from './trigger/context.js';
 import { VERSION } from './version.js';
 
@@ -19,6 +20,8 @@ export interface GenerateInput {
   readonly description: ProjectDescription;
   readonly trigger: TriggerContext;
   readonly changes: ChangeSet;
+  /** Roots reached through the modules they use (from src/terraform/graph.ts). */
+  readonly terraform?: TerraformImpact;
   /** The description file as named in the config's header. */
   readonly source: string;
 }
@@ -31,7 +34,7 @@ export interface GenerateOutput {
 }
 
 export function generateContinuation(input: GenerateInput): GenerateOutput {
-  const plan = planPipeline(input.description, input.trigger, input.changes);
+  const plan = planPipeline(input.description, input.trigger, input.changes, input.terraform);
   const shape = synthesize({ description: input.description, plan, source: input.source, version: VERSION });
   const config = renderConfig(shape);
   const findings = checkOfficialSchema(config);

@@ -6,11 +6,12 @@ import { closest } from '../description/schemaKit.js';
 import { EXIT_BAD_INPUT, EXIT_FAILED, InputError, isCircleFargateError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { parseCommandArgs, type Command } from './command.js';
+import { explainCommand } from './commands/explain.js';
 import { generateCommand } from './commands/generate.js';
 import { schemaCommand } from './commands/schema.js';
 import type { CliIO } from './io.js';
 
-export const COMMANDS: readonly Command[] = [generateCommand, schemaCommand];
+export const COMMANDS: readonly Command[] = [generateCommand, explainCommand, schemaCommand];
 
 export function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));

@@ -4,11 +4,12 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { changeSetFromGit, changeSetFromList, parseChangedFilesList, type ChangeSet } from '../changes/changeSet.js';
+import { changeSetFromGit, changeSetFromList, DEFAULT_MAX_DEPTH, parseChangedFilesList, type ChangeSet } from '../changes/changeSet.js';
 import { gitIn } from '../changes/git.js';
 import { loadDescription } from '../description/load.js';
 import type { ProjectDescription } from '../description/resolve.js';
 import { InputError } from '../errors.js';
+import { NO_IMPACT, terraformImpact, type TerraformImpact } from '../terraform/graph.js';
 import { triggerFromInput, type TriggerContext } from '../trigger/context.js';
 import { listFlag, stringFlag, type OptionsConfig, type ParsedArgs } from './command.js';
 import type { CliIO } from './io.js';
@@ -22,6 +23,7 @@ export const PIPELINE_OPTIONS = {
   'trigger-source': { type: 'string' },
   param: { type: 'string', multiple: true },
   'changed-files': { type: 'string' },
+  'max-depth': { type: 'string' },
 } as const satisfies OptionsConfig;
 
 export const PIPELINE_OPTIONS_HELP = `  --config PATH               project description (default: circle-fargate.config.{ts,mjs,js,json,yaml,yml}
@@ -33,17 +35,26 @@ export const PIPELINE_OPTIONS_HELP = `  --config PATH               project desc
                               empty or "<nil>" means none
   --trigger-source SOURCE     webhook (default), api or scheduled_pipeline (pipeline.trigger_source)
   --param NAME=VALUE          a pipeline parameter the trigger sent, such as deploy_env=pre; repeatable
-  --changed-files FILE|-      changed paths, one a line, from FILE or stdin, instead of asking git`;
+  --changed-files FILE|-      changed paths, one a line, from FILE or stdin, instead of asking git
+  --max-depth N               deepest history fetched from origin to find the base (default ${DEFAULT_MAX_DEPTH})`;
 
 export interface PipelineInput {
   readonly description: ProjectDescription;
   /** The description file, relative to the working directory. */
   readonly source: string;
+  /** The directory holding the description: paths in it, and changed paths, are relative to it. */
+  readonly projectRoot: string;
   readonly trigger: TriggerContext;
   readonly changes: ChangeSet;
+  readonly terraform: TerraformImpact;
 }
 
-export async function readPipelineInput(args: ParsedArgs, io: CliIO): Promise<PipelineInput> {
+export interface ReadOptions {
+  /** Read every root's module tree, even when no change could reach a module (for explain). */
+  readonly analyseAllRoots?: boolean;
+}
+
+export async function readPipelineInput(args: ParsedArgs, io: CliIO, options: ReadOptions = {}): Promise<PipelineInput> {
   const config = stringFlag(args, 'config');
   const loaded = await loadDescription({ cwd: io.cwd, ...(config !== undefined ? { file: config } : {}) });
   const trigger = triggerFromInput(
@@ -57,12 +68,28 @@ export async function readPipelineInput(args: ParsedArgs, io: CliIO): Promise<Pi
     },
     io.env,
   );
-  const changes = await readChanges(stringFlag(args, 'changed-files'), trigger, io);
-  return { description: loaded.description, source: path.relative(io.cwd, loaded.file) || loaded.file, trigger, changes };
+  const maxDepth = positiveInteger(stringFlag(args, 'max-depth'), '--max-depth') ?? DEFAULT_MAX_DEPTH;
+  const projectRoot = path.dirname(loaded.file);
+  const list = stringFlag(args, 'changed-files');
+  const changes =
+    list === undefined
+      ? await changeSetFromGit(gitIn(projectRoot), trigger, { defaultBranch: loaded.description.project.defaultBranch, maxDepth })
+      : await readChangedFiles(list, io);
+  const roots = loaded.description.terraform?.roots ?? [];
+  const terraform =
+    changes.selectAll && options.analyseAllRoots !== true
+      ? NO_IMPACT
+      : await terraformImpact(projectRoot, roots, changes.files, { all: options.analyseAllRoots === true });
+  return { description: loaded.description, source: path.relative(io.cwd, loaded.file) || loaded.file, projectRoot, trigger, changes, terraform };
 }
 
-async function readChanges(list: string | undefined, trigger: TriggerContext, io: CliIO): Promise<ChangeSet> {
-  if (list === undefined) return changeSetFromGit(gitIn(io.cwd), trigger);
+function positiveInteger(value: string | undefined, flag: string): number | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[1-9]\d{0,6}$/.test(value)) throw new InputError(`${flag}: not a positive whole number (got ${JSON.stringify(value)}; expected such as 1000)`);
+  return Number(value);
+}
+
+async function readChangedFiles(list: string, io: CliIO): Promise<ChangeSet> {
   let text: string;
   try {
     text = list === '-' ? await io.readStdin() : await readFile(path.resolve(io.cwd, list), 'utf8');
@@ -70,5 +97,5 @@ async function readChanges(list: string | undefined, trigger: TriggerContext, io
     const code = error instanceof Error && 'code' in error ? String(error.code) : String(error);
     throw new InputError(`--changed-files: cannot read ${list} (${code}); pass a file with one path a line, or - for stdin`);
   }
-  return changeSetFromList(parseChangedFilesList(text));
+  return changeSetFromList(parseChangedFilesList(text), list === '-' ? 'standard input' : list);
 }

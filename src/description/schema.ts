@@ -20,6 +20,7 @@ import {
   type Input,
   type Output,
 } from './schemaKit.js';
+import { globProblem } from '../plan/pathRules.js';
 
 const NAME = /^[a-z][a-z0-9-]*$/;
 const NAME_EXPECTED = 'a lower-case name of letters, digits and "-" that starts with a letter';
@@ -27,7 +28,7 @@ const NAME_EXPECTED = 'a lower-case name of letters, digits and "-" that starts 
 /** A path inside the repository, relative to its root, without `./` or `..`. */
 const repoPath = (description?: string) =>
   string({
-    expected: 'a path relative to the repository root',
+    expected: 'a path relative to the project root',
     check: (value) => {
       if (value === '.') return undefined;
       if (value.startsWith('/')) return 'absolute path';
@@ -39,13 +40,8 @@ const repoPath = (description?: string) =>
   });
 
 const glob = string({
-  expected: 'a glob relative to the repository root, such as "app/**"',
-  check: (value) => {
-    if (value.startsWith('!')) return 'negated glob; put it in "exclude" instead';
-    if (value.startsWith('/')) return 'absolute glob; globs match paths relative to the repository root';
-    if (value.startsWith('./')) return 'glob starting with "./"; changed paths never do';
-    return undefined;
-  },
+  expected: 'a glob relative to the project root, such as "app/**"',
+  check: globProblem,
 });
 
 const globList = array(glob, { minItems: 1 });
@@ -89,8 +85,8 @@ const dockerImage = string({
 
 const imageSchema = object({
   repository: required(ecrRepository, 'ECR repository URI the image is pushed to, tagged with the revision.'),
-  dockerfile: defaulted(repoPath(), 'Dockerfile', 'Dockerfile path, relative to the repository root.'),
-  context: defaulted(repoPath(), '.', 'Build context directory, relative to the repository root.'),
+  dockerfile: defaulted(repoPath(), 'Dockerfile', 'Dockerfile path, relative to the project root.'),
+  context: defaulted(repoPath(), '.', 'Build context directory, relative to the project root.'),
   buildArgs: defaulted(
     record(string({ minLength: 0, expected: 'a string' }), {
       keyPattern: /^[A-Za-z_][A-Za-z0-9_]*$/,
@@ -125,7 +121,7 @@ const testSuiteSchema = object({
 });
 
 const terraformRootObject = object({
-  dir: required(repoPath(), 'Root module directory, relative to the repository root.'),
+  dir: required(repoPath(), 'Root module directory, relative to the project root.'),
   name: optional(
     string({ pattern: NAME, expected: NAME_EXPECTED }),
     'Name in job names (`terraform-plan-<name>`); defaults to the last segment of `dir`.',
@@ -173,7 +169,7 @@ const terraformSchema = object({
   modules: defaulted(
     array(repoPath()),
     [],
-    'Shared module directories. A change under one selects every root module that uses it.',
+    'Shared module directories, as a check: `explain` warns when no root uses one. Which roots a module change selects comes from the roots\' local `module` blocks, read transitively.',
   ),
 });
 

@@ -3,7 +3,7 @@
  * in; the list of every job the description can produce, each with `runs` and its reasons, out.
  */
 import type { ChangeSet } from '../changes/changeSet.js';
-import type { Environment, ProjectDescription } from '../description/resolve.js';
+import type { Environment, ProjectDescription, TerraformRoot } from '../description/resolve.js';
 import { InputError } from '../errors.js';
 import { DEPLOY_ENV_PARAMETER, type TriggerContext } from '../trigger/context.js';
 import {
@@ -14,7 +14,8 @@ import {
   terraformPlanJobName,
   testJobName,
 } from './jobNames.js';
-import { compileRule, directoryRule, summarizeFiles, type CompiledRule } from './pathRules.js';
+import { isUnder, NO_IMPACT, versionFileChanges, type TerraformImpact } from '../terraform/graph.js';
+import { compileRule, summarizeFiles, type CompiledRule } from './pathRules.js';
 
 export type JobKind = 'test' | 'build-image' | 'terraform-plan' | 'terraform-approval' | 'terraform-apply' | 'deploy';
 
@@ -41,7 +42,12 @@ interface Selection {
   reasons: string[];
 }
 
-export function planPipeline(description: ProjectDescription, trigger: TriggerContext, changes: ChangeSet): Plan {
+export function planPipeline(
+  description: ProjectDescription,
+  trigger: TriggerContext,
+  changes: ChangeSet,
+  terraform: TerraformImpact = NO_IMPACT,
+): Plan {
   const everything = changes.selectAll ? `every job is selected: ${changes.selectAllReason ?? 'no usable base'}` : undefined;
   const byRule = (rule: CompiledRule, where: string): Selection => {
     if (everything) return { runs: true, reasons: [everything] };
@@ -82,12 +88,8 @@ export function planPipeline(description: ProjectDescription, trigger: TriggerCo
   for (const image of images) jobs.push(job(image.name, 'build-image', image.image.name, image.selection, []));
 
   const onDefaultBranch = trigger.tag === undefined && trigger.branch === description.project.defaultBranch;
-  const modulesRule = compileRule({ include: (description.terraform?.modules ?? []).map((dir) => `${dir}/**`), exclude: [] });
   for (const root of description.terraform?.roots ?? []) {
-    const own = byRule(compileRule(directoryRule(root.dir)), `terraform root ${root.dir}`);
-    const viaModules = everything || own.runs ? [] : modulesRule.matching(changes.files);
-    const plan: Selection =
-      viaModules.length > 0 ? { runs: true, reasons: [`shared module changed: ${summarizeFiles(viaModules)}`] } : own;
+    const plan = terraformPlanSelection(root, changes, terraform, everything);
     const planName = terraformPlanJobName(root.name);
     jobs.push(job(planName, 'terraform-plan', root.name, plan, []));
 
@@ -99,7 +101,7 @@ export function planPipeline(description: ProjectDescription, trigger: TriggerCo
     let applyRequires = [planName];
     if (root.approve) {
       const approval = terraformApprovalJobName(root.name);
-      jobs.push(job(approval, 'terraform-approval', root.name, { runs: apply.runs, reasons: [`terraform.roots ${root.name} asks for approval before apply`] }, [planName]));
+      jobs.push(job(approval, 'terraform-approval', root.name, { runs: apply.runs, reasons: apply.runs ? [`terraform root ${root.name} asks for approval before apply`] : apply.reasons }, [planName]));
       applyRequires = [approval];
     }
     jobs.push(job(terraformApplyJobName(root.name), 'terraform-apply', root.name, apply, applyRequires));
@@ -122,6 +124,19 @@ export function planPipeline(description: ProjectDescription, trigger: TriggerCo
     changes,
     jobs: jobs.map((j) => ({ ...j, requires: j.runs ? j.requires.filter((r) => running.has(r)) : [] })),
   };
+}
+
+function terraformPlanSelection(root: TerraformRoot, changes: ChangeSet, impact: TerraformImpact, everything: string | undefined): Selection {
+  if (everything) return { runs: true, reasons: [everything] };
+  const reasons: string[] = [];
+  const own = changes.files.filter((file) => isUnder(file, root.dir));
+  if (own.length > 0) reasons.push(`files under ${root.dir} changed: ${summarizeFiles(own)}`);
+  const versions = versionFileChanges(root.dir, changes.files).filter((file) => !own.includes(file));
+  if (versions.length > 0) reasons.push(`Terraform version files changed: ${summarizeFiles(versions)}`);
+  for (const hit of impact.viaModules.get(root.name) ?? []) reasons.push(`module ${hit.module}, which it uses, changed: ${summarizeFiles(hit.files)}`);
+  const unreadable = impact.unreadable.get(root.name);
+  if (unreadable !== undefined) reasons.push(`selected to be safe: ${unreadable}`);
+  return reasons.length > 0 ? { runs: true, reasons } : { runs: false, reasons: [`no changed file under ${root.dir} or a module it uses`] };
 }
 
 function job(name: string, kind: JobKind, subject: string, selection: Selection, requires: string[]): PlannedJob {

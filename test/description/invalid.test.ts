@@ -81,7 +81,16 @@ const cases: { name: string; description: unknown; problems: string[] }[] = [
       d.images.app.paths = ['app/**', '!app/README.md'];
     }),
     problems: [
-      'images.app.paths[1]: negated glob; put it in "exclude" instead (got "!app/README.md"; expected a glob relative to the repository root, such as "app/**")',
+      'images.app.paths[1]: negated glob; put it in "exclude" instead (got "!app/README.md"; expected a glob relative to the project root, such as "app/**")',
+    ],
+  },
+  {
+    name: 'glob minimatch refuses, in an exclude list',
+    description: edited((d) => {
+      d.tests.phpunit.paths = { include: ['tests/**'], exclude: ['x'.repeat(65537)] };
+    }),
+    problems: [
+      `tests.phpunit.paths.exclude[0]: not a valid glob (pattern is too long) (got "${'x'.repeat(57)}..."; expected a glob relative to the project root, such as "app/**")`,
     ],
   },
   {
@@ -165,7 +174,7 @@ const cases: { name: string; description: unknown; problems: string[] }[] = [
     description: edited((d) => {
       d.images.app.dockerfile = '/docker/Dockerfile';
     }),
-    problems: ['images.app.dockerfile: absolute path (got "/docker/Dockerfile"; expected a path relative to the repository root)'],
+    problems: ['images.app.dockerfile: absolute path (got "/docker/Dockerfile"; expected a path relative to the project root)'],
   },
   {
     name: 'build arguments: bad name and non-string value',
@@ -220,7 +229,7 @@ const cases: { name: string; description: unknown; problems: string[] }[] = [
     }),
     problems: [
       'project.defaultBranch: empty (got ""; expected a non-empty string)',
-      'images.app.paths: too few items (got an empty list; expected a list of at least 1 (each a glob relative to the repository root, such as "app/**"))',
+      'images.app.paths: too few items (got an empty list; expected a list of at least 1 (each a glob relative to the project root, such as "app/**"))',
       'environments.prod.deployWhen: unknown value (got "sometimes"; expected one of "image-changed", "always")',
     ],
   },

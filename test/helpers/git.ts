@@ -63,3 +63,15 @@ export function commit(dir: string, files: Record<string, string>, message = 'ch
   git(dir, 'commit', '--quiet', '--allow-empty', '--message', message);
   return git(dir, 'rev-parse', 'HEAD');
 }
+
+/** A depth-1 clone of `source` at `ref` (branch or tag) over file://, as CircleCI's setup job makes. */
+export function shallowClone(source: string, ref: string): string {
+  const dir = tempDir('circle-fargate-clone-');
+  git(dir, 'clone', '--quiet', '--depth', '1', '--branch', ref, `file://${source}`, '.');
+  return dir;
+}
+
+/** Commits in a clone: a shallow clone that fetched only what it needed holds few. */
+export function commitCount(dir: string): number {
+  return Number(git(dir, 'rev-list', '--count', '--all'));
+}

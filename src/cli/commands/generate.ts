@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { formatExplanation } from '../../explain.js';
+import { explanationOf, formatExplanation } from '../../explain.js';
 import { generateContinuation } from '../../generate.js';
 import { writeFileAtomic } from '../../writeFile.js';
 import { stringFlag, type Command } from '../command.js';
@@ -26,7 +26,7 @@ Exit codes: 0 written; 1 the emitted config failed validation; 2 bad flags, desc
   async run(args, io) {
     const input = await readPipelineInput(args, io);
     const output = generateContinuation(input);
-    io.stderr(formatExplanation(output.plan));
+    io.stderr(formatExplanation(explanationOf(output.plan, input.terraform)));
     const out = stringFlag(args, 'out');
     if (out === undefined) {
       io.stdout(output.yaml);

@@ -1,0 +1,40 @@
+/**
+ * Warnings for `explain`: parts of the description that look wrong against the repository,
+ * though not wrong enough to refuse (a glob that matches no file may be for a file to come).
+ */
+import type { ProjectDescription } from '../description/resolve.js';
+import type { PathRule } from '../description/schema.js';
+import type { TerraformImpact } from '../terraform/graph.js';
+import { compileGlob } from './pathRules.js';
+
+/** Globs that match no file of the repository (`files`: every tracked path, relative to the project root). */
+export function globWarnings(description: ProjectDescription, files: readonly string[]): string[] {
+  const warnings: string[] = [];
+  const check = (where: string, pattern: string) => {
+    const glob = compileGlob(pattern);
+    if (!files.some((file) => glob.test(file))) warnings.push(`${where}: ${JSON.stringify(pattern)} matches no file in the repository`);
+  };
+  const checkRule = (where: string, rule: PathRule) => {
+    rule.include.forEach((pattern, index) => {
+      check(`${where}.include[${index}]`, pattern);
+    });
+    rule.exclude.forEach((pattern, index) => {
+      check(`${where}.exclude[${index}]`, pattern);
+    });
+  };
+  for (const image of description.images) checkRule(`images.${image.name}.paths`, image.paths);
+  for (const suite of description.tests) {
+    checkRule(`tests.${suite.name}.paths`, suite.paths);
+    if (suite.testFiles !== undefined) check(`tests.${suite.name}.testFiles`, suite.testFiles);
+  }
+  return warnings;
+}
+
+/** Declared shared modules that no root module uses (the graph, not the list, decides what a change selects). */
+export function moduleWarnings(description: ProjectDescription, impact: TerraformImpact): string[] {
+  if (!impact.parsed) return [];
+  const used = new Set([...impact.modulesUsed.values()].flat());
+  return (description.terraform?.modules ?? []).flatMap((module, index) =>
+    used.has(module) ? [] : [`terraform.modules[${index}]: ${JSON.stringify(module)} is used by no root module (no local module block names it)`],
+  );
+}

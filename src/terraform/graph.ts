@@ -1,0 +1,213 @@
+/**
+ * Which Terraform root modules a change reaches through the local modules they use.
+ *
+ * A root uses the modules its `module` blocks name with a local `source` ("./x", "../x"),
+ * and the modules those use, transitively. HCL is parsed with a real parser (@cdktf/hcl2json),
+ * loaded only when a changed file could lie inside a module (its directory, or the nearest one
+ * that exists, holds Terraform files; or it is a deleted Terraform file) and some root is not
+ * already selected.
+ * A file that cannot be parsed never hides a change: the roots that reach it are selected.
+ */
+import { readdir, readFile } from 'node:fs/promises';
+import path from 'node:path';
+import type { TerraformRoot } from '../description/resolve.js';
+
+export interface ModuleHit {
+  /** The module directory, relative to the project root. */
+  readonly module: string;
+  /** The changed files under it. */
+  readonly files: readonly string[];
+}
+
+export interface TerraformImpact {
+  /** Roots reached by a changed file inside a module they use. */
+  readonly viaModules: ReadonlyMap<string, readonly ModuleHit[]>;
+  /** Roots selected because part of their module tree could not be read. */
+  readonly unreadable: ReadonlyMap<string, string>;
+  /** Local modules each analysed root uses, for explain. */
+  readonly modulesUsed: ReadonlyMap<string, readonly string[]>;
+  /** Whether the HCL was parsed at all (false when no change could reach a module). */
+  readonly parsed: boolean;
+}
+
+export const NO_IMPACT: TerraformImpact = { viaModules: new Map(), unreadable: new Map(), modulesUsed: new Map(), parsed: false };
+
+/** Terraform version files that select a root when they change in it or in a directory above it. */
+export const VERSION_FILES = ['.terraform-version', '.tool-versions', '.terraform.lock.hcl'] as const;
+
+export function isUnder(file: string, dir: string): boolean {
+  return dir === '.' || dir === '' || file.startsWith(`${dir}/`);
+}
+
+/** Changed version files in `dir` or any directory above it, up to the project root. */
+export function versionFileChanges(dir: string, files: readonly string[]): string[] {
+  const dirs = new Set<string>(['']);
+  let current = dir === '.' ? '' : dir;
+  while (current !== '') {
+    dirs.add(current);
+    const parent = path.posix.dirname(current);
+    current = parent === '.' ? '' : parent;
+  }
+  return files.filter((file) => {
+    const name = path.posix.basename(file);
+    if (!(VERSION_FILES as readonly string[]).includes(name)) return false;
+    const parent = path.posix.dirname(file);
+    return dirs.has(parent === '.' ? '' : parent);
+  });
+}
+
+type Parse = (fileName: string, contents: string) => Promise<Record<string, unknown>>;
+
+interface ModuleInfo {
+  readonly sources: readonly string[];
+  readonly problem?: string;
+}
+
+export async function terraformImpact(
+  projectRoot: string,
+  roots: readonly TerraformRoot[],
+  files: readonly string[],
+  options: { readonly all?: boolean } = {},
+): Promise<TerraformImpact> {
+  const open = roots.filter((root) => !files.some((file) => isUnder(file, root.dir)));
+  const candidates = open.length > 0 && files.length > 0 ? await filesInTerraformDirs(projectRoot, files) : [];
+  // `all` reads every root's tree for explain, but selects exactly what generate selects.
+  const analysed = options.all === true ? roots : candidates.length > 0 ? open : [];
+  if (analysed.length === 0) return NO_IMPACT;
+
+  const { parse } = (await import('@cdktf/hcl2json')) as { parse: Parse };
+  const infos = new Map<string, Promise<ModuleInfo>>();
+  const info = (dir: string) => {
+    let found = infos.get(dir);
+    if (!found) {
+      found = readModule(projectRoot, dir, parse);
+      infos.set(dir, found);
+    }
+    return found;
+  };
+
+  const viaModules = new Map<string, ModuleHit[]>();
+  const unreadable = new Map<string, string>();
+  const modulesUsed = new Map<string, string[]>();
+  for (const root of analysed) {
+    const selects = candidates.length > 0 && open.includes(root);
+    const seen = new Set<string>([root.dir]);
+    const queue = [root.dir];
+    const problems: string[] = [];
+    while (queue.length > 0) {
+      const dir = queue.shift() as string;
+      const module = await info(dir);
+      if (module.problem !== undefined) problems.push(module.problem);
+      for (const source of module.sources) {
+        if (!seen.has(source)) {
+          seen.add(source);
+          queue.push(source);
+        }
+      }
+    }
+    const used = [...seen].filter((dir) => dir !== root.dir).sort();
+    modulesUsed.set(root.name, used);
+    const hits = used
+      .map((module) => ({ module, files: candidates.filter((file) => isUnder(file, module)) }))
+      .filter((hit) => hit.files.length > 0);
+    if (selects && hits.length > 0) viaModules.set(root.name, hits);
+    if (selects && problems.length > 0) unreadable.set(root.name, problems.join('; '));
+  }
+  return { viaModules, unreadable, modulesUsed, parsed: true };
+}
+
+/** Changed files that may lie inside a module: a directory above them holds Terraform files. */
+async function filesInTerraformDirs(projectRoot: string, files: readonly string[]): Promise<string[]> {
+  const holds = new Map<string, Promise<boolean | undefined>>();
+  const holdsTerraform = (dir: string) => {
+    let answer = holds.get(dir);
+    if (!answer) {
+      answer = readdir(path.join(projectRoot, dir)).then(
+        (names) => names.some((name) => name.endsWith('.tf') || name.endsWith('.tf.json')),
+        () => undefined,
+      );
+      holds.set(dir, answer);
+    }
+    return answer;
+  };
+  // A directory that is gone may have been a module if a Terraform file in it was deleted;
+  // otherwise the directories above it decide.
+  const terraformFile = (file: string) => file.endsWith('.tf') || file.endsWith('.tf.json');
+  const result: string[] = [];
+  for (const file of files) {
+    let dir = path.posix.dirname(file);
+    for (;;) {
+      const holds = await holdsTerraform(dir);
+      if (holds === true || (holds === undefined && terraformFile(file))) {
+        result.push(file);
+        break;
+      }
+      if (dir === '.') break;
+      dir = path.posix.dirname(dir);
+    }
+  }
+  return result;
+}
+
+/** The local module directories a module's `module` blocks name, relative to the project root. */
+async function readModule(projectRoot: string, dir: string, parse: Parse): Promise<ModuleInfo> {
+  let names: string[];
+  try {
+    names = (await readdir(path.join(projectRoot, dir))).filter((name) => name.endsWith('.tf') || name.endsWith('.tf.json')).sort();
+  } catch (error) {
+    return { sources: [], problem: `${dir} cannot be read (${errorCode(error)})` };
+  }
+  const sources = new Set<string>();
+  const problems: string[] = [];
+  for (const name of names) {
+    const file = path.posix.join(dir, name);
+    try {
+      const text = await readFile(path.join(projectRoot, file), 'utf8');
+      const body = name.endsWith('.tf.json') ? (JSON.parse(text) as unknown) : await parse(name, text);
+      for (const source of moduleSources(body)) {
+        const resolved = localSource(dir, source);
+        if (resolved !== undefined) sources.add(resolved);
+      }
+    } catch (error) {
+      problems.push(`${file} cannot be parsed (${firstLine(error)})`);
+    }
+  }
+  return { sources: [...sources].sort(), ...(problems.length > 0 ? { problem: problems.join('; ') } : {}) };
+}
+
+/** `source` of every `module` block, in hcl2json's or Terraform JSON syntax's shape. */
+export function moduleSources(body: unknown): string[] {
+  if (!isRecord(body)) return [];
+  const modules = body.module;
+  const blocks: unknown[] = [];
+  const collect = (value: unknown) => {
+    if (Array.isArray(value)) value.forEach(collect);
+    else if (isRecord(value)) {
+      if ('source' in value) blocks.push(value);
+      else Object.values(value).forEach(collect);
+    }
+  };
+  collect(modules);
+  return blocks.flatMap((block) => (isRecord(block) && typeof block.source === 'string' ? [block.source] : []));
+}
+
+/** A local source ("./x", "../x") resolved against `dir`; undefined for registry, git and other sources, or outside the project. */
+export function localSource(dir: string, source: string): string | undefined {
+  if (!source.startsWith('./') && !source.startsWith('../')) return undefined;
+  const resolved = path.posix.normalize(path.posix.join(dir, source)).replace(/\/+$/, '');
+  if (resolved === '..' || resolved.startsWith('../') || resolved === '') return undefined;
+  return resolved;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function errorCode(error: unknown): string {
+  return error instanceof Error && 'code' in error ? String(error.code) : String(error);
+}
+
+function firstLine(error: unknown): string {
+  const text = error instanceof Error ? error.message : String(error);
+  return (text.split('\n')[0] ?? text).replace(/^Error: /, '');
+}

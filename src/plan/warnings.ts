@@ -5,14 +5,14 @@
 import type { ProjectDescription } from '../description/resolve.js';
 import type { PathRule } from '../description/schema.js';
 import type { TerraformImpact } from '../terraform/graph.js';
-import { compileGlob } from './pathRules.js';
+import { compileGlob, matchesAny } from './pathRules.js';
 
 /** Globs that match no file of the repository (`files`: every tracked path, relative to the project root). */
 export function globWarnings(description: ProjectDescription, files: readonly string[]): string[] {
   const warnings: string[] = [];
   const check = (where: string, pattern: string) => {
     const glob = compileGlob(pattern);
-    if (!files.some((file) => glob.test(file))) warnings.push(`${where}: ${JSON.stringify(pattern)} matches no file in the repository`);
+    if (!matchesAny(glob, files)) warnings.push(`${where}: ${JSON.stringify(pattern)} matches no file in the repository`);
   };
   const checkRule = (where: string, rule: PathRule) => {
     rule.include.forEach((pattern, index) => {

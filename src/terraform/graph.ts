@@ -2,8 +2,7 @@
  * Which Terraform root modules a change reaches through the local modules they use.
  *
  * A root uses the modules its `module` blocks name with a local `source` ("./x", "../x"),
- * and the modules those use, transitively. HCL is parsed with a real parser (@cdktf/hcl2json),
- * loaded only when a changed file could lie inside a module (its directory, or the nearest one
+ * and the modules those use, transitively. HCL is read by a real parser (./hcl.ts), and only when a changed file could lie inside a module (its directory, or the nearest one
  * that exists, holds Terraform files; or it is a deleted Terraform file) and some root is not
  * already selected.
  * A file that cannot be parsed never hides a change: the roots that reach it are selected.
@@ -11,6 +10,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { TerraformRoot } from '../description/resolve.js';
+import { parseHcl } from './hcl.js';
 
 export interface ModuleHit {
   /** The module directory, relative to the project root. */
@@ -56,8 +56,6 @@ export function versionFileChanges(dir: string, files: readonly string[]): strin
   });
 }
 
-type Parse = (fileName: string, contents: string) => Promise<Record<string, unknown>>;
-
 interface ModuleInfo {
   readonly sources: readonly string[];
   readonly problem?: string;
@@ -75,12 +73,11 @@ export async function terraformImpact(
   const analysed = options.all === true ? roots : candidates.length > 0 ? open : [];
   if (analysed.length === 0) return NO_IMPACT;
 
-  const { parse } = (await import('@cdktf/hcl2json')) as { parse: Parse };
   const infos = new Map<string, Promise<ModuleInfo>>();
   const info = (dir: string) => {
     let found = infos.get(dir);
     if (!found) {
-      found = readModule(projectRoot, dir, parse);
+      found = readModule(projectRoot, dir);
       infos.set(dir, found);
     }
     return found;
@@ -150,7 +147,7 @@ async function filesInTerraformDirs(projectRoot: string, files: readonly string[
 }
 
 /** The local module directories a module's `module` blocks name, relative to the project root. */
-async function readModule(projectRoot: string, dir: string, parse: Parse): Promise<ModuleInfo> {
+async function readModule(projectRoot: string, dir: string): Promise<ModuleInfo> {
   let names: string[];
   try {
     names = (await readdir(path.join(projectRoot, dir))).filter((name) => name.endsWith('.tf') || name.endsWith('.tf.json')).sort();
@@ -163,8 +160,8 @@ async function readModule(projectRoot: string, dir: string, parse: Parse): Promi
     const file = path.posix.join(dir, name);
     try {
       const text = await readFile(path.join(projectRoot, file), 'utf8');
-      const body = name.endsWith('.tf.json') ? (JSON.parse(text) as unknown) : await parse(name, text);
-      for (const source of moduleSources(body)) {
+      const found = name.endsWith('.tf.json') ? jsonModuleSources(JSON.parse(text)) : hclModuleSources(text);
+      for (const source of found) {
         const resolved = localSource(dir, source);
         if (resolved !== undefined) sources.add(resolved);
       }
@@ -175,8 +172,18 @@ async function readModule(projectRoot: string, dir: string, parse: Parse): Promi
   return { sources: [...sources].sort(), ...(problems.length > 0 ? { problem: problems.join('; ') } : {}) };
 }
 
-/** `source` of every `module` block, in hcl2json's or Terraform JSON syntax's shape. */
-export function moduleSources(body: unknown): string[] {
+/** `source` of every top-level `module` block of a `.tf` file. */
+export function hclModuleSources(text: string): string[] {
+  return parseHcl(text)
+    .blocks.filter((block) => block.type === 'module')
+    .flatMap((block) => {
+      const source = block.body.strings.get('source');
+      return source === undefined ? [] : [source];
+    });
+}
+
+/** `source` of every `module` block of a `.tf.json` file (Terraform's JSON syntax). */
+export function jsonModuleSources(body: unknown): string[] {
   if (!isRecord(body)) return [];
   const modules = body.module;
   const blocks: unknown[] = [];

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { TerraformRoot } from '../../src/description/resolve.js';
-import { localSource, moduleSources, terraformImpact, versionFileChanges } from '../../src/terraform/graph.js';
+import { jsonModuleSources, localSource, terraformImpact, versionFileChanges } from '../../src/terraform/graph.js';
 import { removeDir, tempDir, writeFiles } from '../helpers/git.js';
 
 const dirs: string[] = [];
@@ -58,7 +58,7 @@ describe('terraform module graph', () => {
   it('selects, to be safe, a root whose module tree cannot be parsed', async () => {
     const dir = project({ 'terraform/modules/service/broken.tf': 'module "x" {\n' });
     const impact = await terraformImpact(dir, ROOTS, ['terraform/modules/network/main.tf']);
-    assert.match(impact.unreadable.get('pre') ?? '', /^terraform\/modules\/service\/broken\.tf cannot be parsed \(.*Unclosed configuration block/);
+    assert.match(impact.unreadable.get('pre') ?? '', /^terraform\/modules\/service\/broken\.tf cannot be parsed \(2:1: unclosed block/);
     assert.equal(impact.unreadable.has('tools'), false);
   });
 
@@ -88,7 +88,7 @@ describe('terraform module graph', () => {
     assert.equal(localSource('terraform', '../../outside'), undefined);
     assert.equal(localSource('terraform', 'git::https://example.com/m.git'), undefined);
     assert.equal(localSource('terraform', 'hashicorp/consul/aws'), undefined);
-    assert.deepEqual(moduleSources({ module: { a: [{ source: './a' }], b: { source: '../b' } }, resource: { source: 'no' } }), ['./a', '../b']);
+    assert.deepEqual(jsonModuleSources({ module: { a: [{ source: './a' }], b: { source: '../b' } }, resource: { source: 'no' } }), ['./a', '../b']);
   });
 
   it('finds version files in a root and in the directories above it', () => {

@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { explanationOf, formatExplanation } from '../../explain.js';
-import { generateContinuation } from '../../generate.js';
 import { writeFileAtomic } from '../../writeFile.js';
 import { stringFlag, type Command } from '../command.js';
 import { PIPELINE_OPTIONS, PIPELINE_OPTIONS_HELP, readPipelineInput } from '../pipelineInput.js';
@@ -25,6 +24,8 @@ ${PIPELINE_OPTIONS_HELP}
 Exit codes: 0 written; 1 the emitted config failed validation; 2 bad flags, description or git state.`,
   async run(args, io) {
     const input = await readPipelineInput(args, io);
+    // Loaded here, not at start-up: the config SDK and the schema validator serve generate only.
+    const { generateContinuation } = await import('../../generate.js');
     const output = generateContinuation(input);
     io.stderr(formatExplanation(explanationOf(output.plan, input.terraform)));
     const out = stringFlag(args, 'out');

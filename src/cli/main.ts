@@ -8,10 +8,11 @@ import { VERSION } from '../version.js';
 import { parseCommandArgs, type Command } from './command.js';
 import { explainCommand } from './commands/explain.js';
 import { generateCommand } from './commands/generate.js';
+import { orbCommand } from './commands/orb.js';
 import { schemaCommand } from './commands/schema.js';
 import type { CliIO } from './io.js';
 
-export const COMMANDS: readonly Command[] = [generateCommand, explainCommand, schemaCommand];
+export const COMMANDS: readonly Command[] = [generateCommand, explainCommand, orbCommand, schemaCommand];
 
 export function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));

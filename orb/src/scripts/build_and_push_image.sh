@@ -1,0 +1,49 @@
+#!/bin/sh
+# Builds the image on the remote Docker host, tags it with the commit, pushes it to ECR and
+# writes the pushed digest to the workspace (images/CF_IMAGE_NAME), so that every deploy of this
+# pipeline ships the same bytes. Build arguments arrive one NAME=VALUE a line in CF_BUILD_ARGS
+# and are passed as arguments, never run. Inputs: CF_REPOSITORY, CF_IMAGE_NAME, CF_DOCKERFILE
+# (Dockerfile), CF_CONTEXT (.), CF_BUILD_ARGS, CF_WORKSPACE (/tmp/workspace), CIRCLE_SHA1.
+set -eu
+
+fail() {
+  printf 'build_and_push_image: %s\n' "$1" >&2
+  exit 1
+}
+
+repository="${CF_REPOSITORY:-}"
+name="${CF_IMAGE_NAME:-}"
+workspace="${CF_WORKSPACE:-/tmp/workspace}"
+case "$repository" in
+  [0-9]*.dkr.ecr.*.amazonaws.com/?* | [0-9]*.dkr.ecr.*.amazonaws.com.cn/?*) ;;
+  *) fail "repository is not an ECR repository URI (got \"$repository\")" ;;
+esac
+case "$name" in '' | */* | .*) fail "image_name must be a plain name (got \"$name\")" ;; esac
+[ -n "${CIRCLE_SHA1:-}" ] || fail "CIRCLE_SHA1 is not set: run this in a CircleCI job"
+
+registry="${repository%%/*}"
+region=$(printf '%s' "$registry" | cut -d. -f4)
+aws ecr get-login-password --region "$region" | docker login --username AWS --password-stdin "$registry"
+
+tag="$repository:$CIRCLE_SHA1"
+set -- build --file "${CF_DOCKERFILE:-Dockerfile}" --tag "$tag"
+if [ -n "${CF_BUILD_ARGS:-}" ]; then
+  args_file=$(mktemp)
+  printf '%s\n' "$CF_BUILD_ARGS" > "$args_file"
+  while IFS= read -r line || [ -n "$line" ]; do
+    [ -n "$line" ] || continue
+    case "$line" in
+      [A-Za-z_]*=*) set -- "$@" --build-arg "$line" ;;
+      *) fail "build_args: each line must be NAME=VALUE (got \"$line\")" ;;
+    esac
+  done < "$args_file"
+  rm -f "$args_file"
+fi
+docker "$@" "${CF_CONTEXT:-.}"
+docker push "$tag"
+
+digest=$(docker inspect --format '{{index .RepoDigests 0}}' "$tag")
+case "$digest" in *@sha256:*) ;; *) fail "docker reported no digest for $tag (got \"$digest\")" ;; esac
+mkdir -p "$workspace/images"
+printf '%s\n' "$digest" > "$workspace/images/$name"
+echo "pushed $digest"

@@ -1,0 +1,26 @@
+#!/bin/sh
+# Deploys an environment with circle-fargate at the orb's own version: the image is the digest
+# build_and_push_image wrote to the workspace (images/CF_IMAGE_NAME), or CF_IMAGE when given.
+# Inputs: CF_ENVIRONMENT, CF_VERSION, CF_IMAGE_NAME or CF_IMAGE, CF_CONFIG, CF_WORKSPACE.
+set -eu
+
+fail() {
+  printf 'deploy: %s\n' "$1" >&2
+  exit 1
+}
+
+environment="${CF_ENVIRONMENT:-}"
+version="${CF_VERSION:-}"
+workspace="${CF_WORKSPACE:-/tmp/workspace}"
+case "$environment" in '' | -*) fail "environment must be a name (got \"$environment\")" ;; esac
+case "$version" in '' | *[!0-9A-Za-z.+-]*) fail "version is not a package version (got \"$version\")" ;; esac
+image="${CF_IMAGE:-}"
+if [ -z "$image" ]; then
+  name="${CF_IMAGE_NAME:-}"
+  case "$name" in '' | */* | .*) fail "image_name must be a plain name, or image must be set (got \"$name\")" ;; esac
+  [ -f "$workspace/images/$name" ] || fail "no image digest at $workspace/images/$name: build the image in this pipeline and attach the workspace"
+  image=$(cat "$workspace/images/$name")
+fi
+set -- deploy "$environment" --image "$image"
+[ -z "${CF_CONFIG:-}" ] || set -- "$@" --config "$CF_CONFIG"
+exec npx --yes "circle-fargate@$version" "$@"

@@ -1,0 +1,44 @@
+#!/usr/bin/env bats
+# run_tests with a stand-in `circleci` CLI: this container's files reach the command as arguments.
+
+load helpers
+
+setup() {
+  setup_stubs
+  # glob prints the files; split keeps every other line, as node 0 of 2 might get.
+  stub circleci 'if [ "$2" = glob ]; then printf "%s\n" "tests/a Test.php" "tests/\$(touch pwned)Test.php" "tests/cTest.php"; else awk "NR % 2 == 1"; fi'
+  cd "$BATS_TEST_TMPDIR"
+}
+
+@test "runs the command as it is without parallelism" {
+  CF_COMMAND='echo ran; echo "args: $#"' run sh "$SCRIPTS/run_tests.sh"
+  [ "$status" -eq 0 ]
+  [ "$output" = $'ran\nargs: 0' ]
+  [ ! -e "$STUBS/circleci.args" ]
+}
+
+@test "passes this container's share of the files as arguments, never as code" {
+  CF_COMMAND="printf '<%s>\n'" CF_TEST_FILES='tests/**/*Test.php' CIRCLE_NODE_TOTAL=2 CIRCLE_NODE_INDEX=0 run sh "$SCRIPTS/run_tests.sh"
+  [ "$status" -eq 0 ]
+  [ "$output" = $'node 0 of 2: 2 test files\n<tests/a Test.php>\n<tests/cTest.php>' ]
+  [ ! -e pwned ]
+}
+
+@test "puts the JUnit flag and path before the files, and makes the report's directory" {
+  CF_COMMAND="printf '<%s>\n'" CF_JUNIT=build/logs/junit.xml CF_JUNIT_FLAG=--log-junit run sh "$SCRIPTS/run_tests.sh"
+  [ "$status" -eq 0 ]
+  [ "$output" = $'<--log-junit>\n<build/logs/junit.xml>' ]
+  [ -d build/logs ]
+}
+
+@test "fails as the tests fail" {
+  CF_COMMAND='exit 3' run sh "$SCRIPTS/run_tests.sh"
+  [ "$status" -eq 3 ]
+}
+
+@test "succeeds without running anything when this container gets no files" {
+  stub circleci 'if [ "$2" = glob ]; then echo tests/only.php; else true; fi'
+  CF_COMMAND='exit 9' CF_TEST_FILES='tests/*.php' CIRCLE_NODE_TOTAL=3 CIRCLE_NODE_INDEX=2 run sh "$SCRIPTS/run_tests.sh"
+  [ "$status" -eq 0 ]
+  [ "$output" = 'no test files for node 2' ]
+}

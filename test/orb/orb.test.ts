@@ -1,0 +1,199 @@
+/**
+ * The orb: packing (as `circleci orb pack`), review (orb-tools' rules, offline), the official
+ * schema, and the rule that values reach scripts as environment, never as shell code.
+ */
+import assert from 'node:assert/strict';
+import { cpSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import path from 'node:path';
+import { after, describe, it } from 'node:test';
+import { parse } from 'yaml';
+import { runCli, ROOT } from '../helpers/cli.js';
+import { removeDir, tempDir } from '../helpers/git.js';
+import { officialSchemaErrors } from '../helpers/officialSchema.js';
+
+const SOURCE = path.join(ROOT, 'orb/src');
+const dirs: string[] = [];
+after(() => {
+  dirs.forEach(removeDir);
+});
+
+/** A copy of the orb source to break in one way. */
+function copy(edit: (dir: string) => void): string {
+  const dir = tempDir();
+  dirs.push(dir);
+  cpSync(SOURCE, path.join(dir, 'src'), { recursive: true });
+  edit(path.join(dir, 'src'));
+  return dir;
+}
+
+function editYaml(file: string, change: (value: any) => void): void {
+  const value = parse(readFileSync(file, 'utf8'));
+  change(value);
+  writeFileSync(file, JSON.stringify(value));
+}
+
+async function packed(): Promise<any> {
+  const result = await runCli(['orb', 'pack']);
+  assert.equal(result.code, 0, result.stderr);
+  return parse(result.stdout, { version: '1.1' });
+}
+
+/** Every `run` step of the packed orb's commands and jobs, with where it is. */
+function runSteps(orb: any): { where: string; run: any }[] {
+  const found: { where: string; run: any }[] = [];
+  const walk = (steps: unknown, where: string) => {
+    if (!Array.isArray(steps)) return;
+    steps.forEach((step: any, index) => {
+      if (step && typeof step === 'object') {
+        if ('run' in step) found.push({ where: `${where}[${index}]`, run: step.run });
+        for (const kind of ['when', 'unless']) if (kind in step) walk(step[kind].steps, `${where}[${index}].${kind}`);
+      }
+    });
+  };
+  for (const folder of ['commands', 'jobs']) for (const [name, body] of Object.entries<any>(orb[folder])) walk(body.steps, `${folder}.${name}`);
+  return found;
+}
+
+describe('orb pack', () => {
+  it('packs every component, with scripts included, into an orb the official schema accepts', async () => {
+    const orb = await packed();
+    assert.deepEqual(Object.keys(orb.commands).sort(), [
+      'build_and_push_image', 'deploy', 'generate_and_continue', 'phpunit', 'run_tests', 'setup_aws', 'shallow_checkout', 'terraform_apply', 'terraform_plan',
+    ]);
+    assert.deepEqual(Object.keys(orb.jobs).sort(), ['build_image', 'deploy', 'phpunit', 'run_tests', 'setup', 'terraform_apply', 'terraform_plan']);
+    assert.deepEqual(Object.keys(orb.executors).sort(), ['aws', 'base', 'node', 'php', 'terraform']);
+    assert.deepEqual(Object.keys(orb.examples).sort(), ['deploy_on_api_trigger', 'setup_workflow', 'standalone_ecs_deploy', 'terraform_cd']);
+    assert.equal(orb.commands.shallow_checkout.steps[0].run.command, readFileSync(path.join(SOURCE, 'scripts/shallow_checkout.sh'), 'utf8'));
+    assert.doesNotMatch(JSON.stringify(orb), /<<\s*include/);
+    assert.deepEqual(officialSchemaErrors(orb), []);
+  });
+
+  it('never puts a parameter or pipeline value into a command: values arrive as environment', async () => {
+    const steps = runSteps(await packed());
+    assert.ok(steps.length >= 10);
+    for (const { where, run } of steps) {
+      const command = typeof run === 'string' ? run : run.command;
+      assert.doesNotMatch(command, /<</, `${where} interpolates into its command`);
+    }
+  });
+
+  it('deploys and generates with circle-fargate at the version of this package', async () => {
+    const orb = await packed();
+    const version = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version;
+    assert.equal(orb.commands.deploy.parameters.version.default, version);
+    assert.equal(orb.commands.generate_and_continue.parameters.version.default, version);
+    for (const example of Object.values<any>(orb.examples)) {
+      assert.equal(example.usage.orbs['circle-fargate'], `circle-fargate/circle-fargate@${version}`);
+    }
+  });
+
+  it('writes --out atomically and accepts the folder above src', async () => {
+    const out = path.join(tempDir(), 'orb.yml');
+    dirs.push(path.dirname(out));
+    const result = await runCli(['orb', 'pack', 'orb', '--out', out]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.deepEqual(parse(readFileSync(out, 'utf8')), await packed());
+  });
+
+  const broken: [string, (dir: string) => void, string][] = [
+    [
+      'a missing include file',
+      (dir) => { rmSync(path.join(dir, 'scripts/deploy.sh')); },
+      'circle-fargate: commands/deploy.yml steps.1.run.command: included file scripts/deploy.sh does not exist',
+    ],
+    [
+      'an include that is part of a value',
+      (dir) => { editYaml(path.join(dir, 'commands/deploy.yml'), (v) => (v.steps[1].run.command = 'set -x; <<include(scripts/deploy.sh)>>')); },
+      'circle-fargate: commands/deploy.yml steps.1.run.command: <<include(...)>> must be the whole value, not part of it',
+    ],
+    [
+      'an include outside the orb source',
+      (dir) => { editYaml(path.join(dir, 'commands/deploy.yml'), (v) => (v.steps[1].run.command = '<<include(../../etc/passwd)>>')); },
+      'circle-fargate: commands/deploy.yml steps.1.run.command: include path "../../etc/passwd" must be a file inside the orb source, such as scripts/NAME.sh',
+    ],
+    [
+      'invalid YAML',
+      (dir) => { writeFileSync(path.join(dir, 'jobs/setup.yml'), 'description: [unclosed\n'); },
+      'circle-fargate: jobs/setup.yml: not valid YAML',
+    ],
+  ];
+  for (const [name, edit, message] of broken) {
+    it(`refuses ${name} (exit 2, nothing written)`, async () => {
+      const dir = copy(edit);
+      const out = path.join(dir, 'orb.yml');
+      const result = await runCli(['orb', 'pack', path.join(dir, 'src'), '--out', out]);
+      assert.equal(result.code, 2);
+      assert.ok(result.stderr.startsWith(message), result.stderr);
+      assert.equal(result.stderr.trimEnd().split('\n').length, 1);
+      assert.equal(existsSync(out), false);
+    });
+  }
+
+  it('refuses a tree without @orb.yml', async () => {
+    const dir = tempDir();
+    dirs.push(dir);
+    const result = await runCli(['orb', 'pack', dir]);
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /^circle-fargate: no orb source in .*: expected .*@orb\.yml or .*src\/@orb\.yml\n$/);
+  });
+
+  it('fails (exit 1) when the packed orb breaks the official schema', async () => {
+    const dir = copy((src) => { editYaml(path.join(src, 'jobs/setup.yml'), (v) => (v.resource_clas = 'small')); });
+    const result = await runCli(['orb', 'pack', path.join(dir, 'src')]);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^circle-fargate: the packed orb fails CircleCI's schema \(1 problem\); nothing was written\njobs\.setup: unknown key "resource_clas"/);
+    assert.equal(result.stdout, '');
+  });
+});
+
+describe('orb review', () => {
+  it('passes on our own orb', async () => {
+    const result = await runCli(['orb', 'review']);
+    assert.equal(result.code, 0, result.stdout);
+    assert.equal(result.stdout, '');
+  });
+
+  const planted: [string, (dir: string) => void, string[]][] = [
+    ['RC001', (dir) => { editYaml(path.join(dir, '@orb.yml'), (v) => delete v.display.source_url); }, ['RC001 @orb.yml: set display.source_url, so the registry links to the source']],
+    ['RC002', (dir) => { editYaml(path.join(dir, 'executors/php.yml'), (v) => delete v.description); }, ['RC002 executors/php.yml: the executor has no description']],
+    ['RC003', (dir) => { rmSync(path.join(dir, 'examples'), { recursive: true }); }, ['RC003 examples: add at least one usage example']],
+    [
+      'RC004',
+      (dir) => { cpSync(path.join(dir, 'examples/terraform_cd.yml'), path.join(dir, 'examples/example_terraform.yml')); },
+      ['RC004 examples/example_terraform.yml: name the example after its use case, without the word "example"'],
+    ],
+    ['RC005', (dir) => { editYaml(path.join(dir, '@orb.yml'), (v) => (v.description = 'ECS deploys.')); }, ['RC005 @orb.yml: the orb description is 12 characters; write at least 64 saying what the orb is for']],
+    [
+      'RC008 and RC009',
+      (dir) => { editYaml(path.join(dir, 'commands/deploy.yml'), (v) => (v.steps[1].run = { command: `echo ${'x'.repeat(70)}` })); },
+      [
+        'RC008 commands/deploy.yml: steps[1]: the run step has no name',
+        'RC009 commands/deploy.yml: steps[1]: a command over 64 characters belongs in a script, included with <<include(scripts/NAME.sh)>>',
+      ],
+    ],
+    [
+      'RC008 in a when step',
+      (dir) => { editYaml(path.join(dir, 'commands/run_tests.yml'), (v) => v.steps[1].when.steps.push({ run: 'ls' })); },
+      ['RC008 commands/run_tests.yml: steps[1].when.steps[2]: a run step given as a string has no name; write { name, command }'],
+    ],
+    [
+      'RC010',
+      (dir) => {
+        cpSync(path.join(dir, 'commands/deploy.yml'), path.join(dir, 'commands/deploy-now.yml'));
+        editYaml(path.join(dir, 'jobs/setup.yml'), (v) => (v.parameters['deploy-env'] = { type: 'string', default: '', description: 'x' }));
+      },
+      ['RC010 commands/deploy-now.yml: name "deploy-now" is not snake_case', 'RC010 jobs/setup.yml: parameter "deploy-env" is not snake_case'],
+    ],
+  ];
+  for (const [code, edit, lines] of planted) {
+    it(`finds ${code}`, async () => {
+      const dir = copy(edit);
+      const result = await runCli(['orb', 'review', 'src'], { cwd: dir });
+      assert.equal(result.code, 1);
+      assert.deepEqual(
+        result.stdout.trimEnd().split('\n').map((line) => line.replace(' src/', ' ')),
+        lines,
+      );
+    });
+  }
+});

@@ -11,6 +11,7 @@ import { toYaml } from './circleci/yaml.js';
 import type { ProjectDescription } from './description/resolve.js';
 import { formatPath } from './description/schemaKit.js';
 import { OperationError } from './errors.js';
+import type { OrbObject } from './orb/pack.js';
 import { planPipeline, type Plan } from './plan/plan.js';
 import type { TerraformImpact } from './terraform/graph.js';
 import type { TriggerContext } from './trigger/context.js';
@@ -24,6 +25,8 @@ export interface GenerateInput {
   readonly terraform?: TerraformImpact;
   /** The description file as named in the config's header. */
   readonly source: string;
+  /** The packed circle-fargate orb (`bundledOrb()`). */
+  readonly orb: OrbObject;
 }
 
 export interface GenerateOutput {
@@ -35,7 +38,7 @@ export interface GenerateOutput {
 
 export function generateContinuation(input: GenerateInput): GenerateOutput {
   const plan = planPipeline(input.description, input.trigger, input.changes, input.terraform);
-  const shape = synthesize({ description: input.description, plan, source: input.source, version: VERSION });
+  const shape = synthesize({ description: input.description, plan, source: input.source, version: VERSION, orb: input.orb });
   const config = renderConfig(shape);
   const findings = checkOfficialSchema(config);
   if (findings.length > 0) {

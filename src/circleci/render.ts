@@ -1,85 +1,101 @@
 /**
  * The one module that uses `@circleci/circleci-config-sdk`. The SDK is unmaintained upstream
  * (see DESIGN.md): its stale defaults are always overridden here, and what it cannot express
- * (`when: false` on a workflow, dropping `setup: false`) is added to its plain output.
+ * (an inline orb, `when: false` on a workflow, dropping `setup: false`) is added to its output.
  */
 import CircleCI from '@circleci/circleci-config-sdk';
-import type { ConfigShape, JobShape, Step } from './shape.js';
+import { isRecord } from '../orb/pack.js';
+import type { ConfigShape, LocalJobShape, OrbUse } from './shape.js';
 
 /** A CircleCI config as a plain object, ready for YAML. */
 export type ConfigObject = Record<string, unknown>;
+
+type SdkOrb = InstanceType<typeof CircleCI.orb.OrbImport>;
+type SdkParameters = InstanceType<typeof CircleCI.parameters.CustomParametersList>;
+type ParameterType = 'string' | 'integer' | 'boolean' | 'enum' | 'executor' | 'steps' | 'env_var_name';
 
 export function renderConfig(shape: ConfigShape): ConfigObject {
   const config = new CircleCI.Config();
   for (const parameter of shape.parameters) {
     config.defineParameter(parameter.name, parameter.type, parameter.default, parameter.description);
   }
-  const jobs = new Map<string, InstanceType<typeof CircleCI.Job>>();
-  for (const job of shape.jobs) {
-    const sdkJob = renderJob(job);
-    jobs.set(job.name, sdkJob);
-    config.addJob(sdkJob);
-  }
+  const orb = shape.orb ? importOrb(shape.orb) : undefined;
+  if (orb) config.importOrb(orb);
+  const jobs = new Map(shape.jobs.map((job) => [job.name, renderJob(job)]));
+  for (const job of jobs.values()) config.addJob(job);
+
   for (const workflow of shape.workflows) {
     const sdkWorkflow = new CircleCI.Workflow(workflow.name);
     for (const entry of workflow.jobs) {
-      const parameters = {
+      const options = {
         ...(entry.requires.length > 0 ? { requires: [...entry.requires] } : {}),
         ...(entry.context.length > 0 ? { context: [...entry.context] } : {}),
       };
-      if (entry.approval) {
-        sdkWorkflow.addJobApproval(entry.job, parameters);
-        continue;
+      switch (entry.kind) {
+        case 'approval':
+          sdkWorkflow.addJobApproval(entry.name, options);
+          break;
+        case 'local': {
+          const job = jobs.get(entry.name);
+          if (!job) throw new Error(`workflow ${workflow.name} names job ${entry.name}, which the config does not define`);
+          if (Object.keys(options).length > 0) sdkWorkflow.addJob(job, options);
+          else sdkWorkflow.addJob(job);
+          break;
+        }
+        case 'orb': {
+          const ref = orb?.jobs[entry.orbJob];
+          if (!ref) throw new Error(`workflow ${workflow.name} runs orb job ${entry.orbJob}, which the orb does not have`);
+          sdkWorkflow.jobs.push(new CircleCI.workflow.WorkflowJob(ref, { name: entry.name, ...options, ...entry.parameters }));
+          break;
+        }
       }
-      const sdkJob = jobs.get(entry.job);
-      if (!sdkJob) throw new Error(`workflow ${workflow.name} names job ${entry.job}, which the config does not define`);
-      if (Object.keys(parameters).length > 0) sdkWorkflow.addJob(sdkJob, parameters);
-      else sdkWorkflow.addJob(sdkJob);
     }
     config.addWorkflow(sdkWorkflow);
   }
 
   const generated = config.generate() as unknown as ConfigObject;
-  const { setup, ...rest } = generated;
+  const { setup, jobs: generatedJobs, orbs, ...rest } = generated;
   const workflows = rest.workflows as Record<string, Record<string, unknown>> | undefined;
   for (const workflow of shape.workflows) {
     const target = workflows?.[workflow.name];
     if (workflow.when !== undefined && target) workflows[workflow.name] = { when: workflow.when, ...target };
   }
-  return setup === true ? { setup, ...rest } : rest;
+  const orbsOut = shape.orb?.inline === true && isRecord(orbs) ? { ...orbs, [shape.orb.alias]: shape.orb.orb } : orbs;
+  return {
+    ...(setup === true ? { setup } : {}),
+    version: rest.version,
+    ...(orbsOut !== undefined ? { orbs: orbsOut } : {}),
+    ...(shape.parameters.length > 0 ? { parameters: rest.parameters } : {}),
+    ...(shape.jobs.length > 0 ? { jobs: generatedJobs } : {}),
+    workflows: rest.workflows,
+  };
 }
 
-function renderJob(job: JobShape): InstanceType<typeof CircleCI.Job> {
-  const executor = new CircleCI.executors.DockerExecutor(job.image, job.resourceClass as 'medium');
-  return new CircleCI.Job(job.name, executor, job.steps.map(renderStep), {
-    ...(job.parallelism !== undefined && job.parallelism > 1 ? { parallelism: job.parallelism } : {}),
-    ...(job.environment ? { environment: { ...job.environment } } : {}),
-  });
-}
-
-type SdkCommand = InstanceType<typeof CircleCI.commands.Run>;
-
-function renderStep(step: Step): SdkCommand {
-  switch (step.type) {
-    case 'run':
-      return new CircleCI.commands.Run({
-        name: step.name,
-        command: step.command,
-        ...(step.environment ? { environment: { ...step.environment } } : {}),
-        ...(step.when ? { when: step.when } : {}),
-      });
-    case 'setup_remote_docker':
-      return new CircleCI.commands.SetupRemoteDocker({
-        version: step.version,
-        docker_layer_caching: step.dockerLayerCaching,
-      }) as unknown as SdkCommand;
-    case 'persist_to_workspace':
-      return new CircleCI.commands.workspace.Persist({ root: step.root, paths: [...step.paths] }) as unknown as SdkCommand;
-    case 'attach_workspace':
-      return new CircleCI.commands.workspace.Attach({ at: step.at }) as unknown as SdkCommand;
-    case 'store_test_results':
-      return new CircleCI.commands.StoreTestResults({ path: step.path }) as unknown as SdkCommand;
-    case 'store_artifacts':
-      return new CircleCI.commands.StoreArtifacts({ path: step.path }) as unknown as SdkCommand;
+/** The SDK's import of our orb, with each job's parameters read from the packed orb. */
+function importOrb(use: OrbUse): SdkOrb {
+  const jobs: Record<string, SdkParameters> = {};
+  const orbJobs = isRecord(use.orb.jobs) ? use.orb.jobs : {};
+  for (const [name, job] of Object.entries(orbJobs)) {
+    const parameters = isRecord(job) && isRecord(job.parameters) ? job.parameters : {};
+    jobs[name] = new CircleCI.parameters.CustomParametersList(
+      Object.entries(parameters).map(([parameter, spec]) => {
+        const type = (isRecord(spec) && typeof spec.type === 'string' ? spec.type : 'string') as ParameterType;
+        if (type === 'enum' && isRecord(spec) && Array.isArray(spec.enum)) {
+          return new CircleCI.parameters.CustomEnumParameter(parameter, spec.enum.map(String));
+        }
+        return new CircleCI.parameters.CustomParameter(parameter, type === 'enum' ? 'string' : type);
+      }),
+    );
   }
+  const manifest = { jobs, commands: {}, executors: {} };
+  return new CircleCI.orb.OrbImport(use.alias, use.namespace, 'circle-fargate', use.version, undefined, manifest);
+}
+
+function renderJob(job: LocalJobShape): InstanceType<typeof CircleCI.Job> {
+  const executor = new CircleCI.executors.DockerExecutor(job.image, job.resourceClass as 'medium');
+  return new CircleCI.Job(
+    job.name,
+    executor,
+    job.steps.map((step) => new CircleCI.commands.Run({ name: step.name, command: step.command })),
+  );
 }

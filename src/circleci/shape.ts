@@ -2,41 +2,41 @@
  * What circle-fargate emits, as our own types: the synthesis builds these (pure), and only
  * `render.ts` turns them into CircleCI config through the config SDK.
  */
+import type { OrbObject } from '../orb/pack.js';
 
 export type ParameterValue = string | number | boolean;
 
-export type Step =
-  | {
-      readonly type: 'run';
-      readonly name: string;
-      /** A constant script: never holds a value from the trigger or the description. */
-      readonly command: string;
-      /** Every value the script needs arrives here, as data. */
-      readonly environment?: Readonly<Record<string, string>>;
-      readonly when?: 'always' | 'on_fail';
-    }
-  | { readonly type: 'setup_remote_docker'; readonly dockerLayerCaching: boolean; readonly version: string }
-  | { readonly type: 'persist_to_workspace'; readonly root: string; readonly paths: readonly string[] }
-  | { readonly type: 'attach_workspace'; readonly at: string }
-  | { readonly type: 'store_test_results'; readonly path: string }
-  | { readonly type: 'store_artifacts'; readonly path: string };
+export type Step = {
+  readonly type: 'run';
+  readonly name: string;
+  /** A constant script: never holds a value from the trigger or the description. */
+  readonly command: string;
+};
 
-export interface JobShape {
+/** A job of the config itself; everything else runs as a job of the orb. */
+export interface LocalJobShape {
   readonly name: string;
   readonly image: string;
   readonly resourceClass: string;
-  readonly parallelism?: number;
-  readonly environment?: Readonly<Record<string, string>>;
   readonly steps: readonly Step[];
 }
 
-export interface WorkflowJobShape {
-  readonly job: string;
+export type WorkflowJobShape = {
+  /** The job's name in the workflow: the contract users make required checks of. */
+  readonly name: string;
   readonly requires: readonly string[];
   readonly context: readonly string[];
-  /** An approval hold rather than a job defined under `jobs`. */
-  readonly approval?: boolean;
-}
+} & (
+  | {
+      readonly kind: 'orb';
+      /** The orb job it runs, such as `build_image`. */
+      readonly orbJob: string;
+      /** The orb job's parameters: values of the description, as data. */
+      readonly parameters: Readonly<Record<string, ParameterValue>>;
+    }
+  | { readonly kind: 'local' }
+  | { readonly kind: 'approval' }
+);
 
 export interface WorkflowShape {
   readonly name: string;
@@ -52,10 +52,21 @@ export interface PipelineParameterShape {
   readonly description: string;
 }
 
+export interface OrbUse {
+  /** The name jobs are called by: `ALIAS/build_image`. */
+  readonly alias: string;
+  readonly namespace: string;
+  readonly version: string;
+  /** The packed orb: its jobs' parameters; written into the config when `inline`. */
+  readonly orb: OrbObject;
+  readonly inline: boolean;
+}
+
 export interface ConfigShape {
   /** Comment lines at the top of the file, without `#`. */
   readonly header: readonly string[];
   readonly parameters: readonly PipelineParameterShape[];
-  readonly jobs: readonly JobShape[];
+  readonly orb?: OrbUse;
+  readonly jobs: readonly LocalJobShape[];
   readonly workflows: readonly WorkflowShape[];
 }

@@ -28,6 +28,8 @@ export interface Image {
 
 export interface TestSuite {
   readonly name: string;
+  /** The preset the suite started from: `phpunit` runs the orb's PHPUnit job. */
+  readonly preset?: 'phpunit';
   readonly image: string;
   readonly command: string;
   readonly parallelism: number;
@@ -76,6 +78,8 @@ export interface ProjectDescription {
   readonly tests: readonly TestSuite[];
   readonly terraform?: Terraform;
   readonly environments: readonly Environment[];
+  /** Where the emitted config gets the orb: written inline, or a published reference. */
+  readonly orb: { readonly source: 'inline' } | { readonly source: 'published'; readonly namespace: string; readonly version?: string };
 }
 
 const PRESETS = {
@@ -105,6 +109,7 @@ export function resolveDescription(parsed: ParsedDescription): { description?: P
     const junit = suite.junit ?? preset?.junit;
     tests.push({
       name,
+      ...(suite.preset !== undefined ? { preset: suite.preset } : {}),
       image: suite.image,
       command,
       parallelism: suite.parallelism,
@@ -224,6 +229,7 @@ export function resolveDescription(parsed: ParsedDescription): { description?: P
     description: {
       project: parsed.project,
       checkout: parsed.checkout,
+      orb: parsed.orb,
       images,
       tests,
       environments,

@@ -268,6 +268,21 @@ export const projectDescriptionSchema = object(
       'Test suites by job name, such as `phpunit`.',
     ),
     terraform: optional(terraformSchema, 'Terraform root modules planned on every branch and applied on the default branch.'),
+    orb: defaulted(
+      tagged(
+        'source',
+        {
+          inline: object({}),
+          published: object({
+            namespace: required(string({ pattern: /^[a-z0-9][a-z0-9-]*$/, expected: 'an orb namespace such as circle-fargate' }), 'Namespace the orb is published in.'),
+            version: optional(string({ pattern: /^\d+\.\d+\.\d+$/, expected: 'a version such as 1.2.3' }), 'Published version; by default the version of circle-fargate that generates.'),
+          }),
+        },
+        '`inline`: the orb itself is written into the emitted config, so a pipeline never depends on a published version; `published`: the config names `NAMESPACE/circle-fargate@VERSION`.',
+      ),
+      { source: 'inline' },
+      'How the emitted config gets the circle-fargate orb whose jobs it runs.',
+    ),
     environments: defaulted(
       record(environmentSchema, { keyPattern: NAME, keyExpected: NAME_EXPECTED }),
       {},

@@ -3,10 +3,11 @@
  * reference deployment sees. Each case: the expected jobs, the official schema, a golden file.
  */
 import assert from 'node:assert/strict';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { VERSION } from '../../src/version.js';
 import { EXAMPLE, runCli } from '../helpers/cli.js';
-import { parseConfig, workflowEntry, workflowJobNames } from '../helpers/config.js';
+import { parseConfig, workflowEntry, workflowInvocation, workflowJobNames } from '../helpers/config.js';
 import { removeDir, repoFromDirectory } from '../helpers/git.js';
 import { assertGolden } from '../helpers/golden.js';
 import { officialSchemaErrors } from '../helpers/officialSchema.js';
@@ -119,5 +120,57 @@ describe('generate on the bundled example', () => {
     const run = () => runCli(['generate', '--branch', 'master', '--changed-files', '-'], { cwd: repo, input: APP_CHANGE });
     const [first, second] = await Promise.all([run(), run()]);
     assert.equal(first.stdout, second.stdout);
+  });
+
+  it('runs every job as a job of the inline orb, with parameters the orb declares', async () => {
+    const result = await runCli(['generate', '--branch', 'master', '--changed-files', '-'], {
+      cwd: repo,
+      input: `${APP_CHANGE}terraform/modules/ecs-service/main.tf\n`,
+    });
+    assert.equal(result.code, 0, result.stderr);
+    const config = parseConfig(result.stdout);
+    const packed = parseConfig((await runCli(['orb', 'pack'])).stdout);
+    assert.deepEqual(config.orbs['circle-fargate'], packed);
+    let checked = 0;
+    for (const name of workflowJobNames(config)) {
+      const { job, parameters } = workflowInvocation(config, name);
+      if (name.startsWith('approve-')) continue;
+      const orbJob = job.replace(/^circle-fargate\//, '');
+      assert.notEqual(orbJob, job, `${name} runs ${job}, not a job of the orb`);
+      const declared = packed.jobs[orbJob].parameters as Record<string, any>;
+      for (const parameter of Object.keys(parameters)) assert.ok(parameter in declared, `${name} passes ${parameter}, which ${orbJob} does not declare`);
+      for (const [parameter, spec] of Object.entries(declared)) {
+        if (!('default' in spec)) assert.ok(parameter in parameters, `${name} does not pass required ${parameter}`);
+      }
+      checked++;
+    }
+    assert.equal(checked, 9);
+    assert.deepEqual(workflowInvocation(config, 'terraform-plan-prod'), {
+      job: 'circle-fargate/terraform_plan',
+      parameters: {
+        depth: 1,
+        image: 'hashicorp/terraform:1.9.8',
+        role_arn: 'arn:aws:iam::123456789012:role/monolith-prod-circleci-deploy',
+        region: 'ap-northeast-1',
+        root_dir: 'terraform/prod',
+        root_name: 'prod',
+      },
+    });
+  });
+
+  it('names a published orb instead when the description asks for it', async () => {
+    const dir = repoFromDirectory(EXAMPLE);
+    try {
+      const file = `${dir}/circle-fargate.config.ts`;
+      writeFileSync(file, readFileSync(file, 'utf8').replace("checkout: { depth: 1 },", "checkout: { depth: 1 },\n  orb: { source: 'published', namespace: 'acme' },"));
+      const result = await runCli(['generate', '--branch', 'master', '--changed-files', '-'], { cwd: dir, input: APP_CHANGE });
+      assert.equal(result.code, 0, result.stderr);
+      const config = parseConfig(result.stdout);
+      assert.deepEqual(config.orbs, { 'circle-fargate': `acme/circle-fargate@${VERSION}` });
+      assert.equal(workflowInvocation(config, 'deploy-prod').job, 'circle-fargate/deploy');
+      assert.deepEqual(officialSchemaErrors(config), []);
+    } finally {
+      removeDir(dir);
+    }
   });
 });

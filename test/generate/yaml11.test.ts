@@ -6,9 +6,11 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { describe, it } from 'node:test';
+import { parse } from 'yaml';
 import { changeSetFromList } from '../../src/changes/changeSet.js';
 import { parseDescription } from '../../src/description/load.js';
 import { generateContinuation } from '../../src/generate.js';
+import { BIN, ROOT } from '../helpers/cli.js';
 import { triggerFromInput } from '../../src/trigger/context.js';
 import { parseConfig } from '../helpers/config.js';
 import { edited } from '../helpers/descriptions.js';
@@ -28,12 +30,19 @@ describe('YAML 1.1 hazards', () => {
   const description = parseDescription(
     edited((d) => {
       d.images.app.buildArgs = Object.fromEntries(HAZARDS.map((value, index) => [`ARG_${index}`, value]));
-      d.environments.on = { ...d.environments.pre, circleciContext: 'yes', cluster: 'off' };
-      d.environments.y = { ...d.environments.pre, circleciContext: 'no', cluster: 'y' };
+      d.tests.phpunit = { image: 'cimg/php:8.3', command: 'yes', testFiles: 'off', paths: ['app/**'] };
+      d.environments.on = { ...d.environments.pre, circleciContext: 'yes' };
+      d.environments.y = { ...d.environments.pre, circleciContext: 'no' };
     }),
   );
   const trigger = triggerFromInput({ branch: 'on', source: 'api', params: ['deploy_env=on'] }, {});
-  const { yaml } = generateContinuation({ description, trigger, changes: changeSetFromList(['app/x.php']), source: 'x.json' });
+  const { yaml } = generateContinuation({
+    description,
+    trigger,
+    changes: changeSetFromList(['app/x.php']),
+    source: 'x.json',
+    orb: parse(execFileSync(process.execPath, [BIN, 'orb', 'pack'], { cwd: ROOT, encoding: 'utf8' })) as Record<string, unknown>,
+  });
 
   for (const [reader, read] of [
     ['yaml (1.1 mode)', parseConfig],
@@ -41,15 +50,16 @@ describe('YAML 1.1 hazards', () => {
   ] as const) {
     it(`round-trips through ${reader}`, () => {
       const config = read(yaml) as Record<string, any>;
-      const build = config.jobs['build-image'].steps.find((step: any) => step.run?.name === 'Build and push image').run.environment;
-      HAZARDS.forEach((value, index) => {
-        assert.equal(build[`CF_BUILD_ARG_ARG_${index}`], value, `build arg ${index}`);
-      });
-      const workflowJobs = config.workflows['circle-fargate'].jobs as Record<string, any>[];
-      const deployOn = workflowJobs.find((entry) => typeof entry === 'object' && 'deploy-on' in entry)?.['deploy-on'];
-      assert.deepEqual(deployOn.context, ['yes']);
-      const deployStep = config.jobs['deploy-on'].steps.find((step: any) => step.run?.name === 'Deploy on').run.environment;
-      assert.equal(deployStep.CF_ENVIRONMENT, 'on');
+      const entry = (name: string) => {
+        const found = (config.workflows['circle-fargate'].jobs as Record<string, any>[]).find((item) => Object.values(item)[0]?.name === name);
+        return Object.values(found ?? {})[0];
+      };
+      const args = HAZARDS.map((value, index) => [`ARG_${index}`, value] as const).sort(([a], [b]) => a.localeCompare(b));
+      assert.equal(entry('build-image').build_args, args.map(([name, value]) => `${name}=${value}`).join('\n'));
+      assert.deepEqual(entry('deploy-on').context, ['yes']);
+      assert.equal(entry('deploy-on').environment, 'on');
+      assert.equal(entry('phpunit').command, 'yes');
+      assert.equal(entry('phpunit').test_files, 'off');
       assert.equal(config.parameters.deploy_env.default, '');
     });
   }

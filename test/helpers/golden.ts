@@ -12,7 +12,7 @@ import { ROOT } from './cli.js';
 const VERSION_MARK = '0.0.0-golden';
 
 function withoutVersion(value: unknown, version: string): unknown {
-  if (typeof value === 'string') return value === version ? VERSION_MARK : value.replaceAll(` ${version} `, ` ${VERSION_MARK} `);
+  if (typeof value === 'string') return value.replaceAll(version, VERSION_MARK);
   if (Array.isArray(value)) return value.map((item) => withoutVersion(item, version));
   if (value !== null && typeof value === 'object') {
     return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, withoutVersion(item, version)]));

@@ -77,6 +77,13 @@ describe('orb pack', () => {
     }
   });
 
+  it('names no job parameter like a key of a workflow entry (name, context, requires...)', async () => {
+    const reserved = ['name', 'requires', 'context', 'type', 'filters', 'matrix', 'pre-steps', 'post-steps', 'serial-group', 'override-with'];
+    for (const [job, body] of Object.entries<any>((await packed()).jobs)) {
+      for (const parameter of Object.keys(body.parameters ?? {})) assert.ok(!reserved.includes(parameter), `${job}.${parameter}`);
+    }
+  });
+
   it('deploys and generates with circle-fargate at the version of this package', async () => {
     const orb = await packed();
     const version = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version;

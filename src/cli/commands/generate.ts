@@ -26,7 +26,8 @@ Exit codes: 0 written; 1 the emitted config failed validation; 2 bad flags, desc
     const input = await readPipelineInput(args, io);
     // Loaded here, not at start-up: the config SDK and the schema validator serve generate only.
     const { generateContinuation } = await import('../../generate.js');
-    const output = generateContinuation(input);
+    const { bundledOrb } = await import('../../orb/pack.js');
+    const output = generateContinuation({ ...input, orb: await bundledOrb() });
     io.stderr(formatExplanation(explanationOf(output.plan, input.terraform)));
     const out = stringFlag(args, 'out');
     if (out === undefined) {

@@ -4,6 +4,7 @@
  */
 import type { ChangeSet } from './changes/changeSet.js';
 import { checkOfficialSchema } from './circleci/officialSchema.js';
+import { checkReferences } from './circleci/references.js';
 import { renderConfig, type ConfigObject } from './circleci/render.js';
 import type { ConfigShape } from './circleci/shape.js';
 import { synthesize } from './circleci/synth.js';
@@ -40,10 +41,10 @@ export function generateContinuation(input: GenerateInput): GenerateOutput {
   const plan = planPipeline(input.description, input.trigger, input.changes, input.terraform);
   const shape = synthesize({ description: input.description, plan, source: input.source, version: VERSION, orb: input.orb });
   const config = renderConfig(shape);
-  const findings = checkOfficialSchema(config);
+  const findings = [...checkOfficialSchema(config), ...checkReferences(config).filter((finding) => finding.note !== true)];
   if (findings.length > 0) {
     throw new OperationError(
-      `the emitted config fails CircleCI's schema (${findings.length} problem${findings.length === 1 ? '' : 's'}); nothing was written. This is a circle-fargate bug: please report it`,
+      `the emitted config fails validation (${findings.length} problem${findings.length === 1 ? '' : 's'}); nothing was written. This is a circle-fargate bug: please report it`,
       findings.map((finding) => `${formatPath(finding.path)}: ${finding.message}`),
     );
   }

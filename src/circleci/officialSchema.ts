@@ -18,6 +18,8 @@ type Validator = ((data: unknown) => boolean) & { errors?: SchemaError[] | null 
 export interface SchemaFinding {
   readonly path: readonly (string | number)[];
   readonly message: string;
+  /** The key the finding is about, when it is one (an unknown key): where to point a person. */
+  readonly key?: string;
 }
 
 let validator: Validator | undefined;
@@ -41,6 +43,7 @@ export function checkOfficialSchema(config: unknown): SchemaFinding[] {
   return deepestErrors(validate.errors ?? []).map((error) => ({
     path: pointerToPath(error.instancePath),
     message: describeSchemaError(error),
+    ...(error.keyword === 'additionalProperties' && typeof error.params.additionalProperty === 'string' ? { key: error.params.additionalProperty } : {}),
   }));
 }
 
@@ -66,7 +69,18 @@ export function deepestErrors(errors: readonly SchemaError[]): SchemaError[] {
     const key = `${error.instancePath} ${describeSchemaError(error)}`;
     if (!unique.has(key)) unique.set(key, error);
   }
-  return [...unique.values()];
+  // Several `type` errors at one path are the branches of one oneOf: say them once.
+  const merged: SchemaError[] = [];
+  for (const error of unique.values()) {
+    const first = merged.find((other) => other.instancePath === error.instancePath && other.keyword === 'type');
+    if (error.keyword === 'type' && first) {
+      const types = [...(first.params.types as string[]), String(error.params.type)];
+      merged[merged.indexOf(first)] = { ...first, params: { ...first.params, types }, message: `must be ${types.join(' or ')}` };
+    } else {
+      merged.push(error.keyword === 'type' ? { ...error, params: { ...error.params, types: [String(error.params.type)] } } : error);
+    }
+  }
+  return merged;
 }
 
 export function describeSchemaError(error: SchemaError): string {

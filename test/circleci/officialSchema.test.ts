@@ -24,7 +24,7 @@ describe('official schema check (prebuilt validator)', () => {
   it('names an unknown key in a job', () => {
     const broken = structuredClone(valid) as Record<string, any>;
     broken.jobs.build.paralelism = 2;
-    assert.deepEqual(checkOfficialSchema(broken), [{ path: ['jobs', 'build'], message: 'unknown key "paralelism"' }]);
+    assert.deepEqual(checkOfficialSchema(broken), [{ path: ['jobs', 'build'], message: 'unknown key "paralelism"', key: 'paralelism' }]);
   });
 
   it('keeps only errors with nothing below them', () => {

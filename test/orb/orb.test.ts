@@ -7,6 +7,7 @@ import { cpSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parse } from 'yaml';
+import { checkReferences } from '../../src/circleci/references.js';
 import { runCli, ROOT } from '../helpers/cli.js';
 import { removeDir, tempDir } from '../helpers/git.js';
 import { officialSchemaErrors } from '../helpers/officialSchema.js';
@@ -91,6 +92,15 @@ describe('orb pack', () => {
     assert.equal(orb.commands.generate_and_continue.parameters.version.default, version);
     for (const example of Object.values<any>(orb.examples)) {
       assert.equal(example.usage.orbs['circle-fargate'], `circle-fargate/circle-fargate@${version}`);
+    }
+  });
+
+  it('has examples that validate against the orb itself, parameters and all', async () => {
+    const orb = await packed();
+    for (const [name, example] of Object.entries<any>(orb.examples)) {
+      const usage = { ...example.usage, orbs: { ...example.usage.orbs, 'circle-fargate': orb } };
+      assert.deepEqual(checkReferences(usage), [], name);
+      assert.deepEqual(officialSchemaErrors(usage), [], name);
     }
   });
 

@@ -71,3 +71,49 @@ C=with spaces" run sh "$SCRIPTS/build_and_push_image.sh"
   [[ "$output" == *'docker reported no digest'* ]]
   [ ! -e "$CF_WORKSPACE/images/app" ]
 }
+
+aws_with_ecr_image() {
+  stub aws '
+case "$2" in
+  get-login-password) echo ecr-password ;;
+  batch-get-image)
+    if [ -z "${BASE_IMAGE:-}" ]; then echo None; exit 0; fi
+    case "$*" in *imageManifestMediaType*) echo application/vnd.oci.image.manifest.v1+json ;; *) echo "$BASE_IMAGE" ;; esac ;;
+  put-image) if [ -n "${ALREADY_TAGGED:-}" ]; then echo "An error occurred (ImageAlreadyExistsException)" >&2; exit 254; fi ;;
+  describe-images) echo sha256:feed ;;
+esac'
+}
+
+@test "retags the base revision's image instead of building when ECR has it" {
+  aws_with_ecr_image
+  BASE_IMAGE='{"schemaVersion":2}' CF_REUSE_FROM=fedcba9876543210fedcba9876543210fedcba98 run sh "$SCRIPTS/build_and_push_image.sh"
+  [ "$status" -eq 0 ]
+  [ ! -e "$STUBS/docker.args" ]
+  grep -qxF put-image "$STUBS/aws.args"
+  grep -qxF '{"schemaVersion":2}' "$STUBS/aws.args"
+  grep -qxF acme/app "$STUBS/aws.args"
+  grep -qxF application/vnd.oci.image.manifest.v1+json "$STUBS/aws.args"
+  [ "$(cat "$CF_WORKSPACE/images/app")" = 123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/acme/app@sha256:feed ]
+}
+
+@test "treats an image already tagged with this commit as retagged" {
+  aws_with_ecr_image
+  ALREADY_TAGGED=1 BASE_IMAGE='{"schemaVersion":2}' CF_REUSE_FROM=fedcba9876543210fedcba9876543210fedcba98 run sh "$SCRIPTS/build_and_push_image.sh"
+  [ "$status" -eq 0 ]
+  [ ! -e "$STUBS/docker.args" ]
+}
+
+@test "builds when ECR has no image of the base revision" {
+  aws_with_ecr_image
+  CF_REUSE_FROM=fedcba9876543210fedcba9876543210fedcba98 run sh "$SCRIPTS/build_and_push_image.sh"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *'no image of fedcba9876543210fedcba9876543210fedcba98 in ECR: building'* ]]
+  grep -qxF build "$STUBS/docker.args"
+}
+
+@test "refuses a reuse_from that is not a commit" {
+  CF_REUSE_FROM='main; touch pwned' run sh "$SCRIPTS/build_and_push_image.sh"
+  [ "$status" -eq 1 ]
+  [ ! -e pwned ]
+  [ ! -e "$STUBS/aws.args" ]
+}

@@ -15,7 +15,7 @@ type SdkParameters = InstanceType<typeof CircleCI.parameters.CustomParametersLis
 type ParameterType = 'string' | 'integer' | 'boolean' | 'enum' | 'executor' | 'steps' | 'env_var_name';
 
 export function renderConfig(shape: ConfigShape): ConfigObject {
-  const config = new CircleCI.Config();
+  const config = new CircleCI.Config(shape.setup === true);
   for (const parameter of shape.parameters) {
     config.defineParameter(parameter.name, parameter.type, parameter.default, parameter.description);
   }
@@ -62,8 +62,8 @@ export function renderConfig(shape: ConfigShape): ConfigObject {
   }
   const orbsOut = shape.orb?.inline === true && isRecord(orbs) ? { ...orbs, [shape.orb.alias]: shape.orb.orb } : orbs;
   return {
-    ...(setup === true ? { setup } : {}),
     version: rest.version,
+    ...(setup === true ? { setup } : {}),
     ...(orbsOut !== undefined ? { orbs: orbsOut } : {}),
     ...(shape.parameters.length > 0 ? { parameters: rest.parameters } : {}),
     ...(shape.jobs.length > 0 ? { jobs: generatedJobs } : {}),

@@ -65,6 +65,8 @@ export interface OrbUse {
 export interface ConfigShape {
   /** Comment lines at the top of the file, without `#`. */
   readonly header: readonly string[];
+  /** A setup config (dynamic configuration's first stage). */
+  readonly setup?: boolean;
   readonly parameters: readonly PipelineParameterShape[];
   readonly orb?: OrbUse;
   readonly jobs: readonly LocalJobShape[];

@@ -7,7 +7,7 @@ import type { Environment, Image, ProjectDescription, TerraformRoot, TestSuite }
 import type { OrbObject } from '../orb/pack.js';
 import type { Plan, PlannedJob } from '../plan/plan.js';
 import { describeTrigger, DEPLOY_ENV_PARAMETER } from '../trigger/context.js';
-import type { ConfigShape, LocalJobShape, ParameterValue, PipelineParameterShape, WorkflowJobShape } from './shape.js';
+import type { ConfigShape, LocalJobShape, OrbUse, ParameterValue, PipelineParameterShape, WorkflowJobShape } from './shape.js';
 
 export const WORKFLOW_NAME = 'circle-fargate';
 export const ORB_ALIAS = 'circle-fargate';
@@ -43,20 +43,25 @@ export function synthesize({ description, plan, source, version, orb }: Synthesi
       workflows: [{ name: WORKFLOW_NAME, when: false, jobs: [{ name: NOTHING_TO_DO.name, kind: 'local', requires: [], context: [] }] }],
     };
   }
-  const use = description.orb;
   const configFile = source.startsWith('/') || source.startsWith('..') ? '' : source;
   return {
     header,
     parameters,
-    orb: {
-      alias: ORB_ALIAS,
-      namespace: use.source === 'published' ? use.namespace : DEFAULT_ORB_NAMESPACE,
-      version: use.source === 'published' ? (use.version ?? version) : version,
-      orb,
-      inline: use.source === 'inline',
-    },
+    orb: orbUse(description, version, orb),
     jobs: [],
     workflows: [{ name: WORKFLOW_NAME, jobs: running.map((job) => workflowJob(job, description, configFile)) }],
+  };
+}
+
+/** How a config gets the orb: inline (the packed orb itself) or the published reference. */
+export function orbUse(description: ProjectDescription, version: string, orb: OrbObject): OrbUse {
+  const use = description.orb;
+  return {
+    alias: ORB_ALIAS,
+    namespace: use.source === 'published' ? use.namespace : DEFAULT_ORB_NAMESPACE,
+    version: use.source === 'published' ? (use.version ?? version) : version,
+    orb,
+    inline: use.source === 'inline',
   };
 }
 
@@ -86,7 +91,7 @@ function workflowJob(job: PlannedJob, description: ProjectDescription, configFil
     ...base,
     kind: 'orb',
     orbJob: name,
-    parameters: { depth, ...parameters },
+    parameters: escapeInterpolation({ depth, ...parameters }),
     context: context !== undefined ? [context] : [],
   });
   switch (job.kind) {
@@ -94,7 +99,7 @@ function workflowJob(job: PlannedJob, description: ProjectDescription, configFil
       return testJob(find(description.tests), orbJob);
     case 'build-image': {
       const image = find(description.images);
-      return orbJob('build_image', buildImageParameters(image), image.circleciContext);
+      return orbJob('build_image', { ...buildImageParameters(image), reuse_from: job.reuseFrom ?? '' }, image.circleciContext);
     }
     case 'terraform-plan':
     case 'terraform-apply': {
@@ -109,6 +114,14 @@ function workflowJob(job: PlannedJob, description: ProjectDescription, configFil
       return orbJob('deploy', deployParameters(env, configFile), env.circleciContext);
     }
   }
+}
+
+/**
+ * CircleCI would read `<< ... >>` in a parameter value as an interpolation; a value of the
+ * description is data, so its `<<` is escaped (`\\<<`, CircleCI's escape) to reach the job as is.
+ */
+export function escapeInterpolation(parameters: Record<string, ParameterValue>): Record<string, ParameterValue> {
+  return Object.fromEntries(Object.entries(parameters).map(([key, value]) => [key, typeof value === 'string' ? value.replaceAll('<<', '\\<<') : value]));
 }
 
 type OrbJob = (name: string, parameters: Record<string, ParameterValue>, context: string | undefined) => WorkflowJobShape;

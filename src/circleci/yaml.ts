@@ -13,6 +13,9 @@ export function toYaml(value: unknown, header: readonly string[] = []): string {
     aliasDuplicateObjects: false,
     indentSeq: true,
   });
-  const comments = header.map((line) => (line === '' ? '#' : `# ${line}`)).join('\n');
+  // A line break inside a header line (a branch name may hold one) must not end the comment.
+  // Nor may `<<` in one read as an interpolation.
+  const lines = header.flatMap((line) => line.replaceAll('<<', '< <').split(/\r\n|\r|\n|\u2028|\u2029|\u0085/));
+  const comments = lines.map((line) => (line === '' ? '#' : `# ${line}`)).join('\n');
   return comments === '' ? body : `${comments}\n${body}`;
 }

@@ -22,6 +22,8 @@ export interface Image {
   readonly context: string;
   readonly buildArgs: Readonly<Record<string, string>>;
   readonly paths: PathRule;
+  /** Retag the base revision's image when no path of the image changed (see the schema). */
+  readonly reuse: boolean;
   readonly roleArn: string;
   readonly circleciContext?: string;
 }

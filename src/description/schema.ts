@@ -99,6 +99,11 @@ const imageSchema = object({
     pathRuleSchema,
     'Files that affect the image: a list of globs, or `{ include, exclude }`. A change to any selects `build-image`.',
   ),
+  reuse: defaulted(
+    boolean(),
+    true,
+    'When a deploy needs the image but none of its paths changed since the base revision, retag the base revision\'s image in ECR (if it exists) instead of building it again.',
+  ),
   roleArn: required(iamRoleArn, 'IAM role assumed through CircleCI OIDC to push to the repository.'),
   circleciContext: optional(
     string(),

@@ -29,6 +29,8 @@ export interface PlannedJob {
   readonly reasons: readonly string[];
   /** Jobs (that run) this one waits for. */
   readonly requires: readonly string[];
+  /** build-image only: the base revision whose image may be retagged instead of rebuilt. */
+  readonly reuseFrom?: string;
 }
 
 export interface Plan {
@@ -57,11 +59,10 @@ export function planPipeline(
       : { runs: false, reasons: [`no changed file matches ${where}`] };
   };
 
-  const images = description.images.map((image) => ({
-    image,
-    name: buildImageJobName(image.name, description.images.length),
-    selection: byRule(compileRule(image.paths), `images.${image.name}.paths`),
-  }));
+  const images = description.images.map((image) => {
+    const selection = byRule(compileRule(image.paths), `images.${image.name}.paths`);
+    return { image, name: buildImageJobName(image.name, description.images.length), selection, byPaths: selection.runs };
+  });
   const tests = description.tests.map((suite) => ({
     suite,
     name: testJobName(suite.name),
@@ -85,7 +86,17 @@ export function planPipeline(
 
   const jobs: PlannedJob[] = [];
   for (const test of tests) jobs.push(job(test.name, 'test', test.suite.name, test.selection, []));
-  for (const image of images) jobs.push(job(image.name, 'build-image', image.image.name, image.selection, []));
+  for (const image of images) {
+    const built = job(image.name, 'build-image', image.image.name, image.selection, []);
+    // Needed only by a deploy, with no input changed since a known base: that base's image will do.
+    const onlyForDeploy = image.selection.runs && !image.byPaths && !changes.selectAll;
+    const base = changes.base.revision;
+    if (onlyForDeploy && image.image.reuse && base !== null) {
+      jobs.push({ ...built, reuseFrom: base, reasons: [...built.reasons, `no input changed since ${base.slice(0, 12)}: its image is retagged if ECR has it`] });
+    } else {
+      jobs.push(built);
+    }
+  }
 
   const onDefaultBranch = trigger.tag === undefined && trigger.branch === description.project.defaultBranch;
   for (const root of description.terraform?.roots ?? []) {

@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { EXAMPLE, runCli } from '../helpers/cli.js';
+import { parseConfig, workflowInvocation } from '../helpers/config.js';
 import { commit, git, removeDir, repoFromDirectory, shallowClone } from '../helpers/git.js';
 
 const dirs: string[] = [];
@@ -107,6 +108,21 @@ describe('which jobs run, in a depth-1 clone of the example', () => {
       '--branch', 'staging-check', '--revision', head, '--trigger-source', 'api', '--param', 'deploy_env=pre',
     ]);
     assert.deepEqual(running(result), ['build-image', 'deploy-pre', 'phpunit', 'terraform-plan-pre']);
+  });
+
+  it('a deploy whose image inputs did not change retags the image of the base instead of building', async () => {
+    const source = example();
+    const forkPoint = git(source, 'rev-parse', 'HEAD');
+    git(source, 'checkout', '--quiet', '-b', 'infra-only');
+    const head = commit(source, { 'terraform/pre/main.tf': '# pre tweak\n' });
+    const clone = shallowClone(source, 'infra-only');
+    dirs.push(clone);
+    const args = ['--branch', 'infra-only', '--revision', head, '--trigger-source', 'api', '--param', 'deploy_env=pre'];
+    const generated = await runCli(['generate', ...args], { cwd: clone });
+    assert.equal(generated.code, 0, generated.stderr);
+    assert.equal(workflowInvocation(parseConfig(generated.stdout), 'build-image').parameters.reuse_from, forkPoint);
+    const fromList = await runCli(['generate', ...args, '--changed-files', '-'], { cwd: clone, input: 'terraform/pre/main.tf\n' });
+    assert.equal(workflowInvocation(parseConfig(fromList.stdout), 'build-image').parameters.reuse_from, '', 'no known base: build');
   });
 
   it('API trigger on master without a base: everything is selected, and says why', async () => {

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
+import { checkReferences } from '../../src/circleci/references.js';
 import { VERSION } from '../../src/version.js';
 import { EXAMPLE, runCli } from '../helpers/cli.js';
 import { parseConfig, workflowEntry, workflowInvocation, workflowJobNames } from '../helpers/config.js';
@@ -43,6 +44,20 @@ const cases: { name: string; args: string[]; input?: string; jobs: string[] }[] 
     jobs: ['terraform-plan-pre', 'terraform-apply-pre'],
   },
   {
+    name: 'master-push-module-only',
+    args: ['--branch', 'master', '--changed-files', '-'],
+    input: 'terraform/modules/ecs-service/main.tf\n',
+    jobs: [
+      'terraform-plan-pre',
+      'terraform-apply-pre',
+      'terraform-plan-private',
+      'terraform-apply-private',
+      'terraform-plan-prod',
+      'approve-terraform-apply-prod',
+      'terraform-apply-prod',
+    ],
+  },
+  {
     name: 'api-deploy-pre',
     args: ['--branch', 'feature/login', '--trigger-source', 'api', '--param', 'deploy_env=pre'],
     jobs: ['phpunit', 'build-image', 'terraform-plan-pre', 'terraform-plan-private', 'terraform-plan-prod', 'deploy-pre'],
@@ -71,6 +86,7 @@ describe('generate on the bundled example', () => {
       const config = parseConfig(result.stdout);
       assert.deepEqual(workflowJobNames(config), testCase.jobs);
       assert.deepEqual(officialSchemaErrors(config), []);
+      assert.deepEqual(checkReferences(config), [], 'validate finds nothing');
       assert.deepEqual(Object.keys(config.parameters as object), ['deploy_env']);
       assertGolden(`example/${testCase.name}`, result.stdout, VERSION);
     });

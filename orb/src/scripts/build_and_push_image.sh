@@ -2,8 +2,10 @@
 # Builds the image on the remote Docker host, tags it with the commit, pushes it to ECR and
 # writes the pushed digest to the workspace (images/CF_IMAGE_NAME), so that every deploy of this
 # pipeline ships the same bytes. Build arguments arrive one NAME=VALUE a line in CF_BUILD_ARGS
-# and are passed as arguments, never run. Inputs: CF_REPOSITORY, CF_IMAGE_NAME, CF_DOCKERFILE
-# (Dockerfile), CF_CONTEXT (.), CF_BUILD_ARGS, CF_WORKSPACE (/tmp/workspace), CIRCLE_SHA1.
+# and are passed as arguments, never run. With CF_REUSE_FROM (a commit) and an image of that
+# commit in ECR, the image is retagged with this commit instead of built.
+# Inputs: CF_REPOSITORY, CF_IMAGE_NAME, CF_DOCKERFILE (Dockerfile), CF_CONTEXT (.), CF_BUILD_ARGS,
+# CF_REUSE_FROM, CF_WORKSPACE (/tmp/workspace), CIRCLE_SHA1.
 set -eu
 
 fail() {
@@ -23,6 +25,36 @@ case "$name" in '' | */* | .*) fail "image_name must be a plain name (got \"$nam
 
 registry="${repository%%/*}"
 region=$(printf '%s' "$registry" | cut -d. -f4)
+repository_name="${repository#*/}"
+
+save_digest() {
+  mkdir -p "$workspace/images"
+  printf '%s\n' "$1" > "$workspace/images/$name"
+  echo "pushed $1"
+}
+
+reuse="${CF_REUSE_FROM:-}"
+case "$reuse" in *[!0-9a-f]*) fail "reuse_from must be a commit SHA (got \"$reuse\")" ;; esac
+if [ -n "$reuse" ]; then
+  manifest=$(aws ecr batch-get-image --region "$region" --repository-name "$repository_name" \
+    --image-ids "imageTag=$reuse" --query 'images[0].imageManifest' --output text 2> /dev/null || true)
+  if [ -n "$manifest" ] && [ "$manifest" != None ]; then
+    media_type=$(aws ecr batch-get-image --region "$region" --repository-name "$repository_name" \
+      --image-ids "imageTag=$reuse" --query 'images[0].imageManifestMediaType' --output text)
+    if ! put_error=$(aws ecr put-image --region "$region" --repository-name "$repository_name" --image-tag "$CIRCLE_SHA1" \
+      --image-manifest "$manifest" --image-manifest-media-type "$media_type" 2>&1 > /dev/null); then
+      case "$put_error" in *ImageAlreadyExistsException*) ;; *) fail "cannot retag the image of $reuse: $put_error" ;; esac
+    fi
+    digest=$(aws ecr describe-images --region "$region" --repository-name "$repository_name" \
+      --image-ids "imageTag=$CIRCLE_SHA1" --query 'imageDetails[0].imageDigest' --output text)
+    case "$digest" in sha256:*) ;; *) fail "ECR reported no digest for the retagged image (got \"$digest\")" ;; esac
+    echo "no image input changed since $reuse: its image is retagged, not rebuilt"
+    save_digest "$repository@$digest"
+    exit 0
+  fi
+  echo "no image of $reuse in ECR: building"
+fi
+
 aws ecr get-login-password --region "$region" | docker login --username AWS --password-stdin "$registry"
 
 tag="$repository:$CIRCLE_SHA1"
@@ -44,6 +76,4 @@ docker push "$tag"
 
 digest=$(docker inspect --format '{{index .RepoDigests 0}}' "$tag")
 case "$digest" in *@sha256:*) ;; *) fail "docker reported no digest for $tag (got \"$digest\")" ;; esac
-mkdir -p "$workspace/images"
-printf '%s\n' "$digest" > "$workspace/images/$name"
-echo "pushed $digest"
+save_digest "$digest"

@@ -1,0 +1,68 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import path from 'node:path';
+import { loadDescription } from '../../description/load.js';
+import { OperationError } from '../../errors.js';
+import { VERSION } from '../../version.js';
+import { writeFileAtomic } from '../../writeFile.js';
+import { stringFlag, type Command } from '../command.js';
+
+export const initCommand: Command = {
+  name: 'init',
+  summary: 'write .circleci/config.yml, the setup config that runs circle-fargate',
+  positionals: { min: 0, max: 0, name: '' },
+  options: { config: { type: 'string' }, check: { type: 'boolean' } },
+  help: `Usage: circle-fargate init [--config PATH] [--check]
+
+Writes .circleci/config.yml in the working directory: a setup config (setup: true) declaring
+the pipeline parameter deploy_env, with one job, the circle-fargate orb's setup job, that
+checks out the commit, runs circle-fargate at this version to generate the rest of the
+pipeline from the project description, and continues the pipeline. The orb is written inline
+or named as published, as the description's \`orb\` field says. The file is checked against
+CircleCI's schema and references before it is written.
+
+Options:
+  --config PATH   project description (default: circle-fargate.config.{ts,mjs,js,json,yaml,yml}
+                  in the working directory)
+  --check         write nothing; exit 1 when the file on disk differs from what init writes
+  --debug         show a stack trace on unexpected errors
+  -h, --help      show this help
+
+Exit codes: 0 written, or up to date with --check; 1 out of date (--check), or the config fails
+validation; 2 bad flags or project description.`,
+  async run(args, io) {
+    const config = stringFlag(args, 'config');
+    const loaded = await loadDescription({ cwd: io.cwd, ...(config !== undefined ? { file: config } : {}) });
+    const source = path.relative(io.cwd, loaded.file).split(path.sep).join('/');
+    const [{ bundledOrb }, { setupConfigShape, SETUP_CONFIG_FILE }, { renderConfig }, { toYaml }, { checkOfficialSchema }, { checkReferences }] =
+      await Promise.all([
+        import('../../orb/pack.js'),
+        import('../../setupConfig.js'),
+        import('../../circleci/render.js'),
+        import('../../circleci/yaml.js'),
+        import('../../circleci/officialSchema.js'),
+        import('../../circleci/references.js'),
+      ]);
+    const shape = setupConfigShape(loaded.description, source, VERSION, await bundledOrb());
+    const rendered = renderConfig(shape);
+    const problems = [...checkOfficialSchema(rendered), ...checkReferences(rendered).filter((finding) => finding.note !== true)];
+    if (problems.length > 0) {
+      throw new OperationError('the setup config fails validation; nothing was written. This is a circle-fargate bug: please report it', problems.map((p) => p.message));
+    }
+    const yaml = toYaml(rendered, shape.header);
+    const target = path.join(io.cwd, SETUP_CONFIG_FILE);
+    if (args.values.check === true) {
+      const current = existsSync(target) ? readFileSync(target, 'utf8') : undefined;
+      if (current === yaml) {
+        io.stderr(`${SETUP_CONFIG_FILE} is up to date\n`);
+        return 0;
+      }
+      io.stderr(`${SETUP_CONFIG_FILE} ${current === undefined ? 'does not exist' : 'differs from what init writes'}: run circle-fargate init${config !== undefined ? ` --config ${config}` : ''}\n`);
+      return 1;
+    }
+    await mkdir(path.dirname(target), { recursive: true });
+    await writeFileAtomic(target, yaml);
+    io.stderr(`wrote ${SETUP_CONFIG_FILE}\n`);
+    return 0;
+  },
+};

@@ -1,0 +1,52 @@
+/**
+ * The setup config (`.circleci/config.yml`) that `circle-fargate init` writes: `setup: true`,
+ * the pipeline parameter `deploy_env`, and one job, the orb's `setup`, that runs circle-fargate at
+ * this version to generate the pipeline and continue it. Pipeline values reach the generator as
+ * environment values of the orb's step, never pasted into shell code.
+ */
+import type { ConfigShape } from './circleci/shape.js';
+import { orbUse } from './circleci/synth.js';
+import type { ProjectDescription } from './description/resolve.js';
+import type { OrbObject } from './orb/pack.js';
+import { DEPLOY_ENV_PARAMETER } from './trigger/context.js';
+
+export const SETUP_CONFIG_FILE = '.circleci/config.yml';
+
+export function setupConfigShape(description: ProjectDescription, source: string, version: string, orb: OrbObject): ConfigShape {
+  return {
+    header: [
+      `Written by circle-fargate ${version} init from ${source}; do not edit.`,
+      '`circle-fargate init` rewrites it, and `circle-fargate init --check` fails when it has drifted.',
+    ],
+    setup: true,
+    parameters: [
+      {
+        name: DEPLOY_ENV_PARAMETER,
+        type: 'string',
+        default: '',
+        description: 'Environment an API trigger deploys (set by `circle-fargate trigger`).',
+      },
+    ],
+    orb: orbUse(description, version, orb),
+    jobs: [],
+    workflows: [
+      {
+        name: 'setup',
+        jobs: [
+          {
+            name: 'setup',
+            kind: 'orb',
+            orbJob: 'setup',
+            requires: [],
+            context: [],
+            parameters: {
+              depth: description.checkout.depth,
+              config: source,
+              [DEPLOY_ENV_PARAMETER]: `<< pipeline.parameters.${DEPLOY_ENV_PARAMETER} >>`,
+            },
+          },
+        ],
+      },
+    ],
+  };
+}

@@ -1,9 +1,10 @@
 #!/bin/sh
 # The setup step: circle-fargate (at the orb's own version) writes the continuation config for
-# this pipeline, which is then posted to CircleCI's continue endpoint. The continuation key is
-# read from the environment by jq and sent on stdin: it never appears in a command line or log.
+# this pipeline and continues the pipeline with it (`generate --continue`, which reads the
+# continuation key from the environment: it never appears in a command line or log, and a
+# retried continue is not mistaken for a failure).
 # Inputs: CIRCLE_CONTINUATION_KEY, CF_VERSION, CF_CONFIG, CF_TRIGGER_SOURCE, CF_BASE_REVISION,
-# CF_DEPLOY_ENV, CF_OUT (/tmp/circle-fargate/continue.yml), CF_API_URL (https://circleci.com/api/v2).
+# CF_DEPLOY_ENV, CF_OUT (/tmp/circle-fargate/continue.yml), CIRCLECI_API_URL (CircleCI's).
 set -eu
 
 fail() {
@@ -17,15 +18,8 @@ case "$version" in '' | *[!0-9A-Za-z.+-]*) fail "version is not a package versio
 out="${CF_OUT:-/tmp/circle-fargate/continue.yml}"
 mkdir -p "$(dirname "$out")"
 
-set -- generate --out "$out" --trigger-source "${CF_TRIGGER_SOURCE:-webhook}"
+set -- generate --continue --out "$out" --trigger-source "${CF_TRIGGER_SOURCE:-webhook}"
 [ -z "${CF_BASE_REVISION:-}" ] || set -- "$@" --base-revision "$CF_BASE_REVISION"
 [ -z "${CF_DEPLOY_ENV:-}" ] || set -- "$@" --param "deploy_env=$CF_DEPLOY_ENV"
 [ -z "${CF_CONFIG:-}" ] || set -- "$@" --config "$CF_CONFIG"
-npx --yes "circle-fargate@$version" "$@"
-
-jq -n --rawfile configuration "$out" '{"continuation-key": env.CIRCLE_CONTINUATION_KEY, "configuration": $configuration}' |
-  curl --silent --show-error --fail-with-body --retry 3 \
-    --header 'Content-Type: application/json' --data-binary @- \
-    "${CF_API_URL:-https://circleci.com/api/v2}/pipeline/continue"
-echo
-echo "pipeline continued with $out"
+exec npx --yes "circle-fargate@$version" "$@"

@@ -1,4 +1,5 @@
 import path from 'node:path';
+import { InputError } from '../../errors.js';
 import { explanationOf, formatExplanation } from '../../explain.js';
 import { writeFileAtomic } from '../../writeFile.js';
 import { stringFlag, type Command } from '../command.js';
@@ -8,7 +9,7 @@ export const generateCommand: Command = {
   name: 'generate',
   summary: 'emit the continuation config for this pipeline',
   positionals: { min: 0, max: 0, name: '' },
-  options: { ...PIPELINE_OPTIONS, out: { type: 'string' } },
+  options: { ...PIPELINE_OPTIONS, out: { type: 'string' }, continue: { type: 'boolean' } },
   help: `Usage: circle-fargate generate [options]
 
 Reads the project description, the trigger and the changed files, decides which jobs this
@@ -18,11 +19,22 @@ CircleCI's official schema before it is written. Why each job runs is written to
 Options:
 ${PIPELINE_OPTIONS_HELP}
   --out FILE                  write the config to FILE (atomically) instead of stdout
+  --continue                  continue this setup pipeline with the config (CircleCI's
+                              pipeline/continue, with CIRCLE_CONTINUATION_KEY; API base from
+                              CIRCLECI_API_URL); prints no YAML unless --out is given
   --debug                     show a stack trace on unexpected errors
   -h, --help                  show this help
 
-Exit codes: 0 written; 1 the emitted config failed validation; 2 bad flags, description or git state.`,
+Exit codes: 0 written (and continued); 1 the emitted config failed validation, or CircleCI refused
+to continue; 2 bad flags, description or git state, or --continue without a continuation key.`,
   async run(args, io) {
+    const continuing = args.values.continue === true;
+    const key = io.env.CIRCLE_CONTINUATION_KEY;
+    if (continuing && (key === undefined || key === '')) {
+      throw new InputError(
+        'generate --continue: CIRCLE_CONTINUATION_KEY is not set: --continue runs in the setup job of a CircleCI setup workflow (setup: true); elsewhere, leave it out',
+      );
+    }
     const input = await readPipelineInput(args, io);
     // Loaded here, not at start-up: the config SDK and the schema validator serve generate only.
     const { generateContinuation } = await import('../../generate.js');
@@ -30,11 +42,19 @@ Exit codes: 0 written; 1 the emitted config failed validation; 2 bad flags, desc
     const output = generateContinuation({ ...input, orb: await bundledOrb() });
     io.stderr(formatExplanation(explanationOf(output.plan, input.terraform)));
     const out = stringFlag(args, 'out');
-    if (out === undefined) {
-      io.stdout(output.yaml);
-    } else {
+    if (out !== undefined) {
       await writeFileAtomic(path.resolve(io.cwd, out), output.yaml);
       io.stderr(`wrote ${out}\n`);
+    } else if (!continuing) {
+      io.stdout(output.yaml);
+    }
+    if (continuing && key !== undefined) {
+      const { CircleCIClient } = await import('../../circleci/api.js');
+      const client = new CircleCIClient(io.env.CIRCLECI_API_URL ? { baseUrl: io.env.CIRCLECI_API_URL } : {});
+      // No parameters: those the trigger sent reach the continuation already, and sending one
+      // again is refused ("Conflicting pipeline parameters").
+      const result = await client.continuePipeline(key, output.yaml);
+      io.stderr(result.alreadyContinued ? 'the pipeline was already continued by an earlier attempt\n' : 'continued the pipeline\n');
     }
     return 0;
   },

@@ -1,0 +1,117 @@
+import { loadDescription } from '../../description/load.js';
+import { InputError } from '../../errors.js';
+import { DEPLOY_ENV_PARAMETER } from '../../trigger/context.js';
+import { stringFlag, type Command } from '../command.js';
+
+const SLUG = /^(gh|github|bb|bitbucket|circleci)\/[^/\s]+\/[^/\s]+$/;
+
+export const triggerCommand: Command = {
+  name: 'trigger',
+  summary: 'trigger a deploy of an API-triggered environment (pre, private) and follow it',
+  positionals: { min: 1, max: 1, name: 'ENV (an API-triggered environment of the description)' },
+  options: {
+    branch: { type: 'string' },
+    tag: { type: 'string' },
+    project: { type: 'string' },
+    config: { type: 'string' },
+    follow: { type: 'boolean' },
+    json: { type: 'boolean' },
+    'poll-interval': { type: 'string' },
+    timeout: { type: 'string' },
+  },
+  help: `Usage: circle-fargate trigger ENV [--branch B | --tag T] [--project SLUG] [--follow] [--json]
+
+Triggers a pipeline through CircleCI API v2 with the pipeline parameter deploy_env=ENV, which
+makes the generated pipeline deploy ENV: an environment of the project description whose
+trigger is { type: "api" }. Prints the pipeline's number and web page.
+
+Options:
+  --branch B            branch to run (default: the description's default branch)
+  --tag T               tag to run instead of a branch
+  --project SLUG        CircleCI project slug, such as gh/acme/monolith (default: project.slug)
+  --config PATH         project description (default: circle-fargate.config.* here)
+  --follow              follow the pipeline and its workflows to the end; exit 0 only if every
+                        workflow succeeded (a pipeline whose config errored is reported, exit 1)
+  --poll-interval S     seconds between polls while following (default 5)
+  --timeout S           seconds to follow before giving up (default 3600)
+  --json                print one JSON object (pipeline id, number, url, state, outcome, workflows)
+  --debug               show a stack trace on unexpected errors (never the token)
+  -h, --help            show this help
+
+Environment:
+  CIRCLE_TOKEN          a CircleCI personal API token (sent as Circle-Token; never printed)
+  CIRCLECI_API_URL      API base URL (default https://circleci.com/api/v2)
+
+Exit codes: 0 triggered (with --follow: every workflow succeeded); 1 the API refused or failed,
+or a followed pipeline failed, errored or timed out; 2 bad flags, environment or description.`,
+  async run(args, io) {
+    const [environment = ''] = args.positionals;
+    const branch = stringFlag(args, 'branch');
+    const tag = stringFlag(args, 'tag');
+    if (branch !== undefined && tag !== undefined) throw new InputError('trigger: --branch and --tag together; pass one');
+    const config = stringFlag(args, 'config');
+    const { description } = await loadDescription({ cwd: io.cwd, ...(config !== undefined ? { file: config } : {}) });
+    const apiEnvironments = description.environments.filter((env) => env.trigger.type === 'api').map((env) => env.name);
+    if (!apiEnvironments.includes(environment)) {
+      const known = description.environments.find((env) => env.name === environment);
+      const what = known ? `environment "${environment}" deploys on pushes to a branch, not through the API` : `no environment "${environment}"`;
+      const valid = apiEnvironments.length > 0 ? `one of ${apiEnvironments.join(', ')}` : 'none: no environment has trigger { type: "api" }';
+      throw new InputError(`trigger: ${what} (expected ${valid})`);
+    }
+    const slug = stringFlag(args, 'project') ?? description.project.slug;
+    if (!SLUG.test(slug)) throw new InputError(`trigger: --project: not a project slug (got ${JSON.stringify(slug)}; expected such as gh/acme/monolith)`);
+    const pollMs = seconds(stringFlag(args, 'poll-interval'), '--poll-interval', 5) * 1000;
+    const timeoutMs = seconds(stringFlag(args, 'timeout'), '--timeout', 3600) * 1000;
+
+    const { CircleCIClient, pipelineWebUrl } = await import('../../circleci/api.js');
+    const token = io.env.CIRCLE_TOKEN;
+    if (token === undefined || token === '') {
+      throw new InputError('trigger: CIRCLE_TOKEN is not set: create a personal API token in CircleCI (User Settings, Personal API Tokens) and export it');
+    }
+    const client = new CircleCIClient({ token, ...(io.env.CIRCLECI_API_URL ? { baseUrl: io.env.CIRCLECI_API_URL } : {}) });
+    const target = tag !== undefined ? { tag } : { branch: branch ?? description.project.defaultBranch };
+    const pipeline = await client.triggerPipeline(slug, target, { [DEPLOY_ENV_PARAMETER]: environment });
+    const url = pipelineWebUrl(slug, pipeline.number);
+    const json = args.values.json === true;
+    if (!json) io.stdout(`pipeline ${pipeline.number} deploys ${environment} from ${tag !== undefined ? `tag ${tag}` : `branch ${target.branch ?? ''}`}: ${url}\n`);
+    if (args.values.follow !== true) {
+      if (json) io.stdout(`${JSON.stringify({ id: pipeline.id, number: pipeline.number, url, state: pipeline.state })}\n`);
+      return 0;
+    }
+    const { followPipeline } = await import('../../circleci/follow.js');
+    const result = await followPipeline(client, pipeline.id, {
+      pollMs,
+      timeoutMs,
+      settleMs: 3 * pollMs,
+      progress: (line) => {
+        io.stderr(`${line}\n`);
+      },
+    });
+    const summary = {
+      id: pipeline.id,
+      number: pipeline.number,
+      url,
+      state: result.pipeline.state,
+      outcome: result.outcome,
+      errors: result.pipeline.errors ?? [],
+      workflows: result.workflows.map((workflow) => ({ name: workflow.name, status: workflow.status })),
+    };
+    if (json) io.stdout(`${JSON.stringify(summary)}\n`);
+    else {
+      const ending = {
+        success: 'every workflow succeeded',
+        failed: `failed: ${result.workflows.filter((w) => w.status !== 'success' && w.status !== 'not_run').map((w) => `${w.name} ${w.status}`).join(', ')}`,
+        errored: `errored before any workflow ran: ${(result.pipeline.errors ?? []).map((e) => e.message).join('; ') || 'no message'}`,
+        timeout: `still running after ${timeoutMs / 1000} s; gave up following (the pipeline goes on)`,
+      }[result.outcome];
+      io.stdout(`pipeline ${pipeline.number} ${ending}\n`);
+    }
+    return result.outcome === 'success' ? 0 : 1;
+  },
+};
+
+function seconds(value: string | undefined, flag: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (!/^\d+(\.\d+)?$/.test(value) || Number(value) <= 0) throw new InputError(`trigger: ${flag}: not a number of seconds (got ${JSON.stringify(value)})`);
+  return Number(value);
+}

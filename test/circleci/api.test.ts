@@ -1,0 +1,259 @@
+/**
+ * `trigger` and `generate --continue` through the real CLI against a fake CircleCI API whose
+ * every request and response is checked against the official OpenAPI description.
+ */
+import assert from 'node:assert/strict';
+import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { EXAMPLE, runCli, type CliResult } from '../helpers/cli.js';
+import { removeDir, repoFromDirectory } from '../helpers/git.js';
+import { created, FakeCircleCI, pipeline, PIPELINE_ID, workflows } from '../helpers/fakeCircleci.js';
+
+const TOKEN = 'circle-token-secret-0123456789';
+const KEY = 'continuation-key-secret-9876543210';
+let repo: string;
+let fake: FakeCircleCI;
+
+before(() => {
+  repo = repoFromDirectory(EXAMPLE);
+});
+after(() => {
+  removeDir(repo);
+});
+beforeEach(async () => {
+  fake = new FakeCircleCI();
+  await fake.start();
+});
+afterEach(async () => {
+  await fake.stop();
+  assert.deepEqual(fake.violations, [], 'requests and responses follow the OpenAPI description');
+});
+
+function trigger(args: string[]): Promise<CliResult> {
+  return runCli(['trigger', ...args], { cwd: repo, env: { CIRCLE_TOKEN: TOKEN, CIRCLECI_API_URL: fake.baseUrl } });
+}
+
+function assertSecretsKept(result: CliResult): void {
+  for (const secret of [TOKEN, KEY]) {
+    assert.ok(!result.stdout.includes(secret) && !result.stderr.includes(secret), 'a secret reached the output');
+  }
+}
+
+describe('trigger', () => {
+  it('triggers deploy_env=ENV on the branch, with the token as Circle-Token, and prints the page', async () => {
+    fake.next('triggerPipeline', { status: 201, body: created(42) });
+    const result = await trigger(['pre', '--branch', 'feature/login', '--debug']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, 'pipeline 42 deploys pre from branch feature/login: https://app.circleci.com/pipelines/github/acme/monolith/42\n');
+    const [request] = fake.requests;
+    assert.equal(request?.params['project-slug'], 'gh/acme/monolith');
+    assert.deepEqual(request.body, { branch: 'feature/login', parameters: { deploy_env: 'pre' } });
+    assert.equal(request.headers['circle-token'], TOKEN);
+    assertSecretsKept(result);
+  });
+
+  it('escapes a slug\'s segments, keeping its slashes', async () => {
+    fake.next('triggerPipeline', { status: 201, body: created(7) });
+    const result = await trigger(['private', '--tag', 'v1.2.0', '--project', 'gh/acme&co/mono.lith', '--json']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(fake.requests[0]?.path, '/project/gh/acme%26co/mono.lith/pipeline');
+    assert.equal(fake.requests[0].params['project-slug'], 'gh/acme&co/mono.lith');
+    assert.deepEqual(fake.requests[0].body, { tag: 'v1.2.0', parameters: { deploy_env: 'private' } });
+    assert.deepEqual(JSON.parse(result.stdout), {
+      id: PIPELINE_ID,
+      number: 7,
+      url: 'https://app.circleci.com/pipelines/github/acme%26co/mono.lith/7',
+      state: 'setup-pending',
+    });
+  });
+
+  const refused: [string, { status: number; body?: unknown; text?: string }, RegExp][] = [
+    ['401', { status: 401, body: { message: 'Invalid token provided.' } }, /^circle-fargate: CircleCI refused to trigger a pipeline of gh\/acme\/monolith \(HTTP 401: Invalid token provided\.\): the token in CIRCLE_TOKEN is not valid\n$/],
+    ['404', { status: 404, body: { message: 'Project not found.' } }, /\(HTTP 404: Project not found\.\): the project does not exist, or the token in CIRCLE_TOKEN has no access to it\n$/],
+    ['400', { status: 400, body: { message: 'Branch not found' } }, /\(HTTP 400: Branch not found\)\n$/],
+  ];
+  for (const [name, answer, message] of refused) {
+    it(`reports a ${name} in one line, exit 1`, async () => {
+      fake.next('triggerPipeline', answer);
+      const result = await trigger(['pre']);
+      assert.equal(result.code, 1);
+      assert.match(result.stderr, message);
+      assert.equal(result.stderr.split('\n').length, 2);
+      assertSecretsKept(result);
+    });
+  }
+
+  it('retries 429 (Retry-After, none, plain text) and 5xx, then succeeds', async () => {
+    fake
+      .next('triggerPipeline', { status: 429, body: { message: 'Too many requests' }, headers: { 'Retry-After': '1' } })
+      .next('triggerPipeline', { status: 429, text: 'Rate limited.' })
+      .next('triggerPipeline', { status: 502, body: { message: 'Bad gateway' } })
+      .next('triggerPipeline', { status: 201, body: created(43) });
+    const started = Date.now();
+    const result = await trigger(['pre']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(fake.requests.length, 4);
+    assert.ok(Date.now() - started >= 1000, 'Retry-After was honoured');
+    assert.match(result.stdout, /^pipeline 43 /);
+  });
+
+  it('gives up after repeated 5xx with the last answer', async () => {
+    fake.always('triggerPipeline', { status: 503, body: { message: 'Service unavailable' } });
+    const result = await runCli(['trigger', 'pre'], { cwd: repo, env: { CIRCLE_TOKEN: TOKEN, CIRCLECI_API_URL: fake.baseUrl } });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /\(HTTP 503: Service unavailable\)\n$/);
+    assert.equal(fake.requests.length, 5);
+  });
+
+  it('refuses bad input before calling the API (exit 2)', async () => {
+    const cases: [string[], Record<string, string>, string][] = [
+      [['prod'], { CIRCLE_TOKEN: TOKEN }, 'circle-fargate: trigger: environment "prod" deploys on pushes to a branch, not through the API (expected one of pre, private)\n'],
+      [['qa'], { CIRCLE_TOKEN: TOKEN }, 'circle-fargate: trigger: no environment "qa" (expected one of pre, private)\n'],
+      [['pre', '--branch', 'a', '--tag', 'b'], { CIRCLE_TOKEN: TOKEN }, 'circle-fargate: trigger: --branch and --tag together; pass one\n'],
+      [['pre'], {}, 'circle-fargate: trigger: CIRCLE_TOKEN is not set: create a personal API token in CircleCI (User Settings, Personal API Tokens) and export it\n'],
+      [['pre', '--project', 'acme/monolith'], { CIRCLE_TOKEN: TOKEN }, 'circle-fargate: trigger: --project: not a project slug (got "acme/monolith"; expected such as gh/acme/monolith)\n'],
+    ];
+    for (const [args, env, stderr] of cases) {
+      const result = await runCli(['trigger', ...args], { cwd: repo, env: { ...env, CIRCLECI_API_URL: fake.baseUrl } });
+      assert.equal(result.code, 2, args.join(' '));
+      assert.equal(result.stderr, stderr);
+    }
+    assert.equal(fake.requests.length, 0);
+  });
+});
+
+describe('trigger --follow', () => {
+  const follow = ['pre', '--follow', '--poll-interval', '0.05'];
+
+  it('follows the setup workflow and the continuation through running and on hold to success', async () => {
+    fake.next('triggerPipeline', { status: 201, body: created(42) });
+    fake.always('getPipelineById', { status: 200, body: pipeline('created') });
+    for (const page of [
+      workflows(['setup', 'running']),
+      workflows(['setup', 'success']),
+      workflows(['setup', 'success'], ['circle-fargate', 'running']),
+      workflows(['setup', 'success'], ['circle-fargate', 'on_hold']),
+      workflows(['setup', 'success'], ['circle-fargate', 'running']),
+    ]) {
+      fake.next('listWorkflowsByPipelineId', { status: 200, body: page });
+    }
+    fake.always('listWorkflowsByPipelineId', { status: 200, body: workflows(['setup', 'success'], ['circle-fargate', 'success']) });
+    const result = await trigger([...follow]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout.split('\n')[1], 'pipeline 42 every workflow succeeded');
+    assert.match(result.stderr, /workflow setup: running\nworkflow setup: success\nworkflow circle-fargate: running\nworkflow circle-fargate: on hold \(waiting for an approval\)\nworkflow circle-fargate: running\nworkflow circle-fargate: success\n/);
+  });
+
+  it('exits 1 when a workflow fails, naming it', async () => {
+    fake.next('triggerPipeline', { status: 201, body: created(42) });
+    fake.always('getPipelineById', { status: 200, body: pipeline('created') });
+    fake.always('listWorkflowsByPipelineId', { status: 200, body: workflows(['setup', 'success'], ['circle-fargate', 'failed']) });
+    const result = await trigger([...follow, '--json']);
+    assert.equal(result.code, 1);
+    const summary = JSON.parse(result.stdout);
+    assert.equal(summary.outcome, 'failed');
+    assert.deepEqual(summary.workflows, [{ name: 'setup', status: 'success' }, { name: 'circle-fargate', status: 'failed' }]);
+  });
+
+  it('reports a pipeline whose config errored instead of waiting for workflows', async () => {
+    fake.next('triggerPipeline', { status: 201, body: created(42) });
+    fake.next('getPipelineById', { status: 200, body: pipeline('setup-pending') });
+    fake.always('getPipelineById', {
+      status: 200,
+      body: pipeline('errored', [{ type: 'config', message: 'Unexpected argument(s): deploy_env' }]),
+    });
+    const result = await trigger([...follow]);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /pipeline error \(config\): Unexpected argument\(s\): deploy_env\n/);
+    assert.match(result.stdout, /pipeline 42 errored before any workflow ran: Unexpected argument\(s\): deploy_env\n$/);
+    assert.equal(fake.requests.filter((r) => r.operation === 'listWorkflowsByPipelineId').length, 0);
+  });
+
+  it('gives up at --timeout, exit 1, saying the pipeline goes on', async () => {
+    fake.next('triggerPipeline', { status: 201, body: created(42) });
+    fake.always('getPipelineById', { status: 200, body: pipeline('created') });
+    fake.always('listWorkflowsByPipelineId', { status: 200, body: workflows(['setup', 'running']) });
+    const result = await trigger([...follow, '--timeout', '0.3']);
+    assert.equal(result.code, 1);
+    assert.match(result.stdout, /still running after 0\.3 s; gave up following \(the pipeline goes on\)\n$/);
+  });
+});
+
+describe('generate --continue', () => {
+  function continueRun(env: Record<string, string> = {}): Promise<CliResult> {
+    return runCli(['generate', '--branch', 'master', '--changed-files', '-', '--continue'], {
+      cwd: repo,
+      input: 'app/src/Controller/ArticlesController.php\n',
+      env: { CIRCLE_CONTINUATION_KEY: KEY, CIRCLECI_API_URL: fake.baseUrl, ...env },
+    });
+  }
+
+  it('posts the config with the key, no token and no parameters', async () => {
+    fake.next('continuePipeline', { status: 200, body: { message: 'Pipeline continued.' } });
+    const result = await continueRun({ CIRCLE_TOKEN: TOKEN });
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout, '');
+    assert.match(result.stderr, /continued the pipeline\n$/);
+    const body = fake.requests[0]?.body as Record<string, unknown>;
+    assert.deepEqual(Object.keys(body).sort(), ['configuration', 'continuation-key']);
+    assert.equal(body['continuation-key'], KEY);
+    assert.match(String(body.configuration), /^# Generated by circle-fargate/);
+    assert.equal(fake.requests[0]?.headers['circle-token'], undefined);
+    assertSecretsKept(result);
+  });
+
+  it('counts "not in setup state" after a dropped connection as already continued', async () => {
+    fake.next('continuePipeline', { status: 200, drop: true });
+    fake.next('continuePipeline', { status: 400, body: { message: 'Pipeline is not in setup state.' } });
+    const result = await continueRun();
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /the pipeline was already continued by an earlier attempt\n$/);
+    assert.equal(fake.requests.length, 2);
+  });
+
+  it('retries a 5xx, then continues', async () => {
+    fake.next('continuePipeline', { status: 500, body: { message: 'Internal error' } });
+    fake.next('continuePipeline', { status: 200, body: { message: 'Pipeline continued.' } });
+    const result = await continueRun();
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(fake.requests.length, 2);
+  });
+
+  it('reports a second continue, answered at once, as a refusal', async () => {
+    fake.next('continuePipeline', { status: 400, body: { message: 'Pipeline is not in setup state.' } });
+    const result = await continueRun();
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /CircleCI refused to continue the pipeline \(HTTP 400: Pipeline is not in setup state\.\)\n$/);
+  });
+
+  it('reports an expired key (409), exit 1, without printing it', async () => {
+    fake.next('continuePipeline', { status: 409, body: { message: 'Continuation key has expired. Please run a new pipeline.' } });
+    const result = await continueRun();
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /\(HTTP 409: Continuation key has expired\. Please run a new pipeline\.\): the continuation key has expired \(6 hours\); run a new pipeline\n$/);
+    assertSecretsKept(result);
+  });
+
+  it('says what to do without a key (exit 2) and calls nothing', async () => {
+    const result = await runCli(['generate', '--branch', 'master', '--changed-files', '-', '--continue'], { cwd: repo, input: '', env: { CIRCLECI_API_URL: fake.baseUrl } });
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /^circle-fargate: generate --continue: CIRCLE_CONTINUATION_KEY is not set: /);
+    assert.equal(fake.requests.length, 0);
+  });
+});
+
+describe('the fake CircleCI API', () => {
+  it('catches a request that breaks the OpenAPI description', async () => {
+    fake.always('triggerPipeline', { status: 201, body: created(1) });
+    await fetch(`${fake.baseUrl}/project/gh/a/b/pipeline`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ branch: 5 }) });
+    assert.equal(fake.violations.length, 1);
+    assert.match(fake.violations[0] ?? '', /^triggerPipeline: request breaks the OpenAPI schema/);
+    fake.violations.length = 0;
+  });
+
+  it('catches a scripted response that breaks it', async () => {
+    fake.always('getPipelineById', { status: 200, body: { id: PIPELINE_ID } });
+    await fetch(`${fake.baseUrl}/pipeline/${PIPELINE_ID}`);
+    assert.match(fake.violations[0] ?? '', /^getPipelineById: scripted 200 response breaks the OpenAPI schema/);
+    fake.violations.length = 0;
+  });
+});

@@ -6,6 +6,7 @@ import { closest } from '../description/schemaKit.js';
 import { EXIT_BAD_INPUT, EXIT_FAILED, InputError, isCircleFargateError } from '../errors.js';
 import { VERSION } from '../version.js';
 import { parseCommandArgs, type Command } from './command.js';
+import { deployCommand } from './commands/deploy.js';
 import { explainCommand } from './commands/explain.js';
 import { generateCommand } from './commands/generate.js';
 import { initCommand } from './commands/init.js';
@@ -15,7 +16,7 @@ import { triggerCommand } from './commands/trigger.js';
 import { validateCommand } from './commands/validate.js';
 import type { CliIO } from './io.js';
 
-export const COMMANDS: readonly Command[] = [generateCommand, explainCommand, triggerCommand, initCommand, validateCommand, orbCommand, schemaCommand];
+export const COMMANDS: readonly Command[] = [generateCommand, explainCommand, deployCommand, triggerCommand, initCommand, validateCommand, orbCommand, schemaCommand];
 
 export function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));

@@ -11,12 +11,13 @@ import { explainCommand } from './commands/explain.js';
 import { generateCommand } from './commands/generate.js';
 import { initCommand } from './commands/init.js';
 import { orbCommand } from './commands/orb.js';
+import { rollbackCommand } from './commands/rollback.js';
 import { schemaCommand } from './commands/schema.js';
 import { triggerCommand } from './commands/trigger.js';
 import { validateCommand } from './commands/validate.js';
 import type { CliIO } from './io.js';
 
-export const COMMANDS: readonly Command[] = [generateCommand, explainCommand, deployCommand, triggerCommand, initCommand, validateCommand, orbCommand, schemaCommand];
+export const COMMANDS: readonly Command[] = [generateCommand, explainCommand, deployCommand, rollbackCommand, triggerCommand, initCommand, validateCommand, orbCommand, schemaCommand];
 
 export function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));

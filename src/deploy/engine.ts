@@ -92,7 +92,9 @@ async function retrying<T>(what: string, call: () => Promise<T>, hooks: DeployHo
     } catch (error) {
       const name = error instanceof Error ? error.name : '';
       const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 0;
-      const transient = THROTTLING.has(name) || status >= 500 || name === 'TimeoutError' || (error as { $retryable?: unknown }).$retryable !== undefined;
+      const code = (error as { code?: unknown }).code;
+      const dropped = typeof code === 'string' && ['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'EAI_AGAIN'].includes(code);
+      const transient = THROTTLING.has(name) || status >= 500 || dropped || name === 'TimeoutError' || (error as { $retryable?: unknown }).$retryable !== undefined;
       if (!transient || attempt >= 6) throw new OperationError(`${what} failed: ${awsMessage(error)}`);
       await sleep(Math.min(8000, 250 * 2 ** attempt) * (0.5 + Math.random() / 2), hooks.signal);
     }
@@ -314,7 +316,7 @@ async function watch(ecs: ECSClient, request: DeployRequest, record: ServiceReco
   let last = '';
   for (;;) {
     if (hooks.signal?.aborted === true) throw new OperationError(`service ${record.name}: stopped waiting on a signal`);
-    if (now() >= deadline) throw new OperationError(`service ${record.name}: deployment ${record.deploymentId ?? '?'} did not complete within ${Math.round(request.timeoutMs / 1000)} s`);
+    if (now() >= deadline) throw new OperationError(`service ${record.name}: deployment ${record.deploymentId ?? '?'} did not complete within ${request.timeoutMs / 1000} s`);
     await sleep(wait, hooks.signal);
     if (isAborted(hooks)) throw new OperationError(`service ${record.name}: stopped waiting on a signal`);
     wait = Math.min(maxWait, Math.round(wait * 1.5));
@@ -348,8 +350,13 @@ async function watch(ecs: ECSClient, request: DeployRequest, record: ServiceReco
   }
 }
 
+/** Puts back what a deploy record says was changed: the before task definitions and targets. */
+export async function restore(ecs: ECSClient, events: EventBridgeClient, record: DeployRecord, hooks: DeployHooks): Promise<void> {
+  await rollback(ecs, events, { cluster: record.cluster }, record, hooks);
+}
+
 /** Puts back what was changed: each updated service's task definition, each updated target. */
-async function rollback(ecs: ECSClient, events: EventBridgeClient, request: DeployRequest, record: DeployRecord, hooks: DeployHooks): Promise<void> {
+async function rollback(ecs: ECSClient, events: EventBridgeClient, request: Pick<DeployRequest, 'cluster'>, record: DeployRecord, hooks: DeployHooks): Promise<void> {
   const calm: DeployHooks = { ...hooks, signal: undefined as never };
   for (const service of record.services) {
     if (service.after === undefined) continue;

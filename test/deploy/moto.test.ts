@@ -120,12 +120,12 @@ describe('deploy against moto', () => {
 
     const after = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'monolith-pre-app', include: ['TAGS'] }));
     assert.equal(after.taskDefinition?.revision, 2);
-    assert.deepEqual(after.taskDefinition?.containerDefinitions?.map((c) => c.image), [IMAGE, 'amazon/aws-for-fluent-bit:2.32.0']);
+    assert.deepEqual(after.taskDefinition.containerDefinitions?.map((c) => c.image), [IMAGE, 'amazon/aws-for-fluent-bit:2.32.0']);
     assert.deepEqual(withoutVolatile(after.taskDefinition), withoutVolatile(before.taskDefinition));
     assert.deepEqual(after.tags, [{ key: 'team', value: 'sre' }]);
 
     const service = (await ecs.send(new DescribeServicesCommand({ cluster: 'monolith-pre', services: ['monolith-pre-app'] }))).services?.[0];
-    assert.equal(service?.taskDefinition, after.taskDefinition?.taskDefinitionArn);
+    assert.equal(service?.taskDefinition, after.taskDefinition.taskDefinitionArn);
     assert.equal(service?.desiredCount, 3);
 
     const targetAfter = await events.send(new ListTargetsByRuleCommand({ Rule: 'monolith-pre-batch-07' }));

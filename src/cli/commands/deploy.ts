@@ -17,6 +17,7 @@ export const deployCommand: Command = {
     region: { type: 'string' },
     config: { type: 'string' },
     timeout: { type: 'string' },
+    'poll-interval': { type: 'string' },
     'no-wait': { type: 'boolean' },
     'dry-run': { type: 'boolean' },
     record: { type: 'string' },
@@ -45,6 +46,7 @@ Options:
   --region R                    AWS region (default: the environment's, else the SDK's own)
   --config PATH                 project description (default: circle-fargate.config.* here)
   --timeout SECONDS             how long a rollout may take before it is rolled back (default 900)
+  --poll-interval SECONDS       first wait before polling a rollout (default 1; grows to 5 times)
   --no-wait                     update and return without watching the rollouts
   --dry-run                     show what would change and write nothing
   --record FILE                 write a JSON record of the deploy (before and after, timings)
@@ -90,6 +92,8 @@ an AWS call failed; 2 bad flags, description, image reference, or no container t
     }
     const timeoutText = stringFlag(args, 'timeout') ?? '900';
     if (!/^\d+(\.\d+)?$/.test(timeoutText) || Number(timeoutText) <= 0) throw new InputError(`deploy: --timeout: not a number of seconds (got ${JSON.stringify(timeoutText)})`);
+    const pollText = stringFlag(args, 'poll-interval') ?? '1';
+    if (!/^\d+(\.\d+)?$/.test(pollText) || Number(pollText) <= 0) throw new InputError(`deploy: --poll-interval: not a number of seconds (got ${JSON.stringify(pollText)})`);
     const containers = listFlag(args, 'container');
     if (containers.length > 0) services = services.map((service) => ({ ...service, containers }));
 
@@ -129,7 +133,7 @@ an AWS call failed; 2 bad flags, description, image reference, or no container t
           wait: args.values['no-wait'] !== true,
           dryRun: args.values['dry-run'] === true,
         },
-        { progress, signal: controller.signal },
+        { progress, signal: controller.signal, pollMs: { first: Number(pollText) * 1000, max: Number(pollText) * 5000 } },
       );
       if (record !== undefined && args.values['dry-run'] !== true) await writeFileAtomic(path.resolve(io.cwd, record), `${JSON.stringify(result, null, 2)}\n`);
       if (args.values.json === true) io.stdout(`${JSON.stringify(result)}\n`);
@@ -155,5 +159,5 @@ function quietNodeVersionWarning(): void {
     const name = warning instanceof Error ? warning.name : typeof rest[0] === 'string' ? rest[0] : (rest[0] as { type?: string } | undefined)?.type;
     if (name === 'NodeVersionSupportWarning' || String(warning).includes('AWS SDK for JavaScript (v3)')) return;
     (emit as (...args: unknown[]) => void)(warning, ...rest);
-  }) as typeof process.emitWarning;
+  });
 }

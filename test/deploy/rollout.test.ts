@@ -1,0 +1,144 @@
+/**
+ * Rollouts and faults against our scripted ECS endpoint, through the real CLI and the real AWS
+ * SDK. Every case ends with the new revision fully live, or the before state restored.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { afterEach, beforeEach, describe, it } from 'node:test';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { BIN, ROOT, runCli } from '../helpers/cli.js';
+import { removeDir, tempDir } from '../helpers/git.js';
+import { FakeEcs } from '../helpers/fakeEcs.js';
+
+const OLD = 'arn:aws:ecs:ap-northeast-1:123456789012:task-definition/app:1';
+const NEW = 'arn:aws:ecs:ap-northeast-1:123456789012:task-definition/app:2';
+const IMAGE = `repo.example.com/app@sha256:${'b'.repeat(64)}`;
+let ecs: FakeEcs;
+
+beforeEach(async () => {
+  ecs = new FakeEcs();
+  await ecs.start();
+});
+afterEach(async () => {
+  await ecs.stop();
+});
+
+function env(): Record<string, string> {
+  return { AWS_ENDPOINT_URL_ECS: ecs.url, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'ap-northeast-1' };
+}
+
+const ARGS = ['deploy', '--cluster', 'cluster', '--service', 'app', '--image', IMAGE, '--poll-interval', '0.05'];
+
+function deployCli(extra: string[] = []) {
+  return runCli([...ARGS, ...extra], { env: env() });
+}
+
+function assertLive(): void {
+  assert.equal(ecs.service.taskDefinition, NEW);
+  assert.deepEqual(ecs.service.deployments.map((d) => [d.taskDefinition, d.rolloutState]), [[NEW, 'COMPLETED']]);
+}
+
+function assertRestored(): void {
+  assert.equal(ecs.service.taskDefinition, OLD);
+  const last = ecs.calls.filter((call) => call.operation === 'UpdateService').at(-1);
+  assert.equal(last?.body.taskDefinition, OLD, 'the last UpdateService puts the before revision back');
+}
+
+describe('rollouts', () => {
+  it('completes after a few polls, streaming events, and updates only the task definition', async () => {
+    ecs.rollout = { kind: 'complete', afterPolls: 3 };
+    const result = await deployCli();
+    assert.equal(result.code, 0, result.stderr);
+    assertLive();
+    assert.match(result.stderr, /service app: \(service app\) has started 1 tasks of app:2\.\n/);
+    assert.match(result.stderr, /service app: app:2 completed\n/);
+    const update = ecs.calls.find((call) => call.operation === 'UpdateService');
+    assert.deepEqual(Object.keys(update?.body ?? {}).sort(), ['cluster', 'service', 'taskDefinition']);
+    const registered = ecs.calls.find((call) => call.operation === 'RegisterTaskDefinition')?.body ?? {};
+    assert.deepEqual(registered.runtimePlatform, { cpuArchitecture: 'ARM64', operatingSystemFamily: 'LINUX' }, 'fields survive');
+    for (const field of ['taskDefinitionArn', 'revision', 'status', 'compatibilities', 'registeredAt', 'registeredBy']) assert.ok(!(field in registered), field);
+    assert.deepEqual(registered.tags, [{ key: 'team', value: 'sre' }]);
+  });
+
+  it('rolls back when the circuit breaker fails the deployment, naming the reason (exit 1)', async () => {
+    ecs.rollout = { kind: 'circuit-breaker', afterPolls: 2 };
+    const result = await deployCli();
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^circle-fargate: deploy failed: service app: deployment failed \(ECS deployment circuit breaker: tasks failed to start\.\); rolled back to the recorded before state\n$/m);
+    assertRestored();
+  });
+
+  it('rolls back a rollout stuck past --timeout (exit 1)', async () => {
+    ecs.rollout = { kind: 'hang' };
+    const result = await deployCli(['--timeout', '0.5']);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /deployment ecs-svc\/1 did not complete within 0.5 s; rolled back/);
+    assertRestored();
+  });
+
+  it('rides out throttling bursts, 5xx and a dropped connection', async () => {
+    ecs.rollout = { kind: 'complete', afterPolls: 2 };
+    ecs.faults = [
+      { operation: 'DescribeServices', times: 3, error: 'ThrottlingException' },
+      { operation: 'RegisterTaskDefinition', times: 1, error: 'ServerException' },
+      { operation: 'UpdateService', times: 1, error: 'drop' },
+    ];
+    const result = await deployCli();
+    assert.equal(result.code, 0, result.stderr);
+    assertLive();
+  });
+
+  it('fails at once on AccessDenied, without waiting, and rolls back what it changed', async () => {
+    ecs.rollout = { kind: 'hang' };
+    ecs.faults = [{ operation: 'DescribeServices', times: 1, error: 'AccessDeniedException' }];
+    // The first DescribeServices (the before state) is refused: nothing was changed.
+    const early = await deployCli(['--timeout', '600']);
+    assert.equal(early.code, 1);
+    assert.match(early.stderr, /AccessDeniedException: User is not authorized to perform: ecs:DescribeServices/);
+    assert.ok(!ecs.operations().includes('UpdateService'));
+    ecs.faults = [{ operation: 'UpdateService', times: 1, error: 'AccessDeniedException' }];
+    const started = Date.now();
+    const late = await deployCli(['--timeout', '600']);
+    assert.equal(late.code, 1);
+    assert.ok(Date.now() - started < 10_000, 'AccessDenied must not wait for the timeout');
+    assert.equal(ecs.service.taskDefinition, OLD);
+  });
+
+  it('writes a record that rollback --record restores', async () => {
+    ecs.rollout = { kind: 'complete', afterPolls: 1 };
+    const dir = tempDir();
+    try {
+      const file = path.join(dir, 'deploy.json');
+      const deployed = await deployCli(['--record', file]);
+      assert.equal(deployed.code, 0, deployed.stderr);
+      assertLive();
+      const record = JSON.parse(readFileSync(file, 'utf8'));
+      assert.equal(record.outcome, 'deployed');
+      assert.deepEqual(record.services.map((s: any) => [s.name, s.before, s.after, s.outcome]), [['app', OLD, NEW, 'completed']]);
+      const rolled = await runCli(['rollback', '--record', file], { env: env() });
+      assert.equal(rolled.code, 0, rolled.stderr);
+      assert.equal(ecs.service.taskDefinition, OLD);
+      const missing = await runCli(['rollback', '--record', path.join(dir, 'none.json')], { env: env() });
+      assert.equal(missing.code, 2);
+      assert.match(missing.stderr, /^circle-fargate: rollback: cannot read the record .*none\.json \(ENOENT\)\n$/);
+    } finally {
+      removeDir(dir);
+    }
+  });
+
+  it('stops waiting on SIGTERM, rolls back and exits non-zero', async () => {
+    ecs.rollout = { kind: 'hang' };
+    const child = spawn(process.execPath, [BIN, ...ARGS], { cwd: ROOT, env: { ...process.env, ...env() }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+      stderr += chunk;
+      if (chunk.includes('deploying app:2')) setTimeout(() => child.kill('SIGTERM'), 200);
+    });
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(code, 1, stderr);
+    assert.match(stderr, /received SIGTERM: stopping, rolling back what was changed/);
+    assert.match(stderr, /interrupted: service app: stopped waiting on a signal; rolled back/);
+    assertRestored();
+  });
+});

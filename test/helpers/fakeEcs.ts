@@ -1,0 +1,217 @@
+/**
+ * A scripted ECS endpoint speaking the real JSON protocol (`X-Amz-Target:
+ * AmazonEC2ContainerServiceV20141113.*`, application/x-amz-json-1.1) to the real AWS SDK:
+ * rollouts that complete, fail with a circuit-breaker rollback or hang, and faults (throttling,
+ * 5xx, dropped connections, AccessDenied) on chosen calls.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+
+export type Rollout = { readonly kind: 'complete'; readonly afterPolls: number } | { readonly kind: 'circuit-breaker'; readonly afterPolls: number } | { readonly kind: 'hang' };
+
+export interface Fault {
+  readonly operation: string;
+  readonly times: number;
+  readonly error: 'ThrottlingException' | 'AccessDeniedException' | 'ServerException' | 'drop';
+}
+
+interface Deployment {
+  id: string;
+  status: 'PRIMARY' | 'ACTIVE' | 'INACTIVE';
+  taskDefinition: string;
+  rolloutState: 'IN_PROGRESS' | 'COMPLETED' | 'FAILED';
+  rolloutStateReason?: string;
+  desiredCount: number;
+  runningCount: number;
+  pendingCount: number;
+}
+
+const PREFIX = 'arn:aws:ecs:ap-northeast-1:123456789012';
+
+export class FakeEcs {
+  readonly calls: { operation: string; body: Record<string, any> }[] = [];
+  readonly taskDefinitions = new Map<string, Record<string, any>>();
+  readonly service: { name: string; taskDefinition: string; desiredCount: number; deployments: Deployment[]; events: { id: string; createdAt: number; message: string }[] };
+  rollout: Rollout = { kind: 'complete', afterPolls: 2 };
+  faults: Fault[] = [];
+  #polls = 0;
+  #deployments = 0;
+  #events = 0;
+  #server: Server | undefined;
+  url = '';
+
+  constructor() {
+    const arn = `${PREFIX}:task-definition/app:1`;
+    this.taskDefinitions.set(arn, {
+      taskDefinitionArn: arn,
+      family: 'app',
+      revision: 1,
+      status: 'ACTIVE',
+      requiresCompatibilities: ['FARGATE'],
+      compatibilities: ['EC2', 'FARGATE'],
+      networkMode: 'awsvpc',
+      cpu: '256',
+      memory: '512',
+      runtimePlatform: { cpuArchitecture: 'ARM64', operatingSystemFamily: 'LINUX' },
+      containerDefinitions: [{ name: 'app', image: 'repo.example.com/app:old', essential: true, secrets: [{ name: 'DB', valueFrom: 'arn:aws:ssm:x' }] }],
+      registeredAt: 1700000000,
+      registeredBy: 'arn:aws:iam::123456789012:role/terraform',
+    });
+    this.service = {
+      name: 'app',
+      taskDefinition: arn,
+      desiredCount: 3,
+      deployments: [{ id: 'ecs-svc/0', status: 'PRIMARY', taskDefinition: arn, rolloutState: 'COMPLETED', desiredCount: 3, runningCount: 3, pendingCount: 0 }],
+      events: [],
+    };
+  }
+
+  async start(): Promise<string> {
+    this.#server = createServer((request, response) => {
+      void this.#handle(request, response);
+    });
+    await new Promise<void>((resolve) => this.#server?.listen(0, '127.0.0.1', resolve));
+    const address = this.#server.address();
+    if (address === null || typeof address === 'string') throw new Error('no port');
+    this.url = `http://127.0.0.1:${address.port}`;
+    return this.url;
+  }
+
+  async stop(): Promise<void> {
+    this.#server?.closeAllConnections();
+    await new Promise<void>((resolve) => this.#server?.close(() => { resolve(); }));
+  }
+
+  /** Names of the operations called, in order. */
+  operations(): string[] {
+    return this.calls.map((call) => call.operation);
+  }
+
+  #event(message: string): void {
+    this.#events++;
+    this.service.events.unshift({ id: `event-${this.#events}`, createdAt: 1700000000 + this.#events, message: `(service app) ${message}` });
+  }
+
+  #serviceView(): Record<string, unknown> {
+    return {
+      serviceName: this.service.name,
+      serviceArn: `${PREFIX}:service/cluster/app`,
+      clusterArn: `${PREFIX}:cluster/cluster`,
+      status: 'ACTIVE',
+      taskDefinition: this.service.taskDefinition,
+      desiredCount: this.service.desiredCount,
+      capacityProviderStrategy: [
+        { capacityProvider: 'FARGATE', base: 3, weight: 0 },
+        { capacityProvider: 'FARGATE_SPOT', base: 0, weight: 1 },
+      ],
+      deployments: this.service.deployments.map((deployment) => ({ ...deployment })),
+      events: this.service.events.map((event) => ({ ...event })),
+    };
+  }
+
+  #advance(): void {
+    const ours = this.service.deployments.find((deployment) => deployment.status === 'PRIMARY' && deployment.rolloutState === 'IN_PROGRESS');
+    if (!ours) return;
+    this.#polls++;
+    ours.runningCount = Math.min(ours.desiredCount, this.#polls);
+    ours.pendingCount = ours.desiredCount - ours.runningCount;
+    this.#event(`has started ${ours.runningCount} tasks of ${ours.taskDefinition.split('/').pop() ?? '?'}.`);
+    if (this.rollout.kind === 'complete' && this.#polls >= this.rollout.afterPolls) {
+      ours.rolloutState = 'COMPLETED';
+      ours.runningCount = ours.desiredCount;
+      ours.pendingCount = 0;
+      this.service.deployments = [ours];
+      this.#event('has reached a steady state.');
+    }
+    if (this.rollout.kind === 'circuit-breaker' && this.#polls >= this.rollout.afterPolls) {
+      ours.rolloutState = 'FAILED';
+      ours.rolloutStateReason = 'ECS deployment circuit breaker: tasks failed to start.';
+      ours.status = 'ACTIVE';
+      const previous = this.service.deployments.find((deployment) => deployment !== ours);
+      this.#deployments++;
+      const back: Deployment = {
+        id: `ecs-svc/${this.#deployments}`,
+        status: 'PRIMARY',
+        taskDefinition: previous?.taskDefinition ?? ours.taskDefinition,
+        rolloutState: 'IN_PROGRESS',
+        desiredCount: 3,
+        runningCount: 0,
+        pendingCount: 3,
+      };
+      this.service.deployments = [back, ours];
+      this.service.taskDefinition = back.taskDefinition;
+      this.#event('deployment failed: tasks failed to start; rolling back.');
+      this.rollout = { kind: 'hang' };
+    }
+  }
+
+  async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const chunks: Buffer[] = [];
+    for await (const chunk of request) chunks.push(chunk as Buffer);
+    const target = String(request.headers['x-amz-target'] ?? '');
+    const operation = target.replace(/^AmazonEC2ContainerServiceV20141113\./, '');
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, any>;
+    this.calls.push({ operation, body });
+    const fault = this.faults.find((candidate) => candidate.operation === operation && candidate.times > 0);
+    if (fault) {
+      (fault as { times: number }).times--;
+      if (fault.error === 'drop') {
+        request.socket.destroy();
+        return;
+      }
+      const status = fault.error === 'ServerException' ? 500 : 400;
+      const message = fault.error === 'AccessDeniedException' ? 'User is not authorized to perform: ecs:' + operation : 'Rate exceeded';
+      this.#send(response, status, { __type: fault.error, message });
+      return;
+    }
+    switch (operation) {
+      case 'DescribeServices':
+        this.#advance();
+        this.#send(response, 200, { services: [this.#serviceView()], failures: [] });
+        return;
+      case 'DescribeTaskDefinition': {
+        const name = String(body.taskDefinition);
+        const found = this.taskDefinitions.get(name) ?? [...this.taskDefinitions.values()].find((definition) => `${definition.family}:${definition.revision}` === name);
+        if (!found) {
+          this.#send(response, 400, { __type: 'ClientException', message: 'Unable to describe task definition.' });
+          return;
+        }
+        this.#send(response, 200, { taskDefinition: found, tags: [{ key: 'team', value: 'sre' }] });
+        return;
+      }
+      case 'RegisterTaskDefinition': {
+        const revision = [...this.taskDefinitions.values()].filter((definition) => definition.family === body.family).length + 1;
+        const arn = `${PREFIX}:task-definition/${String(body.family)}:${revision}`;
+        const { tags: _tags, ...rest } = body;
+        const registered = { ...rest, taskDefinitionArn: arn, revision, status: 'ACTIVE', compatibilities: ['EC2', 'FARGATE'], registeredAt: 1700000100 };
+        this.taskDefinitions.set(arn, registered);
+        this.#send(response, 200, { taskDefinition: registered, tags: body.tags ?? [] });
+        return;
+      }
+      case 'UpdateService': {
+        const definition = String(body.taskDefinition);
+        for (const deployment of this.service.deployments) deployment.status = 'ACTIVE';
+        this.#deployments++;
+        this.service.deployments.unshift({
+          id: `ecs-svc/${this.#deployments}`,
+          status: 'PRIMARY',
+          taskDefinition: definition,
+          rolloutState: 'IN_PROGRESS',
+          desiredCount: this.service.desiredCount,
+          runningCount: 0,
+          pendingCount: this.service.desiredCount,
+        });
+        this.service.taskDefinition = definition;
+        this.#polls = 0;
+        this.#send(response, 200, { service: this.#serviceView() });
+        return;
+      }
+      default:
+        this.#send(response, 400, { __type: 'InvalidAction', message: `${operation} is not scripted` });
+    }
+  }
+
+  #send(response: ServerResponse, status: number, body: unknown): void {
+    response.writeHead(status, { 'Content-Type': 'application/x-amz-json-1.1' });
+    response.end(JSON.stringify(body));
+  }
+}

@@ -4,7 +4,8 @@
  * (schemas/circleci-api-v2.openapi.json): a drift between our client, this fake and the real
  * API shows up as a violation, and tests assert there are none.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { listenOnLoopback, type Loopback } from './loopback.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
@@ -111,7 +112,7 @@ export class FakeCircleCI {
   readonly violations: string[] = [];
   readonly #handlers = new Map<string, Handler[]>();
   readonly #defaults = new Map<string, Handler>();
-  #server: Server | undefined;
+  #loopback: Loopback | undefined;
   baseUrl = '';
 
   /** Answers the next request to an operation (by operationId) with `response` or `handler`. */
@@ -129,19 +130,13 @@ export class FakeCircleCI {
   }
 
   async start(): Promise<string> {
-    this.#server = createServer((request, response) => {
-      void this.#handle(request, response);
-    });
-    await new Promise<void>((resolve) => this.#server?.listen(0, '127.0.0.1', resolve));
-    const address = this.#server.address();
-    if (address === null || typeof address === 'string') throw new Error('no port');
-    this.baseUrl = `http://127.0.0.1:${address.port}/api/v2`;
+    this.#loopback = await listenOnLoopback((request, response) => this.#handle(request, response));
+    this.baseUrl = `${this.#loopback.url}/api/v2`;
     return this.baseUrl;
   }
 
   async stop(): Promise<void> {
-    this.#server?.closeAllConnections();
-    await new Promise<void>((resolve) => this.#server?.close(() => { resolve(); }));
+    await this.#loopback?.close();
   }
 
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {

@@ -4,7 +4,8 @@
  * rollouts that complete, fail with a circuit-breaker rollback or hang, and faults (throttling,
  * 5xx, dropped connections, AccessDenied) on chosen calls.
  */
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { listenOnLoopback, type Loopback } from './loopback.js';
 
 export type Rollout = { readonly kind: 'complete'; readonly afterPolls: number } | { readonly kind: 'circuit-breaker'; readonly afterPolls: number } | { readonly kind: 'hang' };
 
@@ -36,7 +37,7 @@ export class FakeEcs {
   #polls = 0;
   #deployments = 0;
   #events = 0;
-  #server: Server | undefined;
+  #loopback: Loopback | undefined;
   url = '';
 
   constructor() {
@@ -66,19 +67,13 @@ export class FakeEcs {
   }
 
   async start(): Promise<string> {
-    this.#server = createServer((request, response) => {
-      void this.#handle(request, response);
-    });
-    await new Promise<void>((resolve) => this.#server?.listen(0, '127.0.0.1', resolve));
-    const address = this.#server.address();
-    if (address === null || typeof address === 'string') throw new Error('no port');
-    this.url = `http://127.0.0.1:${address.port}`;
+    this.#loopback = await listenOnLoopback((request, response) => this.#handle(request, response));
+    this.url = this.#loopback.url;
     return this.url;
   }
 
   async stop(): Promise<void> {
-    this.#server?.closeAllConnections();
-    await new Promise<void>((resolve) => this.#server?.close(() => { resolve(); }));
+    await this.#loopback?.close();
   }
 
   /** Names of the operations called, in order. */

@@ -312,7 +312,7 @@ async function watch(ecs: ECSClient, request: DeployRequest, record: ServiceReco
   const deadline = now() + request.timeoutMs;
   const seenEvents = new Set((initial?.events ?? []).map((event) => event.id));
   let wait = hooks.pollMs?.first ?? 1000;
-  const maxWait = hooks.pollMs?.max ?? 5000;
+  const maxWait = hooks.pollMs?.max ?? 2000;
   let last = '';
   for (;;) {
     if (hooks.signal?.aborted === true) throw new OperationError(`service ${record.name}: stopped waiting on a signal`);

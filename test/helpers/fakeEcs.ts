@@ -7,7 +7,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { listenOnLoopback, type Loopback } from './loopback.js';
 
-export type Rollout = { readonly kind: 'complete'; readonly afterPolls: number } | { readonly kind: 'circuit-breaker'; readonly afterPolls: number } | { readonly kind: 'hang' };
+export type Rollout = { readonly kind: 'complete'; readonly afterPolls: number } | { readonly kind: 'complete-at'; readonly at: number } | { readonly kind: 'circuit-breaker'; readonly afterPolls: number } | { readonly kind: 'hang' };
 
 export interface Fault {
   readonly operation: string;
@@ -33,6 +33,8 @@ export class FakeEcs {
   readonly taskDefinitions = new Map<string, Record<string, any>>();
   readonly service: { name: string; taskDefinition: string; desiredCount: number; deployments: Deployment[]; events: { id: string; createdAt: number; message: string }[] };
   rollout: Rollout = { kind: 'complete', afterPolls: 2 };
+  /** When the scripted rollout completed (for the detection-lag benchmark). */
+  completedAt: number | undefined;
   faults: Fault[] = [];
   #polls = 0;
   #deployments = 0;
@@ -94,6 +96,8 @@ export class FakeEcs {
       status: 'ACTIVE',
       taskDefinition: this.service.taskDefinition,
       desiredCount: this.service.desiredCount,
+      runningCount: this.service.deployments.reduce((sum, deployment) => sum + deployment.runningCount, 0),
+      pendingCount: this.service.deployments.reduce((sum, deployment) => sum + deployment.pendingCount, 0),
       capacityProviderStrategy: [
         { capacityProvider: 'FARGATE', base: 3, weight: 0 },
         { capacityProvider: 'FARGATE_SPOT', base: 0, weight: 1 },
@@ -110,7 +114,9 @@ export class FakeEcs {
     ours.runningCount = Math.min(ours.desiredCount, this.#polls);
     ours.pendingCount = ours.desiredCount - ours.runningCount;
     this.#event(`has started ${ours.runningCount} tasks of ${ours.taskDefinition.split('/').pop() ?? '?'}.`);
-    if (this.rollout.kind === 'complete' && this.#polls >= this.rollout.afterPolls) {
+    const due = this.rollout.kind === 'complete' ? this.#polls >= this.rollout.afterPolls : this.rollout.kind === 'complete-at' && Date.now() >= this.rollout.at;
+    if (due) {
+      this.completedAt = Date.now();
       ours.rolloutState = 'COMPLETED';
       ours.runningCount = ours.desiredCount;
       ours.pendingCount = 0;

@@ -46,7 +46,7 @@ Options:
   --region R                    AWS region (default: the environment's, else the SDK's own)
   --config PATH                 project description (default: circle-fargate.config.* here)
   --timeout SECONDS             how long a rollout may take before it is rolled back (default 900)
-  --poll-interval SECONDS       first wait before polling a rollout (default 1; grows to 5 times)
+  --poll-interval SECONDS       first wait before polling a rollout (default 1; grows to twice that)
   --no-wait                     update and return without watching the rollouts
   --dry-run                     show what would change and write nothing
   --record FILE                 write a JSON record of the deploy (before and after, timings)
@@ -133,7 +133,7 @@ an AWS call failed; 2 bad flags, description, image reference, or no container t
           wait: args.values['no-wait'] !== true,
           dryRun: args.values['dry-run'] === true,
         },
-        { progress, signal: controller.signal, pollMs: { first: Number(pollText) * 1000, max: Number(pollText) * 5000 } },
+        { progress, signal: controller.signal, pollMs: { first: Number(pollText) * 1000, max: Number(pollText) * 2000 } },
       );
       if (record !== undefined && args.values['dry-run'] !== true) await writeFileAtomic(path.resolve(io.cwd, record), `${JSON.stringify(result, null, 2)}\n`);
       if (args.values.json === true) io.stdout(`${JSON.stringify(result)}\n`);

@@ -37,6 +37,8 @@ export interface DeployRequest {
 
 export interface DeployHooks {
   readonly progress: (line: string) => void;
+  /** A service's rollout counts, as they change: a live display may redraw them in place. */
+  readonly status?: (service: string, line: string) => void;
   readonly signal?: AbortSignal;
   readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
   readonly now?: () => number;
@@ -181,6 +183,14 @@ export async function deploy(ecs: ECSClient, events: EventBridgeClient, request:
   }
   for (const { rule, target } of targets) record.targets.push({ rule, id: target.Id ?? '', before: target });
   if (request.dryRun) {
+    for (const service of record.services) {
+      hooks.progress(`would update service ${service.name}: ${shortArn(service.before)} -> ${service.changes.length > 0 ? `a new revision of ${shortArn(service.before).split(':')[0] ?? '?'}` : 'unchanged'}`);
+    }
+    for (const target of record.targets) {
+      const arn = target.before.EcsParameters?.TaskDefinitionArn;
+      const changes = plans.get(arn ?? '')?.changes.length ?? 0;
+      hooks.progress(`would update rule ${target.rule} target ${target.id}: ${shortArn(arn)} -> ${changes > 0 ? 'its new revision' : 'unchanged'}`);
+    }
     hooks.progress(`dry run: ${plans.size} task definition(s), ${services.length} service(s) and ${targets.length} scheduled target(s) would change; nothing was written`);
     return record;
   }
@@ -333,7 +343,8 @@ async function watch(ecs: ECSClient, request: DeployRequest, record: ServiceReco
     const ours = deployments.find((deployment) => deployment.id === record.deploymentId) ?? deployments.find((deployment) => deployment.taskDefinition === record.after);
     const state = deployments.map((d) => `${shortArn(d.taskDefinition)} ${d.status ?? '?'} ${d.runningCount ?? 0}/${d.desiredCount ?? 0} running, ${d.pendingCount ?? 0} pending`).join('; ');
     if (state !== last) {
-      hooks.progress(`service ${record.name}: ${state}`);
+      if (hooks.status) hooks.status(record.name, `service ${record.name}: ${state}`);
+      else hooks.progress(`service ${record.name}: ${state}`);
       last = state;
     }
     if (!ours) throw new OperationError(`service ${record.name}: deployment ${record.deploymentId ?? '?'} was replaced by another deployment`);

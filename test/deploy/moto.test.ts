@@ -101,6 +101,7 @@ describe('deploy against moto', () => {
     const result = await deployCli(['--cluster', 'monolith-pre', '--service', 'monolith-pre-app', '--image', IMAGE, '--dry-run']);
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stderr, /monolith-pre-app:1 app: localhost:5000\/monolith\/app:old -> localhost:5000\/monolith\/app@sha256:a{64}\n/);
+    assert.match(result.stderr, /would update service monolith-pre-app: monolith-pre-app:1 -> a new revision of monolith-pre-app\n/);
     assert.match(result.stderr, /dry run: 1 task definition\(s\), 1 service\(s\) and 0 scheduled target\(s\) would change; nothing was written/);
     const families = await ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: 'monolith-pre-app' }));
     assert.equal(families.taskDefinitionArns?.length, 1);

@@ -5,9 +5,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { afterEach, beforeEach, describe, it } from 'node:test';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { BIN, ROOT, runCli } from '../helpers/cli.js';
+import { sampleDescription } from '../helpers/descriptions.js';
 import { removeDir, tempDir } from '../helpers/git.js';
 import { FakeEcs } from '../helpers/fakeEcs.js';
 
@@ -140,5 +141,39 @@ describe('rollouts', () => {
     assert.match(stderr, /received SIGTERM: stopping, rolling back what was changed/);
     assert.match(stderr, /interrupted: service app: stopped waiting on a signal; rolled back/);
     assertRestored();
+  });
+});
+
+describe('deploy ENV', () => {
+  it('reads cluster, services and region from the project description', async () => {
+    ecs.rollout = { kind: 'complete', afterPolls: 1 };
+    const dir = tempDir();
+    try {
+      const description = sampleDescription() as any;
+      description.images.app.repository = '123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/app';
+      description.environments.pre = { ...description.environments.pre, cluster: 'cluster', services: ['app'] };
+      writeFileSync(path.join(dir, 'circle-fargate.config.json'), JSON.stringify(description));
+      const result = await runCli(['deploy', 'pre', '--image', IMAGE, '--container', 'app', '--poll-interval', '0.05'], { cwd: dir, env: env() });
+      assert.equal(result.code, 0, result.stderr);
+      assertLive();
+      const unknown = await runCli(['deploy', 'staging', '--image', IMAGE], { cwd: dir, env: env() });
+      assert.equal(unknown.code, 2);
+      assert.equal(unknown.stderr, 'circle-fargate: deploy: no environment "staging" in the project description (expected one of pre, prod)\n');
+    } finally {
+      removeDir(dir);
+    }
+  });
+
+  it('redraws the rollout counts in place on a terminal', async () => {
+    ecs.rollout = { kind: 'complete', afterPolls: 3 };
+    const command = [process.execPath, BIN, ...ARGS].map((part) => `'${part.replaceAll("'", "'\\''")}'`).join(' ');
+    // `script` gives the CLI a terminal; the fake ECS endpoint runs in this process, so no spawnSync.
+    const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: ROOT, env: { ...process.env, ...env(), TERM: 'xterm' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (output += chunk));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+    assert.equal(code, 0, output);
+    assert.match(output, /\r\x1b\[Kservice app: app:2 PRIMARY \d\/3 running/);
+    assert.match(output, /app:2 completed/);
   });
 });

@@ -115,9 +115,19 @@ an AWS call failed; 2 bad flags, description, image reference, or no container t
     process.once('SIGINT', onSignal);
     process.once('SIGTERM', onSignal);
     const record = stringFlag(args, 'record');
+    // On a terminal, the rollout counts are one live line redrawn in place, under the events.
+    const live = process.stderr.isTTY && io.env.TERM !== 'dumb';
+    const screen = { statusShown: false };
     const progress = (line: string) => {
-      io.stderr(`${line}\n`);
+      io.stderr(`${screen.statusShown ? '\r\x1b[K' : ''}${line}\n`);
+      screen.statusShown = false;
     };
+    const status = live
+      ? (_service: string, line: string) => {
+          io.stderr(`\r\x1b[K${line}`);
+          screen.statusShown = true;
+        }
+      : undefined;
     try {
       const result = await deploy(
         ecs,
@@ -133,9 +143,10 @@ an AWS call failed; 2 bad flags, description, image reference, or no container t
           wait: args.values['no-wait'] !== true,
           dryRun: args.values['dry-run'] === true,
         },
-        { progress, signal: controller.signal, pollMs: { first: Number(pollText) * 1000, max: Number(pollText) * 2000 } },
+        { progress, ...(status ? { status } : {}), signal: controller.signal, pollMs: { first: Number(pollText) * 1000, max: Number(pollText) * 2000 } },
       );
       if (record !== undefined && args.values['dry-run'] !== true) await writeFileAtomic(path.resolve(io.cwd, record), `${JSON.stringify(result, null, 2)}\n`);
+      if (screen.statusShown) io.stderr('\n');
       if (args.values.json === true) io.stdout(`${JSON.stringify(result)}\n`);
       else io.stdout(`${result.outcome === 'planned' ? 'planned' : 'deployed'} ${image.text} to ${cluster}: ${result.services.length} service(s), ${result.targets.length} scheduled target(s)\n`);
       return 0;

@@ -61,3 +61,13 @@ export function listFlag(args: ParsedArgs, name: string): string[] {
   const value = args.values[name];
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }
+
+/** A flag holding a positive number of seconds, or `fallback` when absent; in milliseconds. */
+export function secondsFlag(args: ParsedArgs, command: string, name: string, fallback: number): number {
+  const value = stringFlag(args, name);
+  if (value === undefined) return fallback * 1000;
+  if (!/^\d+(\.\d+)?$/.test(value) || Number(value) <= 0) {
+    throw new InputError(`${command}: --${name}: not a number of seconds (got ${JSON.stringify(value)})`);
+  }
+  return Number(value) * 1000;
+}

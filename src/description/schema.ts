@@ -23,6 +23,9 @@ import {
 import { globProblem } from '../plan/pathRules.js';
 
 const NAME = /^[a-z][a-z0-9-]*$/;
+
+/** A CircleCI project slug: `gh/ORG/REPO`, `bb/ORG/REPO` or `circleci/ORG_ID/PROJECT_ID`. */
+export const PROJECT_SLUG = /^(gh|github|bb|bitbucket|circleci)\/[^/\s]+\/[^/\s]+$/;
 const NAME_EXPECTED = 'a lower-case name of letters, digits and "-" that starts with a letter';
 
 /** A path inside the repository, relative to its root, without `./` or `..`. */
@@ -243,7 +246,7 @@ export const projectDescriptionSchema = object(
       object({
         slug: required(
           string({
-            pattern: /^(gh|github|bb|bitbucket|circleci)\/[^/\s]+\/[^/\s]+$/,
+            pattern: PROJECT_SLUG,
             expected: 'a CircleCI project slug such as gh/acme/monolith',
           }),
           'CircleCI project slug: `gh/ORG/REPO`, `bb/ORG/REPO` or `circleci/ORG_ID/PROJECT_ID`.',

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { InputError } from '../../errors.js';
 import { writeFileAtomic } from '../../writeFile.js';
-import { listFlag, stringFlag, type Command } from '../command.js';
+import { listFlag, secondsFlag, stringFlag, type Command } from '../command.js';
 
 export const deployCommand: Command = {
   name: 'deploy',
@@ -90,10 +90,8 @@ an AWS call failed; 2 bad flags, description, image reference, or no container t
     if (services.length === 0 && rules.length === 0 && rulePrefix === undefined) {
       throw new InputError('deploy: nothing to deploy: pass --service, --scheduled-rule or --scheduled-rule-prefix, or an ENV that has them');
     }
-    const timeoutText = stringFlag(args, 'timeout') ?? '900';
-    if (!/^\d+(\.\d+)?$/.test(timeoutText) || Number(timeoutText) <= 0) throw new InputError(`deploy: --timeout: not a number of seconds (got ${JSON.stringify(timeoutText)})`);
-    const pollText = stringFlag(args, 'poll-interval') ?? '1';
-    if (!/^\d+(\.\d+)?$/.test(pollText) || Number(pollText) <= 0) throw new InputError(`deploy: --poll-interval: not a number of seconds (got ${JSON.stringify(pollText)})`);
+    const timeoutMs = secondsFlag(args, 'deploy', 'timeout', 900);
+    const pollMs = secondsFlag(args, 'deploy', 'poll-interval', 1);
     const containers = listFlag(args, 'container');
     if (containers.length > 0) services = services.map((service) => ({ ...service, containers }));
 
@@ -139,11 +137,11 @@ an AWS call failed; 2 bad flags, description, image reference, or no container t
           ...(rulePrefix !== undefined ? { rulePrefix } : {}),
           image,
           ...(containers.length > 0 ? { containers } : {}),
-          timeoutMs: Number(timeoutText) * 1000,
+          timeoutMs,
           wait: args.values['no-wait'] !== true,
           dryRun: args.values['dry-run'] === true,
         },
-        { progress, ...(status ? { status } : {}), signal: controller.signal, pollMs: { first: Number(pollText) * 1000, max: Number(pollText) * 2000 } },
+        { progress, ...(status ? { status } : {}), signal: controller.signal, pollMs: { first: pollMs, max: pollMs * 2 } },
       );
       if (record !== undefined && args.values['dry-run'] !== true) await writeFileAtomic(path.resolve(io.cwd, record), `${JSON.stringify(result, null, 2)}\n`);
       if (screen.statusShown) io.stderr('\n');

@@ -1,9 +1,8 @@
 import { loadDescription } from '../../description/load.js';
 import { InputError } from '../../errors.js';
 import { DEPLOY_ENV_PARAMETER } from '../../trigger/context.js';
-import { stringFlag, type Command } from '../command.js';
-
-const SLUG = /^(gh|github|bb|bitbucket|circleci)\/[^/\s]+\/[^/\s]+$/;
+import { PROJECT_SLUG } from '../../description/schema.js';
+import { secondsFlag, stringFlag, type Command } from '../command.js';
 
 export const triggerCommand: Command = {
   name: 'trigger',
@@ -59,9 +58,9 @@ or a followed pipeline failed, errored or timed out; 2 bad flags, environment or
       throw new InputError(`trigger: ${what} (expected ${valid})`);
     }
     const slug = stringFlag(args, 'project') ?? description.project.slug;
-    if (!SLUG.test(slug)) throw new InputError(`trigger: --project: not a project slug (got ${JSON.stringify(slug)}; expected such as gh/acme/monolith)`);
-    const pollMs = seconds(stringFlag(args, 'poll-interval'), '--poll-interval', 5) * 1000;
-    const timeoutMs = seconds(stringFlag(args, 'timeout'), '--timeout', 3600) * 1000;
+    if (!PROJECT_SLUG.test(slug)) throw new InputError(`trigger: --project: not a project slug (got ${JSON.stringify(slug)}; expected such as gh/acme/monolith)`);
+    const pollMs = secondsFlag(args, 'trigger', 'poll-interval', 5);
+    const timeoutMs = secondsFlag(args, 'trigger', 'timeout', 3600);
 
     const { CircleCIClient, pipelineWebUrl } = await import('../../circleci/api.js');
     const token = io.env.CIRCLE_TOKEN;
@@ -110,8 +109,3 @@ or a followed pipeline failed, errored or timed out; 2 bad flags, environment or
   },
 };
 
-function seconds(value: string | undefined, flag: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (!/^\d+(\.\d+)?$/.test(value) || Number(value) <= 0) throw new InputError(`trigger: ${flag}: not a number of seconds (got ${JSON.stringify(value)})`);
-  return Number(value);
-}

@@ -3,12 +3,12 @@
  * and its YAML out, checked against CircleCI's schema. No I/O beyond loading the validator.
  */
 import type { ChangeSet } from './changes/changeSet.js';
-import { checkOfficialSchema } from './circleci/officialSchema.js';
-import { checkReferences } from './circleci/references.js';
-import { renderConfig, type ConfigObject } from './circleci/render.js';
-import type { ConfigShape } from './circleci/shape.js';
-import { synthesize } from './circleci/synth.js';
-import { toYaml } from './circleci/yaml.js';
+import { checkOfficialSchema } from './circleci/check/officialSchema.js';
+import { checkReferences } from './circleci/check/references.js';
+import { renderConfig, type ConfigObject } from './circleci/emit/render.js';
+import type { ConfigShape } from './circleci/emit/shape.js';
+import { synthesize } from './circleci/emit/synth.js';
+import { toYaml } from './circleci/emit/yaml.js';
 import type { ProjectDescription } from './description/resolve.js';
 import { formatPath } from './description/schemaKit.js';
 import { OperationError } from './errors.js';

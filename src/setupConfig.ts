@@ -4,8 +4,8 @@
  * this version to generate the pipeline and continue it. Pipeline values reach the generator as
  * environment values of the orb's step, never pasted into shell code.
  */
-import type { ConfigShape } from './circleci/shape.js';
-import { orbUse } from './circleci/synth.js';
+import type { ConfigShape } from './circleci/emit/shape.js';
+import { orbUse } from './circleci/emit/synth.js';
 import type { ProjectDescription } from './description/resolve.js';
 import type { OrbObject } from './orb/pack.js';
 import { DEPLOY_ENV_PARAMETER } from './trigger/context.js';

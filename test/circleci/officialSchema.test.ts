@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkOfficialSchema, deepestErrors } from '../../src/circleci/officialSchema.js';
+import { checkOfficialSchema, deepestErrors } from '../../src/circleci/check/officialSchema.js';
 
 const valid = {
   version: 2.1,

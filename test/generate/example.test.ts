@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { checkReferences } from '../../src/circleci/references.js';
+import { checkReferences } from '../../src/circleci/check/references.js';
 import { VERSION } from '../../src/version.js';
 import { EXAMPLE, runCli } from '../helpers/cli.js';
 import { parseConfig, workflowEntry, workflowInvocation, workflowJobNames } from '../helpers/config.js';

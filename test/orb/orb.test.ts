@@ -7,7 +7,7 @@ import { cpSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parse } from 'yaml';
-import { checkReferences } from '../../src/circleci/references.js';
+import { checkReferences } from '../../src/circleci/check/references.js';
 import { runCli, ROOT } from '../helpers/cli.js';
 import { removeDir, tempDir } from '../helpers/git.js';
 import { officialSchemaErrors } from '../helpers/officialSchema.js';

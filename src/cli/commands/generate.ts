@@ -49,7 +49,7 @@ to continue; 2 bad flags, description or git state, or --continue without a cont
       io.stdout(output.yaml);
     }
     if (continuing && key !== undefined) {
-      const { CircleCIClient } = await import('../../circleci/api.js');
+      const { CircleCIClient } = await import('../../circleci/api/client.js');
       const client = new CircleCIClient(io.env.CIRCLECI_API_URL ? { baseUrl: io.env.CIRCLECI_API_URL } : {});
       // No parameters: those the trigger sent reach the continuation already, and sending one
       // again is refused ("Conflicting pipeline parameters").

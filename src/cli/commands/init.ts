@@ -38,10 +38,10 @@ validation; 2 bad flags or project description.`,
       await Promise.all([
         import('../../orb/pack.js'),
         import('../../setupConfig.js'),
-        import('../../circleci/render.js'),
-        import('../../circleci/yaml.js'),
-        import('../../circleci/officialSchema.js'),
-        import('../../circleci/references.js'),
+        import('../../circleci/emit/render.js'),
+        import('../../circleci/emit/yaml.js'),
+        import('../../circleci/check/officialSchema.js'),
+        import('../../circleci/check/references.js'),
       ]);
     const shape = setupConfigShape(loaded.description, source, VERSION, await bundledOrb());
     const rendered = renderConfig(shape);

@@ -57,7 +57,7 @@ CircleCI's schema; 2 bad input (no orb source, invalid YAML, a missing include f
     }
 
     const orb = await packOrb(source);
-    const { checkOfficialSchema } = await import('../../circleci/officialSchema.js');
+    const { checkOfficialSchema } = await import('../../circleci/check/officialSchema.js');
     const findings = checkOfficialSchema(orb);
     if (findings.length > 0) {
       throw new OperationError(
@@ -65,7 +65,7 @@ CircleCI's schema; 2 bad input (no orb source, invalid YAML, a missing include f
         findings.map((finding) => `${formatPath(finding.path)}: ${finding.message}`),
       );
     }
-    const { toYaml } = await import('../../circleci/yaml.js');
+    const { toYaml } = await import('../../circleci/emit/yaml.js');
     const yaml = toYaml(orb);
     if (out === undefined) io.stdout(yaml);
     else {

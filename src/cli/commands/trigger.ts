@@ -62,7 +62,7 @@ or a followed pipeline failed, errored or timed out; 2 bad flags, environment or
     const pollMs = secondsFlag(args, 'trigger', 'poll-interval', 5);
     const timeoutMs = secondsFlag(args, 'trigger', 'timeout', 3600);
 
-    const { CircleCIClient, pipelineWebUrl } = await import('../../circleci/api.js');
+    const { CircleCIClient, pipelineWebUrl } = await import('../../circleci/api/client.js');
     const token = io.env.CIRCLE_TOKEN;
     if (token === undefined || token === '') {
       throw new InputError('trigger: CIRCLE_TOKEN is not set: create a personal API token in CircleCI (User Settings, Personal API Tokens) and export it');
@@ -77,7 +77,7 @@ or a followed pipeline failed, errored or timed out; 2 bad flags, environment or
       if (json) io.stdout(`${JSON.stringify({ id: pipeline.id, number: pipeline.number, url, state: pipeline.state })}\n`);
       return 0;
     }
-    const { followPipeline } = await import('../../circleci/follow.js');
+    const { followPipeline } = await import('../../circleci/api/follow.js');
     const result = await followPipeline(client, pipeline.id, {
       pollMs,
       timeoutMs,

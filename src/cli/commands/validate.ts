@@ -27,7 +27,7 @@ Options:
 
 Exit codes: 0 every file valid; 1 problems found; 2 a file cannot be read.`,
   async run(args, io) {
-    const { validateConfigText } = await import('../../circleci/validate.js');
+    const { validateConfigText } = await import('../../circleci/check/validate.js');
     let problems = 0;
     for (const file of args.positionals) {
       let text: string;

@@ -2,7 +2,7 @@
  * Following a triggered pipeline to its end: its setup workflow, then the workflows the
  * continuation adds. A pipeline whose config errored has no workflows: its errors are the end.
  */
-import type { CircleCIClient, Pipeline, Workflow } from './api.js';
+import type { CircleCIClient, Pipeline, Workflow } from './client.js';
 
 const TERMINAL = new Set(['success', 'failed', 'error', 'canceled', 'unauthorized', 'not_run']);
 const GOOD = new Set(['success', 'not_run']);

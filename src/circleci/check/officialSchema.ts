@@ -3,7 +3,7 @@
  * by `npm run build` into `generated/`).
  */
 import { createRequire } from 'node:module';
-import { OperationError } from '../errors.js';
+import { OperationError } from '../../errors.js';
 
 export interface SchemaError {
   readonly instancePath: string;
@@ -26,10 +26,10 @@ let validator: Validator | undefined;
 
 function loadValidator(): Validator {
   if (validator) return validator;
-  // src/circleci and dist/circleci both sit two levels below the package root.
+  // src/circleci/check and dist/circleci/check both sit three levels below the package root.
   const require = createRequire(import.meta.url);
   try {
-    validator = require('../../generated/circleci-config-validator.cjs') as Validator;
+    validator = require('../../../generated/circleci-config-validator.cjs') as Validator;
   } catch {
     throw new OperationError('the CircleCI schema validator is not built: run `npm run build` in the circle-fargate package');
   }

@@ -4,7 +4,7 @@
  * with the line it is on.
  */
 import { isAlias, isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
-import { formatPath } from '../description/schemaKit.js';
+import { formatPath } from '../../description/schemaKit.js';
 import { checkOfficialSchema } from './officialSchema.js';
 import { checkReferences, type Path } from './references.js';
 

@@ -4,7 +4,7 @@
  * (an inline orb, `when: false` on a workflow, dropping `setup: false`) is added to its output.
  */
 import CircleCI from '@circleci/circleci-config-sdk';
-import { isRecord } from '../orb/pack.js';
+import { isRecord } from '../../orb/pack.js';
 import type { ConfigShape, LocalJobShape, OrbUse } from './shape.js';
 
 /** A CircleCI config as a plain object, ready for YAML. */

@@ -3,10 +3,10 @@
  * the circle-fargate orb, called with the description's values as parameters; the orb hands
  * them to its scripts as environment variables, so no value becomes shell code.
  */
-import type { Environment, Image, ProjectDescription, TerraformRoot, TestSuite } from '../description/resolve.js';
-import type { OrbObject } from '../orb/pack.js';
-import type { Plan, PlannedJob } from '../plan/plan.js';
-import { describeTrigger, DEPLOY_ENV_PARAMETER } from '../trigger/context.js';
+import type { Environment, Image, ProjectDescription, TerraformRoot, TestSuite } from '../../description/resolve.js';
+import type { OrbObject } from '../../orb/pack.js';
+import type { Plan, PlannedJob } from '../../plan/plan.js';
+import { describeTrigger, DEPLOY_ENV_PARAMETER } from '../../trigger/context.js';
 import type { ConfigShape, LocalJobShape, OrbUse, ParameterValue, PipelineParameterShape, WorkflowJobShape } from './shape.js';
 
 export const WORKFLOW_NAME = 'circle-fargate';

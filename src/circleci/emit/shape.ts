@@ -2,7 +2,7 @@
  * What circle-fargate emits, as our own types: the synthesis builds these (pure), and only
  * `render.ts` turns them into CircleCI config through the config SDK.
  */
-import type { OrbObject } from '../orb/pack.js';
+import type { OrbObject } from '../../orb/pack.js';
 
 export type ParameterValue = string | number | boolean;
 

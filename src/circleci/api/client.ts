@@ -3,7 +3,7 @@
  * its workflows, continue a setup pipeline. 429 and 5xx are retried with backoff (honouring
  * `Retry-After`); the token travels only in the `Circle-Token` header and never into a message.
  */
-import { InputError, OperationError } from '../errors.js';
+import { InputError, OperationError } from '../../errors.js';
 
 export const DEFAULT_API_URL = 'https://circleci.com/api/v2';
 

@@ -6,8 +6,8 @@
  * resolved against inline orbs; published orbs cannot be read offline and are only noted.
  * Works on configs and on packed orbs alike.
  */
-import { closest } from '../description/schemaKit.js';
-import { isRecord } from '../orb/pack.js';
+import { closest } from '../../description/schemaKit.js';
+import { isRecord } from '../../orb/pack.js';
 
 export type Path = readonly (string | number)[];
 

@@ -15,7 +15,7 @@ import { rollbackCommand } from './commands/rollback.js';
 import { schemaCommand } from './commands/schema.js';
 import { triggerCommand } from './commands/trigger.js';
 import { validateCommand } from './commands/validate.js';
-import type { CliIO } from './io.js';
+import { maskingIO, type CliIO } from './io.js';
 
 export const COMMANDS: readonly Command[] = [generateCommand, explainCommand, deployCommand, rollbackCommand, triggerCommand, initCommand, validateCommand, orbCommand, schemaCommand];
 
@@ -38,8 +38,10 @@ Exit codes: 0 success; 1 the operation failed; 2 bad input (flags, project descr
 `;
 }
 
-export async function main(argv: readonly string[], io: CliIO): Promise<number> {
+export async function main(argv: readonly string[], unmasked: CliIO): Promise<number> {
   const debug = argv.includes('--debug');
+  // Every word a command or an error report writes passes the masking edge.
+  const io = maskingIO(unmasked);
   try {
     return await dispatch(argv, io);
   } catch (error) {

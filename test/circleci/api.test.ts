@@ -178,6 +178,29 @@ describe('trigger --follow', () => {
   });
 });
 
+describe('servers that echo the request', () => {
+  it('trigger: a refusal whose JSON message quotes the token is printed masked', async () => {
+    fake.next('triggerPipeline', (request) => ({ status: 400, body: { message: `bad request from ${String(request.headers['circle-token'])}: ${JSON.stringify(request.body)}` } }));
+    const result = await trigger(['pre', '--debug']);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /CircleCI refused to trigger a pipeline of gh\/acme\/monolith \(HTTP 400: bad request from \*{8}: /);
+    assertSecretsKept(result);
+  });
+
+  it('generate --continue: a plain-text 5xx echoing the key, then a JSON refusal echoing it', async () => {
+    fake.next('continuePipeline', (request) => ({ status: 502, text: `upstream said: ${JSON.stringify(request.body)}` }));
+    fake.next('continuePipeline', (request) => ({ status: 400, body: { message: `invalid key ${String((request.body as Record<string, unknown>)['continuation-key'])}` } }));
+    const result = await runCli(['generate', '--branch', 'master', '--changed-files', '-', '--continue', '--debug'], {
+      cwd: repo,
+      input: 'app/src/Controller/ArticlesController.php\n',
+      env: { CIRCLE_CONTINUATION_KEY: KEY, CIRCLECI_API_URL: fake.baseUrl },
+    });
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /HTTP 400: invalid key \*{8}\)/);
+    assertSecretsKept(result);
+  });
+});
+
 describe('generate --continue', () => {
   function continueRun(env: Record<string, string> = {}): Promise<CliResult> {
     return runCli(['generate', '--branch', 'master', '--changed-files', '-', '--continue'], {

@@ -102,8 +102,10 @@ an AWS call failed; 2 bad flags, description, image reference, or no container t
       import('../../deploy/engine.js'),
     ]);
     const clientOptions = region !== undefined ? { region } : {};
-    const ecs = new ECSClient({ ...clientOptions, maxAttempts: 1 });
-    const events = new EventBridgeClient({ ...clientOptions, maxAttempts: 1 });
+    const { watchAwsClient } = await import('../../secrets/aws.js');
+    // Credentials and task definitions' environment values join the secrets that output masks.
+    const ecs = watchAwsClient(new ECSClient({ ...clientOptions, maxAttempts: 1 }), io.secrets);
+    const events = watchAwsClient(new EventBridgeClient({ ...clientOptions, maxAttempts: 1 }), io.secrets);
 
     const controller = new AbortController();
     const onSignal = (signal: string) => {
@@ -143,15 +145,15 @@ an AWS call failed; 2 bad flags, description, image reference, or no container t
         },
         { progress, ...(status ? { status } : {}), signal: controller.signal, pollMs: { first: pollMs, max: pollMs * 2 } },
       );
-      if (record !== undefined && args.values['dry-run'] !== true) await writeFileAtomic(path.resolve(io.cwd, record), `${JSON.stringify(result, null, 2)}\n`);
+      if (record !== undefined && args.values['dry-run'] !== true) await writeFileAtomic(path.resolve(io.cwd, record), `${JSON.stringify(io.secrets.redact(result), null, 2)}\n`);
       if (screen.statusShown) io.stderr('\n');
-      if (args.values.json === true) io.stdout(`${JSON.stringify(result)}\n`);
+      if (args.values.json === true) io.stdout(`${JSON.stringify(io.secrets.redact(result))}\n`);
       else io.stdout(`${result.outcome === 'planned' ? 'planned' : 'deployed'} ${image.text} to ${cluster}: ${result.services.length} service(s), ${result.targets.length} scheduled target(s)\n`);
       return 0;
     } catch (error) {
       if (error instanceof DeployFailure) {
-        if (record !== undefined) await writeFileAtomic(path.resolve(io.cwd, record), `${JSON.stringify(error.record, null, 2)}\n`);
-        if (args.values.json === true) io.stdout(`${JSON.stringify(error.record)}\n`);
+        if (record !== undefined) await writeFileAtomic(path.resolve(io.cwd, record), `${JSON.stringify(io.secrets.redact(error.record), null, 2)}\n`);
+        if (args.values.json === true) io.stdout(`${JSON.stringify(io.secrets.redact(error.record))}\n`);
       }
       throw error;
     } finally {

@@ -1,5 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
+import type { EventBridgeClient, Target } from '@aws-sdk/client-eventbridge';
+import type { DeployRecord } from '../../deploy/engine.js';
 import { InputError } from '../../errors.js';
 import { stringFlag, type Command } from '../command.js';
 
@@ -42,7 +44,10 @@ Exit codes: 0 restored; 1 an AWS call failed; 2 no or unreadable record.`,
       import('../../deploy/engine.js'),
     ]);
     const options = region !== undefined ? { region, maxAttempts: 1 } : { maxAttempts: 1 };
-    await restore(new ECSClient(options), new EventBridgeClient(options), record as Parameters<typeof restore>[2], {
+    const { watchAwsClient } = await import('../../secrets/aws.js');
+    const events = watchAwsClient(new EventBridgeClient(options), io.secrets);
+    const restorable = await unmaskTargets(events, record as DeployRecord);
+    await restore(watchAwsClient(new ECSClient(options), io.secrets), events, restorable, {
       progress: (line) => {
         io.stderr(`${line}\n`);
       },
@@ -51,3 +56,31 @@ Exit codes: 0 restored; 1 an AWS call failed; 2 no or unreadable record.`,
     return 0;
   },
 };
+
+/**
+ * A record is written with its secrets masked (a target's Input holds the task's environment
+ * values), so a recorded target is not sent back as it is: deploy changed only its task
+ * definition, so the target as it is now, with the recorded task definition, is the before state.
+ */
+async function unmaskTargets(events: EventBridgeClient, record: DeployRecord): Promise<DeployRecord> {
+  const { MASK } = await import('../../secrets/redact.js');
+  const { ListTargetsByRuleCommand } = await import('@aws-sdk/client-eventbridge');
+  const live = new Map<string, Target[]>();
+  const targets = [];
+  for (const target of record.targets) {
+    if (target.after === undefined || !JSON.stringify(target.before).includes(MASK)) {
+      targets.push(target);
+      continue;
+    }
+    const arn = target.before.EcsParameters?.TaskDefinitionArn;
+    if (arn === undefined || arn.includes(MASK)) throw new InputError(`rollback: the record's target ${target.id} of rule ${target.rule} has no readable task definition`);
+    if (!live.has(target.rule)) {
+      const listed = await events.send(new ListTargetsByRuleCommand({ Rule: target.rule }));
+      live.set(target.rule, listed.Targets ?? []);
+    }
+    const now = live.get(target.rule)?.find((candidate) => candidate.Id === target.id);
+    if (now?.EcsParameters === undefined) throw new InputError(`rollback: target ${target.id} of rule ${target.rule} no longer exists; nothing to restore it on`);
+    targets.push({ ...target, before: { ...now, EcsParameters: { ...now.EcsParameters, TaskDefinitionArn: arn } } });
+  }
+  return { ...record, targets };
+}

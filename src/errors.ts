@@ -10,6 +10,8 @@ export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
 /** Exit code for bad input: flags, the project description, git state. */
 export const EXIT_BAD_INPUT = 2;
+/** Exit code when a deploy or rollback failed and the before state could not be fully restored. */
+export const EXIT_NOT_RESTORED = 3;
 
 /** Bad input from the person or the pipeline that ran us (flags, description, git state). Exit 2. */
 export class InputError extends Error {
@@ -27,13 +29,18 @@ export class InputError extends Error {
 /** The operation failed although the input was acceptable. Exit 1. */
 export class OperationError extends Error {
   override readonly name = 'OperationError';
-  readonly exitCode = EXIT_FAILED;
+  readonly exitCode: number = EXIT_FAILED;
   readonly details: readonly string[];
 
   constructor(message: string, details: readonly string[] = [], options?: { cause?: unknown }) {
     super(message, options);
     this.details = details;
   }
+}
+
+/** A deploy or rollback that could not put everything back as it was. Exit 3. */
+export class NotRestoredError extends OperationError {
+  override readonly exitCode: number = EXIT_NOT_RESTORED;
 }
 
 /** Any error of ours that carries an exit code. */

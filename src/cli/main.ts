@@ -34,7 +34,8 @@ Options:
   --version      print the version
   --debug        show a stack trace on unexpected errors
 
-Exit codes: 0 success; 1 the operation failed; 2 bad input (flags, project description, git state).
+Exit codes: 0 success; 1 the operation failed; 2 bad input (flags, project description, git state);
+3 a deploy or rollback could not restore the before state.
 `;
 }
 

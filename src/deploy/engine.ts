@@ -1,26 +1,30 @@
 /**
- * The deploy engine: ECS services, then scheduled tasks, never left half-deployed.
+ * The deploy engine sequences the steps; each step is its own module:
  *
- * 1. Record the before state: each service's task definition and primary deployment, each
- *    scheduled target.
- * 2. Register a new revision of each task definition in use (once per definition), from the
- *    revision actually running, with the new image.
- * 3. UpdateService with the task definition only; watch our own deployment by id.
- * 4. After every service succeeded, PutTargets for the scheduled rules, every other field kept.
- * Any failure, or a signal: services and targets go back to the recorded before state.
+ *   state    read the cluster, services, rules and targets, task definitions (the before state)
+ *   plan     pure: what changes; scope (our cluster's targets only, ECS-controlled services only)
+ *   journal  the write-ahead record, on disk before the first change and around every call
+ *   apply    RegisterTaskDefinition, UpdateService, PutTargets
+ *   watch    our deployment by id, stopped tasks and their causes
+ *   restore  on any failure or signal: put back what was touched, wait, verify
+ *
+ * Scheduled targets move only after every service's rollout is verified COMPLETED. With
+ * `wait: false` (--no-wait) no rollout is verified, so the targets are not moved at all.
  */
-import {
-  DescribeServicesCommand,
-  DescribeTaskDefinitionCommand,
-  RegisterTaskDefinitionCommand,
-  UpdateServiceCommand,
-  type ECSClient,
-  type Service,
-} from '@aws-sdk/client-ecs';
-import { ListRulesCommand, ListTargetsByRuleCommand, PutTargetsCommand, type EventBridgeClient, type Target } from '@aws-sdk/client-eventbridge';
-import { InputError, OperationError } from '../errors.js';
-import { imageName, type ImageRef } from './imageRef.js';
-import { newRevision, shortArn, type ImageChange } from './taskDefinition.js';
+import { randomBytes } from 'node:crypto';
+import type { ECSClient, Service } from '@aws-sdk/client-ecs';
+import { EXIT_NOT_RESTORED, OperationError } from '../errors.js';
+import { byRule, putTargets, register, updateService } from './apply.js';
+import { defaultSleep } from './calls.js';
+import type { ImageRef } from './imageRef.js';
+import { openJournal, type Journal } from './journal.js';
+import { describePlan, planDeploy, refuseForeignControllers, sourcesInUse, targetsInScope, type ServiceToDeploy } from './plan.js';
+import type { DeployRecord, ServiceChange } from './record.js';
+import { restore } from './restore.js';
+import { clusterArn, describeServices, describeTaskDefinition, listTargets, resolveRules, type Clients } from './state.js';
+import { shortArn } from './taskDefinition.js';
+import { describeDifferences, serviceState } from './verify.js';
+import { watchDeployment, type WatchHooks } from './watch.js';
 
 export interface DeployRequest {
   readonly cluster: string;
@@ -31,355 +35,291 @@ export interface DeployRequest {
   /** Containers to update in scheduled tasks (default: same repository). */
   readonly containers?: readonly string[];
   readonly timeoutMs: number;
+  /** Watch the rollouts (and then move the targets). False: update services only. */
   readonly wait: boolean;
   readonly dryRun: boolean;
+  /** Fail a rollout after this many failed tasks (default 3). */
+  readonly maxFailedTasks?: number;
+  /** Another deployment of a service in progress: wait for it (bounded by timeoutMs) or refuse. */
+  readonly ifBusy?: 'wait' | 'refuse';
+  /** How long each service's rollback deployment may take (default: timeoutMs). */
+  readonly rollbackTimeoutMs?: number;
+  /** Where the write-ahead record goes; none: kept in memory only. */
+  readonly recordFile?: string;
 }
 
-export interface DeployHooks {
-  readonly progress: (line: string) => void;
-  /** A service's rollout counts, as they change: a live display may redraw them in place. */
-  readonly status?: (service: string, line: string) => void;
+export interface DeployHooks extends WatchHooks {
+  /** SIGINT/SIGTERM: stop changing things, restore what was touched. */
   readonly signal?: AbortSignal;
-  readonly sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
-  readonly now?: () => number;
-  /** Polling: first wait, and the longest wait between polls. */
-  readonly pollMs?: { readonly first: number; readonly max: number };
 }
 
-export interface ServiceRecord {
-  readonly name: string;
-  readonly before: string;
-  after?: string;
-  deploymentId?: string;
-  changes: readonly ImageChange[];
-  outcome?: 'completed' | 'unchanged' | 'not-waited' | 'failed' | 'rolled-back';
-}
-
-export interface TargetRecord {
-  readonly rule: string;
-  readonly id: string;
-  readonly before: Target;
-  after?: string;
-}
-
-export interface DeployRecord {
-  readonly cluster: string;
-  readonly image: string;
-  readonly startedAt: string;
-  finishedAt?: string;
-  outcome: 'planned' | 'deployed' | 'failed' | 'interrupted';
-  reason?: string;
-  readonly services: ServiceRecord[];
-  readonly targets: TargetRecord[];
-  readonly registered: { readonly from: string; readonly to?: string; readonly changes: readonly ImageChange[] }[];
-}
-
+/** A deploy that failed: exit 1 when everything is verifiably back, 3 when not. */
 export class DeployFailure extends OperationError {
+  override readonly exitCode: number;
+
   constructor(
     message: string,
     readonly record: DeployRecord,
+    details: readonly string[] = [],
   ) {
-    super(message);
+    super(message, details);
+    this.exitCode = record.outcome === 'not-restored' ? EXIT_NOT_RESTORED : 1;
   }
 }
 
-const THROTTLING = new Set(['ThrottlingException', 'Throttling', 'TooManyRequestsException', 'RequestLimitExceeded']);
-
-/** Retries throttling and 5xx with backoff and jitter; anything else (AccessDenied) fails at once. */
-async function retrying<T>(what: string, call: () => Promise<T>, hooks: DeployHooks): Promise<T> {
-  const sleep = hooks.sleep ?? defaultSleep;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await call();
-    } catch (error) {
-      const name = error instanceof Error ? error.name : '';
-      const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode ?? 0;
-      const code = (error as { code?: unknown }).code;
-      const dropped = typeof code === 'string' && ['ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ECONNREFUSED', 'EAI_AGAIN'].includes(code);
-      const transient = THROTTLING.has(name) || status >= 500 || dropped || name === 'TimeoutError' || (error as { $retryable?: unknown }).$retryable !== undefined;
-      if (!transient || attempt >= 6) throw new OperationError(`${what} failed: ${awsMessage(error)}`);
-      await sleep(Math.min(8000, 250 * 2 ** attempt) * (0.5 + Math.random() / 2), hooks.signal);
-    }
-  }
-}
-
-function awsMessage(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message}`;
-  return String(error);
-}
-
-function isAborted(hooks: DeployHooks): boolean {
-  return hooks.signal?.aborted === true;
-}
-
-function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener(
-      'abort',
-      () => {
-        clearTimeout(timer);
-        resolve();
-      },
-      { once: true },
-    );
-  });
-}
-
-export async function deploy(ecs: ECSClient, events: EventBridgeClient, request: DeployRequest, hooks: DeployHooks): Promise<DeployRecord> {
-  const record: DeployRecord = {
+/** Deploys and returns the record, or throws DeployFailure after restoring. */
+export async function deploy(clients: Clients, request: DeployRequest, hooks: DeployHooks): Promise<DeployRecord> {
+  const now = hooks.now ?? Date.now;
+  const startedAt = new Date(now()).toISOString();
+  const arn = await clusterArn(clients.ecs, request.cluster, hooks);
+  const services = await servicesWhenIdle(clients.ecs, request, hooks);
+  refuseForeignControllers(services.map((item) => item.service));
+  const rules = await resolveRules(clients.events, request.rules, request.rulePrefix, hooks);
+  const listed = [];
+  for (const rule of rules) listed.push({ rule, targets: await listTargets(clients.events, rule, hooks) });
+  const { inScope, skipped } = targetsInScope(listed, arn);
+  for (const line of skipped) hooks.progress(line);
+  const definitions = new Map<string, Awaited<ReturnType<typeof describeTaskDefinition>>>();
+  for (const source of sourcesInUse(services, inScope, request.containers).keys()) definitions.set(source, await describeTaskDefinition(clients.ecs, source, hooks));
+  const plan = planDeploy({
+    id: `${startedAt.replace(/[-:]/g, '').replace(/\..*$/, '')}-${randomBytes(3).toString('hex')}`,
     cluster: request.cluster,
-    image: request.image.text,
-    startedAt: new Date((hooks.now ?? Date.now)()).toISOString(),
-    outcome: 'planned',
-    services: [],
-    targets: [],
-    registered: [],
-  };
-
-  // 1. The before state.
-  const services = await describeServices(ecs, request, hooks);
-  const rules = await resolveRules(events, request, hooks);
-  const targets: { rule: string; target: Target }[] = [];
-  for (const rule of rules) {
-    const listed = await retrying(`ListTargetsByRule ${rule}`, () => events.send(new ListTargetsByRuleCommand({ Rule: rule })), hooks);
-    for (const target of listed.Targets ?? []) if (target.EcsParameters?.TaskDefinitionArn) targets.push({ rule, target });
-  }
-
-  // 2. The new revisions, planned from the revisions in use.
-  const sources = new Map<string, { containers?: readonly string[]; users: string[] }>();
-  for (const service of services) {
-    const arn = service.service.taskDefinition ?? '';
-    const entry = sources.get(arn) ?? { users: [], ...(service.containers ? { containers: service.containers } : {}) };
-    entry.users.push(`service ${service.service.serviceName ?? '?'}`);
-    sources.set(arn, entry);
-  }
-  for (const { rule, target } of targets) {
-    const arn = target.EcsParameters?.TaskDefinitionArn ?? '';
-    const entry = sources.get(arn) ?? { users: [], ...(request.containers ? { containers: request.containers } : {}) };
-    entry.users.push(`rule ${rule}`);
-    sources.set(arn, entry);
-  }
-  const plans = new Map<string, ReturnType<typeof newRevision>>();
-  for (const [arn, source] of sources) {
-    const described = await retrying(`DescribeTaskDefinition ${shortArn(arn)}`, () => ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn, include: ['TAGS'] })), hooks);
-    if (!described.taskDefinition) throw new OperationError(`task definition ${arn} was not found`);
-    const plan = newRevision(described.taskDefinition, described.tags, request.image, source.containers);
-    if (plan.matched.length === 0) {
-      const images = (described.taskDefinition.containerDefinitions ?? []).map((c) => `${c.name ?? '?'}=${c.image ?? '?'}`).join(', ');
-      throw new InputError(
-        `no container of ${shortArn(arn)} (used by ${source.users.join(', ')}) ${source.containers ? `is named ${source.containers.join(' or ')}` : `runs an image of ${imageName(request.image)}`} (containers: ${images}); pass --container NAME; nothing was registered`,
-      );
-    }
-    plans.set(arn, plan);
-  }
-  for (const [arn, plan] of plans) {
-    record.registered.push({ from: arn, changes: plan.changes });
-    for (const change of plan.changes) hooks.progress(`${shortArn(arn)} ${change.container}: ${change.from} -> ${change.to}`);
-    if (plan.changes.length === 0) hooks.progress(`${shortArn(arn)}: already runs ${request.image.text}`);
-  }
-  for (const service of services) {
-    record.services.push({ name: service.service.serviceName ?? '?', before: service.service.taskDefinition ?? '', changes: plans.get(service.service.taskDefinition ?? '')?.changes ?? [] });
-  }
-  for (const { rule, target } of targets) record.targets.push({ rule, id: target.Id ?? '', before: target });
+    clusterArn: arn,
+    image: request.image,
+    startedAt,
+    services,
+    targets: inScope,
+    ...(request.containers ? { containers: request.containers } : {}),
+    definitions,
+  });
+  for (const line of describePlan(plan)) hooks.progress(line);
+  const record = plan.record;
   if (request.dryRun) {
     for (const service of record.services) {
       hooks.progress(`would update service ${service.name}: ${shortArn(service.before)} -> ${service.changes.length > 0 ? `a new revision of ${shortArn(service.before).split(':')[0] ?? '?'}` : 'unchanged'}`);
     }
     for (const target of record.targets) {
-      const arn = target.before.EcsParameters?.TaskDefinitionArn;
-      const changes = plans.get(arn ?? '')?.changes.length ?? 0;
-      hooks.progress(`would update rule ${target.rule} target ${target.id}: ${shortArn(arn)} -> ${changes > 0 ? 'its new revision' : 'unchanged'}`);
+      const changes = plan.revisions.get(target.after)?.changes.length ?? 0;
+      hooks.progress(`would update rule ${target.rule} target ${target.id}: ${shortArn(target.after)} -> ${changes > 0 ? 'its new revision' : 'unchanged'}`);
     }
-    hooks.progress(`dry run: ${plans.size} task definition(s), ${services.length} service(s) and ${targets.length} scheduled target(s) would change; nothing was written`);
+    hooks.progress(`dry run: ${plan.revisions.size} task definition(s), ${record.services.length} service(s) and ${record.targets.length} scheduled target(s) would change; nothing was written`);
+    record.outcome = 'planned';
+    record.phase = 'done';
     return record;
   }
 
+  // From here on, the record is on disk before each change.
+  const journal = await openJournal(record, request.recordFile);
+  if (request.recordFile !== undefined) hooks.progress(`record: ${request.recordFile}`);
+  const stop = new AbortController();
+  const onSignal = () => {
+    stop.abort();
+  };
+  if (hooks.signal?.aborted === true) stop.abort();
+  hooks.signal?.addEventListener('abort', onSignal, { once: true });
+  const steps: DeployHooks = { ...hooks, signal: stop.signal };
+  let failure: string | undefined;
+  const fail = (reason: string) => {
+    failure ??= reason;
+    stop.abort();
+  };
   try {
-    // Registration: once per task definition in use.
-    const registered = new Map<string, string>();
-    for (const [arn, plan] of plans) {
-      if (plan.changes.length === 0) {
-        registered.set(arn, arn);
-        continue;
-      }
-      const result = await retrying(`RegisterTaskDefinition ${shortArn(arn)}`, () => ecs.send(new RegisterTaskDefinitionCommand(plan.input)), hooks);
-      const newArn = result.taskDefinition?.taskDefinitionArn ?? '';
-      registered.set(arn, newArn);
-      const entry = record.registered.find((item) => item.from === arn);
-      if (entry) Object.assign(entry, { to: newArn });
-      hooks.progress(`registered ${shortArn(newArn)}`);
-    }
-
-    // 3. Services, concurrently, each watched by its own deployment id.
-    await Promise.all(
-      record.services.map(async (service) => {
-        const after = registered.get(service.before) ?? service.before;
-        if (after === service.before) {
-          service.outcome = 'unchanged';
-          return;
-        }
-        const updated = await retrying(
-          `UpdateService ${service.name}`,
-          () => ecs.send(new UpdateServiceCommand({ cluster: request.cluster, service: service.name, taskDefinition: after })),
-          hooks,
-        );
-        service.after = after;
-        const ours = (updated.service?.deployments ?? []).find((deployment) => deployment.taskDefinition === after && deployment.status === 'PRIMARY');
-        if (ours?.id !== undefined) service.deploymentId = ours.id;
-        hooks.progress(`service ${service.name}: deploying ${shortArn(after)}${ours?.id !== undefined ? ` (deployment ${ours.id})` : ''}`);
-        if (!request.wait) {
-          service.outcome = 'not-waited';
-          return;
-        }
-        await watch(ecs, request, service, updated.service, hooks);
-        service.outcome = 'completed';
-      }),
-    );
-
-    // 4. Scheduled targets, after the services.
-    const byRule = new Map<string, Target[]>();
-    for (const target of record.targets) {
-      const arn = target.before.EcsParameters?.TaskDefinitionArn ?? '';
-      const after = registered.get(arn) ?? arn;
-      if (after === arn) continue;
-      target.after = after;
-      const changed: Target = { ...target.before, EcsParameters: { ...target.before.EcsParameters, TaskDefinitionArn: after } };
-      byRule.set(target.rule, [...(byRule.get(target.rule) ?? []), changed]);
-    }
-    await putTargets(events, byRule, hooks, 'update');
-    if (byRule.size > 0) hooks.progress(`updated ${[...byRule.values()].flat().length} scheduled target(s) of ${byRule.size} rule(s)`);
-    record.outcome = 'deployed';
+    await registerAll(clients, journal, plan.revisions, steps, fail);
+    if (failure === undefined && !stop.signal.aborted) await deployServices(clients, journal, request, steps, fail);
+    if (failure === undefined && !stop.signal.aborted) await moveTargets(clients, journal, request, steps, fail);
   } catch (error) {
-    const interrupted = hooks.signal?.aborted === true;
-    record.outcome = interrupted ? 'interrupted' : 'failed';
-    record.reason = error instanceof Error ? error.message : String(error);
-    await rollback(ecs, events, request, record, hooks);
-    record.finishedAt = new Date((hooks.now ?? Date.now)()).toISOString();
-    throw new DeployFailure(`${interrupted ? 'interrupted' : 'deploy failed'}: ${record.reason}; rolled back to the recorded before state`, record);
+    fail(error instanceof Error ? error.message : String(error));
+  } finally {
+    hooks.signal?.removeEventListener('abort', onSignal);
   }
-  record.finishedAt = new Date((hooks.now ?? Date.now)()).toISOString();
-  return record;
+  if (failure === undefined && hooks.signal?.aborted === true) failure = `interrupted by ${typeof hooks.signal.reason === 'string' ? hooks.signal.reason : 'a signal'}`;
+  if (failure === undefined) {
+    record.outcome = 'deployed';
+    record.phase = 'done';
+    record.finishedAt = new Date(now()).toISOString();
+    await journal.save();
+    return record;
+  }
+
+  record.reason = failure;
+  await journal.save();
+  hooks.progress(`deploy failed: ${failure}; restoring the before state`);
+  const result = await restore(clients, journal, hooks, {
+    timeoutMs: request.rollbackTimeoutMs ?? request.timeoutMs,
+    maxFailedTasks: request.maxFailedTasks ?? 3,
+  });
+  record.finishedAt = new Date(now()).toISOString();
+  await journal.save();
+  const superseded = result.superseded.map((item) => `service ${item.name} was superseded by a newer deployment (${item.left ?? '?'}); it was not rolled back`);
+  const how = request.recordFile !== undefined ? `circle-fargate rollback --record ${request.recordFile}` : 'rollback with the record';
+  if (!result.restored) {
+    throw new DeployFailure(
+      `deploy failed: ${failure}; the before state could NOT be fully restored: ${describeDifferences(result.left).join('; ')}; finish with: ${how}`,
+      record,
+      superseded,
+    );
+  }
+  throw new DeployFailure(`deploy failed: ${failure}; ${restoredWhat(record)}`, record, superseded);
 }
 
-async function describeServices(ecs: ECSClient, request: DeployRequest, hooks: DeployHooks): Promise<{ service: Service; containers?: readonly string[] }[]> {
-  if (request.services.length === 0) return [];
-  const found: { service: Service; containers?: readonly string[] }[] = [];
-  for (let i = 0; i < request.services.length; i += 10) {
-    const batch = request.services.slice(i, i + 10);
-    const described = await retrying(
-      `DescribeServices in ${request.cluster}`,
-      () => ecs.send(new DescribeServicesCommand({ cluster: request.cluster, services: batch.map((s) => s.name) })),
-      hooks,
-    ).catch((error: unknown) => {
-      if (error instanceof OperationError && /ClusterNotFoundException/.test(error.message)) {
-        throw new InputError(`cluster ${request.cluster} does not exist (or the role cannot see it); check the environment's cluster`);
-      }
-      throw error;
-    });
-    for (const wanted of batch) {
-      const service = (described.services ?? []).find((s) => s.serviceName === wanted.name || s.serviceArn === wanted.name);
-      if (!service || service.status === 'INACTIVE') {
-        const reason = (described.failures ?? []).find((failure) => failure.arn?.endsWith(`/${wanted.name}`))?.reason ?? 'MISSING';
-        throw new InputError(`service ${wanted.name} is not in cluster ${request.cluster} (${reason}); nothing was changed`);
-      }
-      found.push({ service, ...(wanted.containers ? { containers: wanted.containers } : request.containers ? { containers: request.containers } : {}) });
-    }
-  }
-  return found;
+function restoredWhat(record: DeployRecord): string {
+  const services = record.services.filter((item) => item.state === 'restored').length;
+  const targets = record.targets.filter((item) => item.state === 'restored').length;
+  if (services + targets === 0) return 'nothing had been changed (verified)';
+  return `rolled back: ${services} service(s) and ${targets} scheduled target(s) verified back on the before state`;
 }
 
-async function resolveRules(events: EventBridgeClient, request: DeployRequest, hooks: DeployHooks): Promise<string[]> {
-  const rules = new Set(request.rules);
-  if (request.rulePrefix !== undefined) {
-    let token: string | undefined;
-    do {
-      const page = await retrying(`ListRules ${request.rulePrefix}*`, () => events.send(new ListRulesCommand({ NamePrefix: request.rulePrefix, NextToken: token })), hooks);
-      for (const rule of page.Rules ?? []) if (rule.Name) rules.add(rule.Name);
-      token = page.NextToken;
-    } while (token !== undefined);
-  }
-  return [...rules].sort();
-}
-
-async function putTargets(events: EventBridgeClient, byRule: Map<string, Target[]>, hooks: DeployHooks, what: string): Promise<void> {
-  for (const [rule, list] of byRule) {
-    for (let i = 0; i < list.length; i += 10) {
-      const batch = list.slice(i, i + 10);
-      const result = await retrying(`PutTargets ${rule}`, () => events.send(new PutTargetsCommand({ Rule: rule, Targets: batch })), hooks);
-      if ((result.FailedEntryCount ?? 0) > 0) {
-        const failed = (result.FailedEntries ?? []).map((entry) => `${entry.TargetId ?? '?'}: ${entry.ErrorCode ?? ''} ${entry.ErrorMessage ?? ''}`.trim());
-        throw new OperationError(`PutTargets (${what}) of rule ${rule} failed for ${failed.join('; ')}`);
-      }
-    }
-  }
-}
-
-/** Watches our deployment by id until COMPLETED; throws on FAILED, replacement, timeout or a signal. */
-async function watch(ecs: ECSClient, request: DeployRequest, record: ServiceRecord, initial: Service | undefined, hooks: DeployHooks): Promise<void> {
+/** Services described once no other deployment of theirs is rolling (or refused, by request). */
+async function servicesWhenIdle(ecs: ECSClient, request: DeployRequest, hooks: DeployHooks): Promise<ServiceToDeploy[]> {
   const now = hooks.now ?? Date.now;
   const sleep = hooks.sleep ?? defaultSleep;
   const deadline = now() + request.timeoutMs;
-  const seenEvents = new Set((initial?.events ?? []).map((event) => event.id));
-  let wait = hooks.pollMs?.first ?? 1000;
-  const maxWait = hooks.pollMs?.max ?? 2000;
-  let last = '';
+  const names = request.services.map((service) => service.name);
+  let announced = '';
   for (;;) {
-    if (hooks.signal?.aborted === true) throw new OperationError(`service ${record.name}: stopped waiting on a signal`);
-    if (now() >= deadline) throw new OperationError(`service ${record.name}: deployment ${record.deploymentId ?? '?'} did not complete within ${request.timeoutMs / 1000} s`);
-    await sleep(wait, hooks.signal);
-    if (isAborted(hooks)) throw new OperationError(`service ${record.name}: stopped waiting on a signal`);
-    wait = Math.min(maxWait, Math.round(wait * 1.5));
-    const described = await retrying(`DescribeServices ${record.name}`, () => ecs.send(new DescribeServicesCommand({ cluster: request.cluster, services: [record.name] })), hooks);
-    const service = described.services?.[0];
-    if (!service) throw new OperationError(`service ${record.name} disappeared while deploying`);
-    for (const event of [...(service.events ?? [])].reverse()) {
-      if (event.id !== undefined && !seenEvents.has(event.id)) {
-        seenEvents.add(event.id);
-        hooks.progress(`service ${record.name}: ${event.message ?? ''}`);
+    const described = names.length > 0 ? await describeServices(ecs, request.cluster, names, hooks) : [];
+    const busy = described.filter(isBusy);
+    if (busy.length === 0) {
+      return described.map((service, index) => {
+        const containers = request.services[index]?.containers ?? request.containers;
+        return { service, ...(containers ? { containers } : {}) };
+      });
+    }
+    const list = busy.map((service) => `${service.serviceName ?? '?'} (${serviceState(service)})`).join(', ');
+    if (request.ifBusy === 'refuse') throw new OperationError(`another deployment is in progress: ${list}; nothing was changed (--if-busy wait waits for it)`);
+    if (hooks.signal?.aborted === true) throw new OperationError(`interrupted while waiting for another deployment: ${list}; nothing was changed`);
+    if (now() >= deadline) throw new OperationError(`another deployment is still in progress after ${request.timeoutMs / 1000} s: ${list}; nothing was changed`);
+    if (list !== announced) {
+      hooks.progress(`waiting for another deployment in progress (up to ${Math.round((deadline - now()) / 1000)} s): ${list}`);
+      announced = list;
+    }
+    await sleep(hooks.pollMs?.max ?? 2000, hooks.signal);
+  }
+}
+
+function isBusy(service: Service): boolean {
+  const deployments = service.deployments ?? [];
+  return deployments.length > 1 || deployments.some((deployment) => deployment.rolloutState === 'IN_PROGRESS');
+}
+
+async function registerAll(clients: Clients, journal: Journal, revisions: ReturnType<typeof planDeploy>['revisions'], hooks: DeployHooks, fail: (reason: string) => void): Promise<void> {
+  const record = journal.record;
+  record.phase = 'registering';
+  await journal.save();
+  const registered = new Map<string, string>();
+  for (const item of record.registered) {
+    if (item.state === 'applied') {
+      registered.set(item.from, item.from);
+      continue;
+    }
+    if (hooks.signal?.aborted === true) return;
+    const revision = revisions.get(item.from);
+    if (!revision) continue;
+    const arn = await register(clients.ecs, journal, item, revision, hooks);
+    registered.set(item.from, arn);
+    hooks.progress(`registered ${shortArn(arn)}`);
+  }
+  for (const service of record.services) service.after = registered.get(service.before) ?? service.before;
+  for (const target of record.targets) target.after = registered.get(target.before.EcsParameters?.TaskDefinitionArn ?? '') ?? target.after;
+  await journal.save();
+  if (registered.size < record.registered.length && hooks.signal?.aborted !== true) fail('not every task definition was registered');
+}
+
+async function deployServices(clients: Clients, journal: Journal, request: DeployRequest, hooks: DeployHooks, fail: (reason: string) => void): Promise<void> {
+  journal.record.phase = 'services';
+  await journal.save();
+  await Promise.allSettled(
+    journal.record.services.map(async (item) => {
+      try {
+        await deployService(clients, journal, request, item, hooks, fail);
+      } catch (error) {
+        fail(error instanceof Error ? error.message : String(error));
       }
-    }
-    const deployments = service.deployments ?? [];
-    const ours = deployments.find((deployment) => deployment.id === record.deploymentId) ?? deployments.find((deployment) => deployment.taskDefinition === record.after);
-    const state = deployments.map((d) => `${shortArn(d.taskDefinition)} ${d.status ?? '?'} ${d.runningCount ?? 0}/${d.desiredCount ?? 0} running, ${d.pendingCount ?? 0} pending`).join('; ');
-    if (state !== last) {
-      if (hooks.status) hooks.status(record.name, `service ${record.name}: ${state}`);
-      else hooks.progress(`service ${record.name}: ${state}`);
-      last = state;
-    }
-    if (!ours) throw new OperationError(`service ${record.name}: deployment ${record.deploymentId ?? '?'} was replaced by another deployment`);
-    if (ours.rolloutState === 'COMPLETED') {
-      hooks.progress(`service ${record.name}: ${shortArn(record.after)} completed`);
+    }),
+  );
+}
+
+async function deployService(clients: Clients, journal: Journal, request: DeployRequest, item: ServiceChange, hooks: DeployHooks, fail: (reason: string) => void): Promise<void> {
+  if (item.after === item.before) {
+    item.state = 'applied';
+    item.rollout = 'completed';
+    return;
+  }
+  // A sibling failed, or a signal: send nothing new.
+  if (hooks.signal?.aborted === true) return;
+  const updated = await updateService(clients.ecs, journal, request.cluster, item, item.after, hooks);
+  const ours = (updated?.deployments ?? []).find((deployment) => deployment.taskDefinition === item.after && deployment.status === 'PRIMARY');
+  if (ours?.id !== undefined) item.deploymentId = ours.id;
+  await journal.save();
+  hooks.progress(`service ${item.name}: deploying ${shortArn(item.after)}${ours?.id !== undefined ? ` (deployment ${ours.id})` : ''}`);
+  if (!request.wait) {
+    item.rollout = 'not-waited';
+    return;
+  }
+  const result = await watchDeployment(
+    clients.ecs,
+    {
+      cluster: request.cluster,
+      service: item.name,
+      taskDefinition: item.after,
+      ...(item.deploymentId !== undefined ? { deploymentId: item.deploymentId } : {}),
+      timeoutMs: request.timeoutMs,
+      maxFailedTasks: request.maxFailedTasks ?? 3,
+      ...(updated ? { initial: updated } : {}),
+    },
+    hooks,
+  );
+  const causes = 'causes' in result && result.causes.length > 0 ? ` [${[...new Set(result.causes.map((cause) => cause.text))].join('; ')}]` : '';
+  switch (result.kind) {
+    case 'completed':
+      item.rollout = 'completed';
+      if (result.deploymentId !== undefined) item.deploymentId = result.deploymentId;
+      hooks.progress(`service ${item.name}: ${shortArn(item.after)} completed`);
+      break;
+    case 'failed':
+      item.rollout = 'failed';
+      fail(`service ${item.name}: ${result.reason}${causes}`);
+      break;
+    case 'timeout':
+      item.rollout = 'failed';
+      fail(`service ${item.name}: ${result.reason}${causes}`);
+      break;
+    case 'superseded':
+      item.state = 'superseded';
+      item.left = `${shortArn(result.by)}${result.deploymentId !== undefined ? ` (deployment ${result.deploymentId})` : ''}`;
+      fail(`service ${item.name}: deployment ${item.deploymentId ?? '?'} was superseded by a newer deployment of ${shortArn(result.by)}; the newer deploy owns the service`);
+      break;
+    case 'gone':
+      fail(`service ${item.name} disappeared while deploying`);
+      break;
+    case 'stopped':
+      break;
+  }
+  await journal.save();
+}
+
+async function moveTargets(clients: Clients, journal: Journal, request: DeployRequest, hooks: DeployHooks, fail: (reason: string) => void): Promise<void> {
+  const record = journal.record;
+  const changing = record.targets.filter((item) => item.after !== (item.before.EcsParameters?.TaskDefinitionArn ?? ''));
+  const unverified = record.services.filter((item) => item.after !== item.before && item.rollout !== 'completed');
+  if (changing.length === 0) return;
+  if (unverified.length > 0) {
+    // Batches move only after the services' rollouts are verified; --no-wait verifies none.
+    hooks.progress(
+      `${changing.length} scheduled target(s) not moved: the rollouts of ${unverified.map((item) => item.name).join(', ')} were not verified (--no-wait); deploy again without --no-wait to move them`,
+    );
+    return;
+  }
+  record.phase = 'targets';
+  await journal.save();
+  for (const [rule, items] of byRule(changing)) {
+    if (hooks.signal?.aborted === true) return;
+    try {
+      await putTargets(clients.events, journal, rule, items, 'after', hooks);
+    } catch (error) {
+      fail(error instanceof Error ? error.message : String(error));
       return;
     }
-    if (ours.rolloutState === 'FAILED') {
-      throw new OperationError(`service ${record.name}: deployment failed (${ours.rolloutStateReason ?? 'no reason given'})`);
-    }
-    if (ours.status !== 'PRIMARY') {
-      throw new OperationError(`service ${record.name}: deployment ${ours.id ?? '?'} is no longer the primary one (${ours.status ?? '?'}); another deployment replaced it`);
-    }
   }
-}
-
-/** Puts back what a deploy record says was changed: the before task definitions and targets. */
-export async function restore(ecs: ECSClient, events: EventBridgeClient, record: DeployRecord, hooks: DeployHooks): Promise<void> {
-  await rollback(ecs, events, { cluster: record.cluster }, record, hooks);
-}
-
-/** Puts back what was changed: each updated service's task definition, each updated target. */
-async function rollback(ecs: ECSClient, events: EventBridgeClient, request: Pick<DeployRequest, 'cluster'>, record: DeployRecord, hooks: DeployHooks): Promise<void> {
-  const calm: DeployHooks = { ...hooks, signal: undefined as never };
-  for (const service of record.services) {
-    if (service.after === undefined) continue;
-    await retrying(`rollback of service ${service.name}`, () => ecs.send(new UpdateServiceCommand({ cluster: request.cluster, service: service.name, taskDefinition: service.before })), calm);
-    service.outcome = 'rolled-back';
-    hooks.progress(`service ${service.name}: rolled back to ${shortArn(service.before)}`);
-  }
-  const byRule = new Map<string, Target[]>();
-  for (const target of record.targets) {
-    if (target.after === undefined) continue;
-    byRule.set(target.rule, [...(byRule.get(target.rule) ?? []), target.before]);
-  }
-  await putTargets(events, byRule, calm, 'rollback');
-  if (byRule.size > 0) hooks.progress(`scheduled targets of ${byRule.size} rule(s) restored`);
+  hooks.progress(`updated ${changing.length} scheduled target(s) of ${byRule(changing).size} rule(s)`);
 }

@@ -1,6 +1,6 @@
 /**
  * Contract tests of `deploy` against moto_server, the AWS API stand-in: the real SDK calls, the
- * real CLI. moto does not progress rollouts, so these deploy with --no-wait.
+ * real CLI, through the fault proxy that gives moto's services real rollouts.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -15,10 +15,15 @@ import {
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
 import { EventBridgeClient, ListTargetsByRuleCommand, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
+import path from 'node:path';
 import { runCli } from '../helpers/cli.js';
+import { FaultProxy } from '../helpers/faultProxy.js';
+import { removeDir, tempDir } from '../helpers/git.js';
 import { startMoto, type Moto } from '../helpers/moto.js';
 
 let moto: Moto;
+let proxy: FaultProxy;
+let dir: string;
 let ecs: ECSClient;
 let events: EventBridgeClient;
 const REGISTRY = 'localhost:5000';
@@ -26,6 +31,9 @@ const SECRET = 'hunter2-never-printed';
 
 before(async () => {
   moto = await startMoto();
+  proxy = new FaultProxy(moto.url);
+  await proxy.start();
+  dir = tempDir();
   const config = { endpoint: moto.url, region: 'ap-northeast-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
   ecs = new ECSClient(config);
   events = new EventBridgeClient(config);
@@ -81,12 +89,17 @@ before(async () => {
   }
 });
 
-after(() => {
+after(async () => {
+  await proxy.stop();
   moto.stop();
+  removeDir(dir);
 });
 
+let deploys = 0;
+/** The CLI through the proxy, which gives moto's services the rollouts real ECS shows. */
 function deployCli(args: string[]) {
-  return runCli(['deploy', ...args], { env: moto.env });
+  deploys++;
+  return runCli(['deploy', ...args, '--poll-interval', '0.05', '--record', path.join(dir, `record-${deploys}.json`)], { env: proxy.env() });
 }
 
 const IMAGE = `${REGISTRY}/monolith/app@sha256:${'a'.repeat(64)}`;
@@ -111,7 +124,7 @@ describe('deploy against moto', () => {
     const before = await ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: 'monolith-pre-app', include: ['TAGS'] }));
     const targetBefore = await events.send(new ListTargetsByRuleCommand({ Rule: 'monolith-pre-batch-07' }));
     const result = await deployCli([
-      '--cluster', 'monolith-pre', '--service', 'monolith-pre-app', '--scheduled-rule-prefix', 'monolith-pre-batch-', '--image', IMAGE, '--no-wait', '--json',
+      '--cluster', 'monolith-pre', '--service', 'monolith-pre-app', '--scheduled-rule-prefix', 'monolith-pre-batch-', '--image', IMAGE, '--json',
     ]);
     assert.equal(result.code, 0, result.stderr);
     assert.ok(!result.stdout.includes(SECRET) && !result.stderr.includes(SECRET), 'a task definition environment value was printed');

@@ -16,13 +16,18 @@ const OLD = 'arn:aws:ecs:ap-northeast-1:123456789012:task-definition/app:1';
 const NEW = 'arn:aws:ecs:ap-northeast-1:123456789012:task-definition/app:2';
 const IMAGE = `repo.example.com/app@sha256:${'b'.repeat(64)}`;
 let ecs: FakeEcs;
+let dir: string;
+let RECORD: string;
 
 beforeEach(async () => {
   ecs = new FakeEcs();
   await ecs.start();
+  dir = tempDir();
+  RECORD = path.join(dir, 'record.json');
 });
 afterEach(async () => {
   await ecs.stop();
+  removeDir(dir);
 });
 
 function env(): Record<string, string> {
@@ -32,7 +37,11 @@ function env(): Record<string, string> {
 const ARGS = ['deploy', '--cluster', 'cluster', '--service', 'app', '--image', IMAGE, '--poll-interval', '0.05'];
 
 function deployCli(extra: string[] = []) {
-  return runCli([...ARGS, ...extra], { env: env() });
+  return runCli([...ARGS, '--record', RECORD, ...extra], { env: env() });
+}
+
+function record(): any {
+  return JSON.parse(readFileSync(RECORD, 'utf8'));
 }
 
 function assertLive(): void {
@@ -62,12 +71,17 @@ describe('rollouts', () => {
     assert.deepEqual(registered.tags, [{ key: 'team', value: 'sre' }]);
   });
 
-  it('rolls back when the circuit breaker fails the deployment, naming the reason (exit 1)', async () => {
+  it('fails when the circuit breaker fails the deployment, naming the reason, and waits for the rollback ECS started (exit 1)', async () => {
     ecs.rollout = { kind: 'circuit-breaker', afterPolls: 2 };
+    ecs.restoreRollout = { kind: 'complete', afterPolls: 2 };
     const result = await deployCli();
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /^circle-fargate: deploy failed: service app: deployment failed \(ECS deployment circuit breaker: tasks failed to start\.\); rolled back to the recorded before state\n$/m);
-    assertRestored();
+    assert.match(result.stderr, /^circle-fargate: deploy failed: service app: deployment failed \(ECS deployment circuit breaker: tasks failed to start\.\); rolled back: 1 service\(s\) and 0 scheduled target\(s\) verified back on the before state\n$/m);
+    assert.match(result.stderr, /waiting for the rollback to app:1 \(started by ECS\) to complete/);
+    assert.equal(ecs.service.taskDefinition, OLD);
+    assert.deepEqual(ecs.service.deployments.map((d) => [d.taskDefinition, d.rolloutState]), [[OLD, 'COMPLETED']], 'the rollback deployment completed before the exit');
+    assert.equal(ecs.operations().filter((operation) => operation === 'UpdateService').length, 1, 'ECS rolled back itself: no second UpdateService');
+    assert.equal(record().outcome, 'rolled-back');
   });
 
   it('rolls back a rollout stuck past --timeout (exit 1)', async () => {
@@ -108,29 +122,26 @@ describe('rollouts', () => {
 
   it('writes a record that rollback --record restores', async () => {
     ecs.rollout = { kind: 'complete', afterPolls: 1 };
-    const dir = tempDir();
-    try {
-      const file = path.join(dir, 'deploy.json');
-      const deployed = await deployCli(['--record', file]);
+    {
+      const file = RECORD;
+      const deployed = await deployCli();
       assert.equal(deployed.code, 0, deployed.stderr);
       assertLive();
-      const record = JSON.parse(readFileSync(file, 'utf8'));
-      assert.equal(record.outcome, 'deployed');
-      assert.deepEqual(record.services.map((s: any) => [s.name, s.before, s.after, s.outcome]), [['app', OLD, NEW, 'completed']]);
+      const written = record();
+      assert.equal(written.outcome, 'deployed');
+      assert.deepEqual(written.services.map((s: any) => [s.name, s.before, s.after, s.state, s.rollout]), [['app', OLD, NEW, 'applied', 'completed']]);
       const rolled = await runCli(['rollback', '--record', file], { env: env() });
       assert.equal(rolled.code, 0, rolled.stderr);
       assert.equal(ecs.service.taskDefinition, OLD);
       const missing = await runCli(['rollback', '--record', path.join(dir, 'none.json')], { env: env() });
       assert.equal(missing.code, 2);
       assert.match(missing.stderr, /^circle-fargate: rollback: cannot read the record .*none\.json \(ENOENT\)\n$/);
-    } finally {
-      removeDir(dir);
     }
   });
 
   it('stops waiting on SIGTERM, rolls back and exits non-zero', async () => {
     ecs.rollout = { kind: 'hang' };
-    const child = spawn(process.execPath, [BIN, ...ARGS], { cwd: ROOT, env: { ...process.env, ...env() }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...ARGS, '--record', RECORD], { cwd: ROOT, env: { ...process.env, ...env() }, stdio: ['ignore', 'pipe', 'pipe'] });
     let stderr = '';
     child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
       stderr += chunk;
@@ -138,8 +149,8 @@ describe('rollouts', () => {
     });
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     assert.equal(code, 1, stderr);
-    assert.match(stderr, /received SIGTERM: stopping, rolling back what was changed/);
-    assert.match(stderr, /interrupted: service app: stopped waiting on a signal; rolled back/);
+    assert.match(stderr, /received SIGTERM: no new changes; restoring what was changed/);
+    assert.match(stderr, /deploy failed: interrupted by SIGTERM; rolled back: 1 service\(s\)/);
     assertRestored();
   });
 });
@@ -147,26 +158,23 @@ describe('rollouts', () => {
 describe('deploy ENV', () => {
   it('reads cluster, services and region from the project description', async () => {
     ecs.rollout = { kind: 'complete', afterPolls: 1 };
-    const dir = tempDir();
-    try {
+    {
       const description = sampleDescription() as any;
       description.images.app.repository = '123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/app';
       description.environments.pre = { ...description.environments.pre, cluster: 'cluster', services: ['app'] };
       writeFileSync(path.join(dir, 'circle-fargate.config.json'), JSON.stringify(description));
-      const result = await runCli(['deploy', 'pre', '--image', IMAGE, '--container', 'app', '--poll-interval', '0.05'], { cwd: dir, env: env() });
+      const result = await runCli(['deploy', 'pre', '--image', IMAGE, '--container', 'app', '--poll-interval', '0.05', '--record', RECORD], { cwd: dir, env: env() });
       assert.equal(result.code, 0, result.stderr);
       assertLive();
       const unknown = await runCli(['deploy', 'staging', '--image', IMAGE], { cwd: dir, env: env() });
       assert.equal(unknown.code, 2);
       assert.equal(unknown.stderr, 'circle-fargate: deploy: no environment "staging" in the project description (expected one of pre, prod)\n');
-    } finally {
-      removeDir(dir);
     }
   });
 
   it('redraws the rollout counts in place on a terminal', async () => {
     ecs.rollout = { kind: 'complete', afterPolls: 3 };
-    const command = [process.execPath, BIN, ...ARGS].map((part) => `'${part.replaceAll("'", "'\\''")}'`).join(' ');
+    const command = [process.execPath, BIN, ...ARGS, '--record', RECORD].map((part) => `'${part.replaceAll("'", "'\\''")}'`).join(' ');
     // `script` gives the CLI a terminal; the fake ECS endpoint runs in this process, so no spawnSync.
     const child = spawn('script', ['-qec', command, '/dev/null'], { cwd: ROOT, env: { ...process.env, ...env(), TERM: 'xterm' }, stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';

@@ -7,7 +7,21 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { listenOnLoopback, type Loopback } from './loopback.js';
 
-export type Rollout = { readonly kind: 'complete'; readonly afterPolls: number } | { readonly kind: 'complete-at'; readonly at: number } | { readonly kind: 'circuit-breaker'; readonly afterPolls: number } | { readonly kind: 'hang' };
+export type Rollout =
+  | { readonly kind: 'complete'; readonly afterPolls: number }
+  | { readonly kind: 'complete-at'; readonly at: number }
+  | { readonly kind: 'circuit-breaker'; readonly afterPolls: number }
+  | { readonly kind: 'hang' }
+  /** Every poll, one task of the deployment stops as `task` says (no circuit breaker: ECS keeps trying). */
+  | { readonly kind: 'tasks-stop'; readonly task: StoppedTask };
+
+/** The parts of a stopped task (DescribeTasks) that carry its cause. */
+export interface StoppedTask {
+  readonly stoppedReason?: string;
+  readonly stopCode?: string;
+  readonly capacityProviderName?: string;
+  readonly containers?: readonly { readonly name: string; readonly exitCode?: number; readonly reason?: string }[];
+}
 
 export interface Fault {
   readonly operation: string;
@@ -24,6 +38,7 @@ interface Deployment {
   desiredCount: number;
   runningCount: number;
   pendingCount: number;
+  failedTasks?: number;
 }
 
 const PREFIX = 'arn:aws:ecs:ap-northeast-1:123456789012';
@@ -32,18 +47,28 @@ export class FakeEcs {
   readonly calls: { operation: string; body: Record<string, any> }[] = [];
   readonly taskDefinitions = new Map<string, Record<string, any>>();
   readonly service: { name: string; taskDefinition: string; desiredCount: number; deployments: Deployment[]; events: { id: string; createdAt: number; message: string }[] };
+  /** How deployments of a new revision roll out. */
   rollout: Rollout = { kind: 'complete', afterPolls: 2 };
+  /** How deployments back to the original revision (app:1) roll out: ours or ECS's rollback. */
+  restoreRollout: Rollout = { kind: 'complete', afterPolls: 1 };
   /** When the scripted rollout completed (for the detection-lag benchmark). */
   completedAt: number | undefined;
   faults: Fault[] = [];
+  /** The service's deployment controller (CODE_DEPLOY and EXTERNAL refuse a task definition change). */
+  deploymentController: 'ECS' | 'CODE_DEPLOY' | 'EXTERNAL' = 'ECS';
+  /** Service events to add at the next poll (capacity shortages, say). */
+  pendingEvents: string[] = [];
+  readonly stoppedTasks: (StoppedTask & { taskArn: string; startedBy: string })[] = [];
   #polls = 0;
   #deployments = 0;
   #events = 0;
   #loopback: Loopback | undefined;
   url = '';
 
+  readonly original = `${PREFIX}:task-definition/app:1`;
+
   constructor() {
-    const arn = `${PREFIX}:task-definition/app:1`;
+    const arn = this.original;
     this.taskDefinitions.set(arn, {
       taskDefinitionArn: arn,
       family: 'app',
@@ -98,6 +123,7 @@ export class FakeEcs {
       desiredCount: this.service.desiredCount,
       runningCount: this.service.deployments.reduce((sum, deployment) => sum + deployment.runningCount, 0),
       pendingCount: this.service.deployments.reduce((sum, deployment) => sum + deployment.pendingCount, 0),
+      deploymentController: { type: this.deploymentController },
       capacityProviderStrategy: [
         { capacityProvider: 'FARGATE', base: 3, weight: 0 },
         { capacityProvider: 'FARGATE_SPOT', base: 0, weight: 1 },
@@ -108,13 +134,20 @@ export class FakeEcs {
   }
 
   #advance(): void {
+    for (const message of this.pendingEvents.splice(0)) this.#event(message);
     const ours = this.service.deployments.find((deployment) => deployment.status === 'PRIMARY' && deployment.rolloutState === 'IN_PROGRESS');
     if (!ours) return;
     this.#polls++;
+    const rollout = ours.taskDefinition === this.original ? this.restoreRollout : this.rollout;
+    if (rollout.kind === 'tasks-stop') {
+      ours.failedTasks = (ours.failedTasks ?? 0) + 1;
+      this.stoppedTasks.push({ ...rollout.task, taskArn: `${PREFIX}:task/cluster/task${this.stoppedTasks.length + 1}`, startedBy: ours.id });
+      return;
+    }
     ours.runningCount = Math.min(ours.desiredCount, this.#polls);
     ours.pendingCount = ours.desiredCount - ours.runningCount;
     this.#event(`has started ${ours.runningCount} tasks of ${ours.taskDefinition.split('/').pop() ?? '?'}.`);
-    const due = this.rollout.kind === 'complete' ? this.#polls >= this.rollout.afterPolls : this.rollout.kind === 'complete-at' && Date.now() >= this.rollout.at;
+    const due = rollout.kind === 'complete' ? this.#polls >= rollout.afterPolls : rollout.kind === 'complete-at' && Date.now() >= rollout.at;
     if (due) {
       this.completedAt = Date.now();
       ours.rolloutState = 'COMPLETED';
@@ -123,7 +156,7 @@ export class FakeEcs {
       this.service.deployments = [ours];
       this.#event('has reached a steady state.');
     }
-    if (this.rollout.kind === 'circuit-breaker' && this.#polls >= this.rollout.afterPolls) {
+    if (rollout.kind === 'circuit-breaker' && this.#polls >= rollout.afterPolls) {
       ours.rolloutState = 'FAILED';
       ours.rolloutStateReason = 'ECS deployment circuit breaker: tasks failed to start.';
       ours.status = 'ACTIVE';
@@ -141,7 +174,7 @@ export class FakeEcs {
       this.service.deployments = [back, ours];
       this.service.taskDefinition = back.taskDefinition;
       this.#event('deployment failed: tasks failed to start; rolling back.');
-      this.rollout = { kind: 'hang' };
+      this.#polls = 0;
     }
   }
 
@@ -169,6 +202,23 @@ export class FakeEcs {
         this.#advance();
         this.#send(response, 200, { services: [this.#serviceView()], failures: [] });
         return;
+      case 'DescribeClusters':
+        this.#send(response, 200, {
+          clusters: (body.clusters as string[]).filter((name) => name === 'cluster' || name === `${PREFIX}:cluster/cluster`).map(() => ({ clusterArn: `${PREFIX}:cluster/cluster`, clusterName: 'cluster', status: 'ACTIVE' })),
+          failures: (body.clusters as string[]).filter((name) => name !== 'cluster' && name !== `${PREFIX}:cluster/cluster`).map((name) => ({ arn: name, reason: 'MISSING' })),
+        });
+        return;
+      case 'ListTasks':
+        this.#send(response, 200, { taskArns: this.stoppedTasks.filter((task) => body.desiredStatus === 'STOPPED' && task.startedBy === body.startedBy).map((task) => task.taskArn) });
+        return;
+      case 'DescribeTasks':
+        this.#send(response, 200, {
+          tasks: this.stoppedTasks
+            .filter((task) => (body.tasks as string[]).includes(task.taskArn))
+            .map(({ containers, ...task }) => ({ ...task, lastStatus: 'STOPPED', desiredStatus: 'STOPPED', containers: (containers ?? []).map((container) => ({ ...container, lastStatus: 'STOPPED' })) })),
+          failures: [],
+        });
+        return;
       case 'DescribeTaskDefinition': {
         const name = String(body.taskDefinition);
         const found = this.taskDefinitions.get(name) ?? [...this.taskDefinitions.values()].find((definition) => `${definition.family}:${definition.revision}` === name);
@@ -190,6 +240,10 @@ export class FakeEcs {
       }
       case 'UpdateService': {
         const definition = String(body.taskDefinition);
+        if (this.deploymentController !== 'ECS') {
+          this.#send(response, 400, { __type: 'InvalidParameterException', message: `Unable to update task definition on services with a ${this.deploymentController} deployment controller.` });
+          return;
+        }
         for (const deployment of this.service.deployments) deployment.status = 'ACTIVE';
         this.#deployments++;
         this.service.deployments.unshift({

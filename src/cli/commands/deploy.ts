@@ -1,6 +1,5 @@
 import path from 'node:path';
 import { InputError } from '../../errors.js';
-import { writeFileAtomic } from '../../writeFile.js';
 import { listFlag, secondsFlag, stringFlag, type Command } from '../command.js';
 
 export const deployCommand: Command = {
@@ -19,19 +18,24 @@ export const deployCommand: Command = {
     timeout: { type: 'string' },
     'poll-interval': { type: 'string' },
     'no-wait': { type: 'boolean' },
+    'max-failed-tasks': { type: 'string' },
+    'if-busy': { type: 'string' },
+    'rollback-timeout': { type: 'string' },
     'dry-run': { type: 'boolean' },
     record: { type: 'string' },
     json: { type: 'boolean' },
   },
   help: `Usage: circle-fargate deploy [ENV] --image REF [--cluster C] [--service S]... [--container NAME]...
        [--scheduled-rule NAME]... [--scheduled-rule-prefix P] [--timeout SECONDS] [--no-wait]
+       [--max-failed-tasks N] [--if-busy wait|refuse] [--rollback-timeout SECONDS]
        [--dry-run] [--record FILE] [--json]
 
 Deploys REF to ECS: a new revision of each task definition in use (from the revision each
 service runs, every field kept but those AWS sets), UpdateService with the task definition only
 (desired count and capacity provider strategy stay as they are), each deployment watched by its
-id until COMPLETED, then the scheduled tasks' EventBridge targets. Any failure, timeout or
-signal puts services and targets back as they were before, and exits 1.
+id until COMPLETED, then the scheduled tasks' EventBridge targets (only those on the cluster).
+Every change is written to the record before it is sent. Any failure, timeout or signal puts
+services and targets back as they were, waits for the rollback deployments and verifies them.
 
 ENV reads cluster, services, containers, scheduled rules and region from the project
 description; the flags alone work without one.
@@ -47,19 +51,28 @@ Options:
   --config PATH                 project description (default: circle-fargate.config.* here)
   --timeout SECONDS             how long a rollout may take before it is rolled back (default 900)
   --poll-interval SECONDS       first wait before polling a rollout (default 1; grows to twice that)
-  --no-wait                     update and return without watching the rollouts
+  --max-failed-tasks N          fail a rollout after N stopped tasks of it (default 3)
+  --if-busy wait|refuse         another deployment of a service in progress: wait for it (up to
+                                --timeout; the default) or refuse
+  --rollback-timeout SECONDS    how long a rollback deployment may take (default: --timeout)
+  --no-wait                     update the services without watching their rollouts; scheduled
+                                targets are then NOT moved (they move only after verified rollouts)
   --dry-run                     show what would change and write nothing
-  --record FILE                 write a JSON record of the deploy (before and after, timings)
-  --json                        print the record on stdout
+  --record FILE                 the write-ahead record (mode 0600; holds target inputs) (default
+                                .circle-fargate/deploys/TIME-CLUSTER.json)
+  --json                        print the record's redacted summary on stdout
   --debug                       show a stack trace on unexpected errors
   -h, --help                    show this help
 
 AWS configuration is the SDK's: credentials (web identity for CircleCI OIDC included), region,
 and AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_ECS, AWS_ENDPOINT_URL_EVENTBRIDGE (moto, LocalStack).
-Environment values and secrets of task definitions are never printed.
+Environment values and secrets of task definitions, and target inputs, are never printed.
 
-Exit codes: 0 deployed (or planned, with --dry-run); 1 the deploy failed and was rolled back, or
-an AWS call failed; 2 bad flags, description, image reference, or no container to update.`,
+Exit codes: 0 deployed (or planned, with --dry-run); 1 the deploy failed (or was refused, or
+superseded by a newer deploy) and everything it changed is verifiably back; 2 bad flags,
+description, image reference, scope (CODE_DEPLOY/EXTERNAL controller) or no container to update;
+3 the before state could not be fully restored: the message and the record list what is left,
+finish with rollback --record FILE.`,
   async run(args, io) {
     const [environment] = args.positionals;
     const imageText = stringFlag(args, 'image');
@@ -92,14 +105,21 @@ an AWS call failed; 2 bad flags, description, image reference, or no container t
     }
     const timeoutMs = secondsFlag(args, 'deploy', 'timeout', 900);
     const pollMs = secondsFlag(args, 'deploy', 'poll-interval', 1);
+    const rollbackTimeoutMs = secondsFlag(args, 'deploy', 'rollback-timeout', timeoutMs / 1000);
+    const maxFailedTasks = countFlag(args, 'max-failed-tasks', 3);
+    const ifBusy = stringFlag(args, 'if-busy') ?? 'wait';
+    if (ifBusy !== 'wait' && ifBusy !== 'refuse') throw new InputError(`deploy: --if-busy: expected wait or refuse (got ${JSON.stringify(ifBusy)})`);
     const containers = listFlag(args, 'container');
     if (containers.length > 0) services = services.map((service) => ({ ...service, containers }));
+    const dryRun = args.values['dry-run'] === true;
+    const recordFile = path.resolve(io.cwd, stringFlag(args, 'record') ?? defaultRecordPath(cluster));
 
     quietNodeVersionWarning();
-    const [{ ECSClient }, { EventBridgeClient }, { deploy, DeployFailure }] = await Promise.all([
+    const [{ ECSClient }, { EventBridgeClient }, { deploy, DeployFailure }, { summarize }] = await Promise.all([
       import('@aws-sdk/client-ecs'),
       import('@aws-sdk/client-eventbridge'),
       import('../../deploy/engine.js'),
+      import('../../deploy/record.js'),
     ]);
     const clientOptions = region !== undefined ? { region } : {};
     const { watchAwsClient } = await import('../../secrets/aws.js');
@@ -109,12 +129,15 @@ an AWS call failed; 2 bad flags, description, image reference, or no container t
 
     const controller = new AbortController();
     const onSignal = (signal: string) => {
-      io.stderr(`received ${signal}: stopping, rolling back what was changed\n`);
-      controller.abort();
+      if (controller.signal.aborted) {
+        io.stderr(`received ${signal} again: the rollback goes on and is not interrupted; the record is ${recordFile}\n`);
+        return;
+      }
+      io.stderr(`received ${signal}: no new changes; restoring what was changed, then exiting\n`);
+      controller.abort(signal);
     };
-    process.once('SIGINT', onSignal);
-    process.once('SIGTERM', onSignal);
-    const record = stringFlag(args, 'record');
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
     // On a terminal, the rollout counts are one live line redrawn in place, under the events.
     const live = process.stderr.isTTY && io.env.TERM !== 'dumb';
     const screen = { statusShown: false };
@@ -130,8 +153,7 @@ an AWS call failed; 2 bad flags, description, image reference, or no container t
       : undefined;
     try {
       const result = await deploy(
-        ecs,
-        events,
+        { ecs, events },
         {
           cluster,
           services,
@@ -140,21 +162,26 @@ an AWS call failed; 2 bad flags, description, image reference, or no container t
           image,
           ...(containers.length > 0 ? { containers } : {}),
           timeoutMs,
+          rollbackTimeoutMs,
+          maxFailedTasks,
+          ifBusy,
           wait: args.values['no-wait'] !== true,
-          dryRun: args.values['dry-run'] === true,
+          dryRun,
+          ...(dryRun ? {} : { recordFile }),
         },
         { progress, ...(status ? { status } : {}), signal: controller.signal, pollMs: { first: pollMs, max: pollMs * 2 } },
       );
-      if (record !== undefined && args.values['dry-run'] !== true) await writeFileAtomic(path.resolve(io.cwd, record), `${JSON.stringify(io.secrets.redact(result), null, 2)}\n`);
       if (screen.statusShown) io.stderr('\n');
-      if (args.values.json === true) io.stdout(`${JSON.stringify(io.secrets.redact(result))}\n`);
-      else io.stdout(`${result.outcome === 'planned' ? 'planned' : 'deployed'} ${image.text} to ${cluster}: ${result.services.length} service(s), ${result.targets.length} scheduled target(s)\n`);
+      if (args.values.json === true) io.stdout(`${JSON.stringify(io.secrets.redact(summarize(result)))}\n`);
+      else {
+        const moved = result.targets.filter((target) => target.state === 'applied').length;
+        const verb = result.outcome === 'planned' ? 'planned' : result.services.some((service) => service.rollout === 'not-waited') ? 'started (rollouts not watched)' : 'deployed';
+        io.stdout(`${verb} ${image.text} to ${cluster}: ${result.services.length} service(s), ${dryRun ? result.targets.length : moved} scheduled target(s)${dryRun ? '' : `; record ${recordFile}`}\n`);
+      }
       return 0;
     } catch (error) {
-      if (error instanceof DeployFailure) {
-        if (record !== undefined) await writeFileAtomic(path.resolve(io.cwd, record), `${JSON.stringify(io.secrets.redact(error.record), null, 2)}\n`);
-        if (args.values.json === true) io.stdout(`${JSON.stringify(io.secrets.redact(error.record))}\n`);
-      }
+      if (screen.statusShown) io.stderr('\n');
+      if (error instanceof DeployFailure && args.values.json === true) io.stdout(`${JSON.stringify(io.secrets.redact(summarize(error.record)))}\n`);
       throw error;
     } finally {
       process.off('SIGINT', onSignal);
@@ -162,6 +189,20 @@ an AWS call failed; 2 bad flags, description, image reference, or no container t
     }
   },
 };
+
+/** Where a deploy's record goes without --record: one file per deploy, never overwritten. */
+function defaultRecordPath(cluster: string): string {
+  const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
+  return path.join('.circle-fargate', 'deploys', `${stamp}-${cluster.split('/').pop()?.replace(/[^A-Za-z0-9_.-]/g, '_') ?? 'cluster'}.json`);
+}
+
+/** A flag holding a whole number of at least 1, or `fallback`. */
+function countFlag(args: Parameters<Command['run']>[0], name: string, fallback: number): number {
+  const value = stringFlag(args, name);
+  if (value === undefined) return fallback;
+  if (!/^[1-9]\d*$/.test(value)) throw new InputError(`deploy: --${name}: not a whole number of at least 1 (got ${JSON.stringify(value)})`);
+  return Number(value);
+}
 
 /** The AWS SDK warns about the Node.js version on every run; that is not the user's business here. */
 function quietNodeVersionWarning(): void {

@@ -1,86 +1,113 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { EventBridgeClient, Target } from '@aws-sdk/client-eventbridge';
-import type { DeployRecord } from '../../deploy/engine.js';
-import { InputError } from '../../errors.js';
-import { stringFlag, type Command } from '../command.js';
+import { InputError, NotRestoredError, OperationError } from '../../errors.js';
+import { secondsFlag, stringFlag, type Command } from '../command.js';
 
 export const rollbackCommand: Command = {
   name: 'rollback',
-  summary: 'restore what a deploy record says was before (services and scheduled targets)',
+  summary: 'restore the before state a deploy record holds (services and scheduled targets), verified',
   positionals: { min: 0, max: 0, name: '' },
-  options: { record: { type: 'string' }, region: { type: 'string' } },
-  help: `Usage: circle-fargate rollback --record FILE [--region R]
+  options: {
+    record: { type: 'string' },
+    region: { type: 'string' },
+    force: { type: 'boolean' },
+    timeout: { type: 'string' },
+    'if-incomplete': { type: 'boolean' },
+    json: { type: 'boolean' },
+  },
+  help: `Usage: circle-fargate rollback --record FILE [--force] [--timeout SECONDS] [--if-incomplete]
+       [--region R] [--json]
 
-Reads a record written by \`circle-fargate deploy --record FILE\` and puts every service it
-changed back on its before task definition, and every scheduled target it changed back as it
-was. Does not wait for the services' rollouts.
+Reads the record a deploy wrote (deploy --record FILE, or its default path) and puts every
+service and scheduled target the deploy touched back as it was before: UpdateService to the
+before revision and a wait for that deployment, PutTargets with each target as it was; then
+reads everything again and compares. Works on the record of a finished deploy and on one a
+killed deploy left behind (changes whose outcome is unknown count as made).
+
+It first checks that each service and target is still what the deploy left (its after state,
+or the before state): if something changed since (a later deploy), it refuses and names it,
+changing nothing, unless --force.
 
 Options:
-  --record FILE   the deploy record
-  --region R      AWS region (default: the SDK's own)
-  --debug         show a stack trace on unexpected errors
-  -h, --help      show this help
+  --record FILE      the deploy record
+  --force            restore even what changed since the deploy
+  --timeout SECONDS  how long each service's rollback deployment may take (default 900)
+  --if-incomplete    do nothing when the record says the deploy finished (deployed); for the
+                     orb's step that runs when a deploy job fails
+  --region R         AWS region (default: the SDK's own)
+  --json             print the record's redacted summary on stdout
+  --debug            show a stack trace on unexpected errors
+  -h, --help         show this help
 
-Exit codes: 0 restored; 1 an AWS call failed; 2 no or unreadable record.`,
+Exit codes: 0 restored and verified (or nothing to do); 1 refused: something changed since the
+deploy (see --force), or an AWS call failed before anything was changed; 2 no or unreadable
+record; 3 not everything could be restored: the message and the record list what is left.`,
   async run(args, io) {
     const file = stringFlag(args, 'record');
     if (file === undefined) throw new InputError('rollback: --record FILE is required (written by deploy --record)');
-    let record: unknown;
+    const full = path.resolve(io.cwd, file);
+    let parsed: unknown;
     try {
-      record = JSON.parse(await readFile(path.resolve(io.cwd, file), 'utf8'));
+      parsed = JSON.parse(await readFile(full, 'utf8'));
     } catch (error) {
       const why = error instanceof SyntaxError ? 'not JSON' : error instanceof Error && 'code' in error ? String(error.code) : String(error);
       throw new InputError(`rollback: cannot read the record ${file} (${why})`);
     }
-    const shaped = record as { cluster?: unknown; services?: unknown; targets?: unknown };
-    if (typeof shaped.cluster !== 'string' || !Array.isArray(shaped.services) || !Array.isArray(shaped.targets)) {
-      throw new InputError(`rollback: ${file} is not a deploy record (expected cluster, services and targets, as deploy --record writes)`);
-    }
-    const region = stringFlag(args, 'region');
-    const [{ ECSClient }, { EventBridgeClient }, { restore }] = await Promise.all([
-      import('@aws-sdk/client-ecs'),
-      import('@aws-sdk/client-eventbridge'),
-      import('../../deploy/engine.js'),
+    const [{ recordProblems, summarize }, { openJournal }, { restore }, { changedSince, describeDifferences }] = await Promise.all([
+      import('../../deploy/record.js'),
+      import('../../deploy/journal.js'),
+      import('../../deploy/restore.js'),
+      import('../../deploy/verify.js'),
     ]);
+    const problems = recordProblems(parsed);
+    if (problems.length > 0) throw new InputError(`rollback: ${file} is not a deploy record (as deploy --record writes): ${problems.join('; ')}`);
+    const record = parsed as import('../../deploy/record.js').DeployRecord;
+    if (args.values['if-incomplete'] === true && (record.outcome === 'deployed' || record.outcome === 'planned')) {
+      io.stdout(`nothing to do: the record ${file} says the deploy ${record.outcome === 'deployed' ? 'completed' : 'was a dry run'}\n`);
+      return 0;
+    }
+    const timeoutMs = secondsFlag(args, 'rollback', 'timeout', 900);
+    const region = stringFlag(args, 'region');
+    const [{ ECSClient }, { EventBridgeClient }] = await Promise.all([import('@aws-sdk/client-ecs'), import('@aws-sdk/client-eventbridge')]);
     const options = region !== undefined ? { region, maxAttempts: 1 } : { maxAttempts: 1 };
     const { watchAwsClient } = await import('../../secrets/aws.js');
-    const events = watchAwsClient(new EventBridgeClient(options), io.secrets);
-    const restorable = await unmaskTargets(events, record as DeployRecord);
-    await restore(watchAwsClient(new ECSClient(options), io.secrets), events, restorable, {
-      progress: (line) => {
-        io.stderr(`${line}\n`);
-      },
-    });
-    io.stdout(`restored the before state recorded in ${file}\n`);
-    return 0;
+    // The full record's target inputs and the credentials join the secrets that output masks.
+    io.secrets.addFromAws(record.targets.map((target) => target.before));
+    const clients = { ecs: watchAwsClient(new ECSClient(options), io.secrets), events: watchAwsClient(new EventBridgeClient(options), io.secrets) };
+    const progress = (line: string) => {
+      io.stderr(`${line}\n`);
+    };
+    const force = args.values.force === true;
+    if (!force) {
+      const changed = await changedSince(clients, record, {});
+      if (changed.length > 0) {
+        throw new OperationError(
+          `rollback: refused: ${changed.length} item(s) changed since this deploy (a later deploy owns them): ${describeDifferences(changed).join('; ')}; nothing was changed; pass --force to put the before state back anyway`,
+        );
+      }
+    }
+    // Signals do not interrupt a rollback half-way: they are acknowledged and it goes on.
+    const onSignal = (signal: string) => {
+      io.stderr(`received ${signal}: the rollback goes on and is not interrupted; the record is ${file}\n`);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+    try {
+      const journal = await openJournal(record, full);
+      const result = await restore(clients, journal, { progress, pollMs: { first: 1000, max: 2000 } }, { timeoutMs, maxFailedTasks: 3, force });
+      if (args.values.json === true) io.stdout(`${JSON.stringify(io.secrets.redact(summarize(record)))}\n`);
+      const superseded = result.superseded.map((item) => `service ${item.name}: superseded by a newer deployment (${item.left ?? '?'}), left to it`);
+      if (!result.restored) {
+        throw new NotRestoredError(`rollback: the before state could NOT be fully restored: ${describeDifferences(result.left).join('; ')}; the record ${file} lists what is left; run rollback again once the cause is fixed`, superseded);
+      }
+      const services = record.services.filter((item) => item.state === 'restored').length;
+      const targets = record.targets.filter((item) => item.state === 'restored').length;
+      for (const line of superseded) io.stderr(`${line}\n`);
+      if (args.values.json !== true) io.stdout(`restored and verified the before state recorded in ${file}: ${services} service(s), ${targets} scheduled target(s)\n`);
+      return 0;
+    } finally {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+    }
   },
 };
-
-/**
- * A record is written with its secrets masked (a target's Input holds the task's environment
- * values), so a recorded target is not sent back as it is: deploy changed only its task
- * definition, so the target as it is now, with the recorded task definition, is the before state.
- */
-async function unmaskTargets(events: EventBridgeClient, record: DeployRecord): Promise<DeployRecord> {
-  const { MASK } = await import('../../secrets/redact.js');
-  const { ListTargetsByRuleCommand } = await import('@aws-sdk/client-eventbridge');
-  const live = new Map<string, Target[]>();
-  const targets = [];
-  for (const target of record.targets) {
-    if (target.after === undefined || !JSON.stringify(target.before).includes(MASK)) {
-      targets.push(target);
-      continue;
-    }
-    const arn = target.before.EcsParameters?.TaskDefinitionArn;
-    if (arn === undefined || arn.includes(MASK)) throw new InputError(`rollback: the record's target ${target.id} of rule ${target.rule} has no readable task definition`);
-    if (!live.has(target.rule)) {
-      const listed = await events.send(new ListTargetsByRuleCommand({ Rule: target.rule }));
-      live.set(target.rule, listed.Targets ?? []);
-    }
-    const now = live.get(target.rule)?.find((candidate) => candidate.Id === target.id);
-    if (now?.EcsParameters === undefined) throw new InputError(`rollback: target ${target.id} of rule ${target.rule} no longer exists; nothing to restore it on`);
-    targets.push({ ...target, before: { ...now, EcsParameters: { ...now.EcsParameters, TaskDefinitionArn: arn } } });
-  }
-  return { ...record, targets };
-}

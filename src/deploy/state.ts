@@ -1,0 +1,84 @@
+/**
+ * Reading what is there now: the cluster, services, scheduled rules and their targets, task
+ * definitions. Deploy reads the before state with it; restore and verify read the state again.
+ */
+import { DescribeClustersCommand, DescribeServicesCommand, DescribeTaskDefinitionCommand, type ECSClient, type Service, type Tag, type TaskDefinition } from '@aws-sdk/client-ecs';
+import { ListRulesCommand, ListTargetsByRuleCommand, type EventBridgeClient, type Target } from '@aws-sdk/client-eventbridge';
+import { InputError, OperationError } from '../errors.js';
+import { CallFailed, retrying, type CallHooks } from './calls.js';
+import { shortArn } from './taskDefinition.js';
+
+export interface Clients {
+  readonly ecs: ECSClient;
+  readonly events: EventBridgeClient;
+}
+
+/** The cluster's ARN (targets name their cluster by ARN); refuses a cluster that is not there. */
+export async function clusterArn(ecs: ECSClient, cluster: string, hooks: CallHooks): Promise<string> {
+  const described = await retrying(`DescribeClusters ${cluster}`, () => ecs.send(new DescribeClustersCommand({ clusters: [cluster] })), hooks);
+  const found = (described.clusters ?? []).find((candidate) => candidate.status !== 'INACTIVE');
+  if (!found?.clusterArn) throw new InputError(`cluster ${cluster} does not exist (or the role cannot see it); check the environment's cluster; nothing was changed`);
+  return found.clusterArn;
+}
+
+/** Services by name, in the order asked; missing or inactive ones are refused. */
+export async function describeServices(ecs: ECSClient, cluster: string, names: readonly string[], hooks: CallHooks): Promise<Service[]> {
+  const found: Service[] = [];
+  for (let i = 0; i < names.length; i += 10) {
+    const batch = names.slice(i, i + 10);
+    const described = await retrying(`DescribeServices in ${cluster}`, () => ecs.send(new DescribeServicesCommand({ cluster, services: [...batch] })), hooks).catch((error: unknown) => {
+      if (error instanceof CallFailed && error.awsName === 'ClusterNotFoundException') {
+        throw new InputError(`cluster ${cluster} does not exist (or the role cannot see it); check the environment's cluster; nothing was changed`);
+      }
+      throw error;
+    });
+    for (const name of batch) {
+      const service = (described.services ?? []).find((s) => s.serviceName === name || s.serviceArn === name);
+      if (!service || service.status === 'INACTIVE') {
+        const reason = (described.failures ?? []).find((failure) => failure.arn?.endsWith(`/${name}`))?.reason ?? 'MISSING';
+        throw new InputError(`service ${name} is not in cluster ${cluster} (${reason}); nothing was changed`);
+      }
+      found.push(service);
+    }
+  }
+  return found;
+}
+
+/** One service as it is now, or undefined when it is gone. */
+export async function describeService(ecs: ECSClient, cluster: string, name: string, hooks: CallHooks): Promise<Service | undefined> {
+  const described = await retrying(`DescribeServices ${name}`, () => ecs.send(new DescribeServicesCommand({ cluster, services: [name] })), hooks);
+  const service = described.services?.[0];
+  return service && service.status !== 'INACTIVE' ? service : undefined;
+}
+
+/** Rule names: those given, and every rule whose name starts with the prefix. */
+export async function resolveRules(events: EventBridgeClient, rules: readonly string[], prefix: string | undefined, hooks: CallHooks): Promise<string[]> {
+  const names = new Set(rules);
+  if (prefix !== undefined) {
+    let token: string | undefined;
+    do {
+      const page = await retrying(`ListRules ${prefix}*`, () => events.send(new ListRulesCommand({ NamePrefix: prefix, NextToken: token })), hooks);
+      for (const rule of page.Rules ?? []) if (rule.Name) names.add(rule.Name);
+      token = page.NextToken;
+    } while (token !== undefined);
+  }
+  return [...names].sort();
+}
+
+/** Every target of a rule (all pages). */
+export async function listTargets(events: EventBridgeClient, rule: string, hooks: CallHooks): Promise<Target[]> {
+  const targets: Target[] = [];
+  let token: string | undefined;
+  do {
+    const page = await retrying(`ListTargetsByRule ${rule}`, () => events.send(new ListTargetsByRuleCommand({ Rule: rule, NextToken: token })), hooks);
+    targets.push(...(page.Targets ?? []));
+    token = page.NextToken;
+  } while (token !== undefined);
+  return targets;
+}
+
+export async function describeTaskDefinition(ecs: ECSClient, arn: string, hooks: CallHooks): Promise<{ taskDefinition: TaskDefinition; tags: Tag[] | undefined }> {
+  const described = await retrying(`DescribeTaskDefinition ${shortArn(arn)}`, () => ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: arn, include: ['TAGS'] })), hooks);
+  if (!described.taskDefinition) throw new OperationError(`task definition ${arn} was not found`);
+  return { taskDefinition: described.taskDefinition, tags: described.tags };
+}

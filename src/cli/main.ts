@@ -15,9 +15,10 @@ import { rollbackCommand } from './commands/rollback.js';
 import { schemaCommand } from './commands/schema.js';
 import { triggerCommand } from './commands/trigger.js';
 import { validateCommand } from './commands/validate.js';
+import { configCommand } from './commands/config.js';
 import { maskingIO, type CliIO } from './io.js';
 
-export const COMMANDS: readonly Command[] = [generateCommand, explainCommand, deployCommand, rollbackCommand, triggerCommand, initCommand, validateCommand, orbCommand, schemaCommand];
+export const COMMANDS: readonly Command[] = [generateCommand, explainCommand, deployCommand, rollbackCommand, triggerCommand, initCommand, validateCommand, configCommand, orbCommand, schemaCommand];
 
 export function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));

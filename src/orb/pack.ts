@@ -8,7 +8,7 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseDocument } from 'yaml';
+import { readYaml as readCircleciYaml } from '../circleci/check/yamlRead.js';
 import { InputError } from '../errors.js';
 
 export type OrbObject = Record<string, unknown>;
@@ -66,10 +66,10 @@ async function readYaml(dir: string, relative: string): Promise<SourceFile> {
   } catch (error) {
     throw new InputError(`${relative}: cannot read it (${error instanceof Error && 'code' in error ? String(error.code) : String(error)})`);
   }
-  const document = parseDocument(text, { version: '1.1', uniqueKeys: true });
-  const problem = document.errors[0];
-  if (problem) throw new InputError(`${relative}: not valid YAML (${problem.message.split('\n')[0] ?? problem.message})`);
-  return { relative, value: document.toJS({ maxAliasCount: 100 }) as unknown };
+  // Read as CircleCI reads YAML: `root: .` stays the string "." (not NaN, written back as .nan).
+  const read = readCircleciYaml(text, relative);
+  if (!read.ok) throw new InputError(`${relative}:${read.problems[0]?.line ?? 1}: ${read.problems[0]?.message ?? 'not valid YAML'}`);
+  return { relative, value: read.value };
 }
 
 /** Component name from its file: `commands/deploy.yml` is `deploy`. */

@@ -131,7 +131,7 @@ describe('orb pack', () => {
     [
       'invalid YAML',
       (dir) => { writeFileSync(path.join(dir, 'jobs/setup.yml'), 'description: [unclosed\n'); },
-      'circle-fargate: jobs/setup.yml: not valid YAML',
+      'circle-fargate: jobs/setup.yml:2: not valid YAML',
     ],
   ];
   for (const [name, edit, message] of broken) {
@@ -154,12 +154,29 @@ describe('orb pack', () => {
     assert.match(result.stderr, /^circle-fargate: no orb source in .*: expected .*@orb\.yml or .*src\/@orb\.yml\n$/);
   });
 
-  it('fails (exit 1) when the packed orb breaks the official schema', async () => {
+  it('packs without judging, as circleci orb pack does; --validate fails (exit 1) and writes nothing', async () => {
     const dir = copy((src) => { editYaml(path.join(src, 'jobs/setup.yml'), (v) => (v.resource_clas = 'small')); });
-    const result = await runCli(['orb', 'pack', path.join(dir, 'src')]);
+    const packed = await runCli(['orb', 'pack', path.join(dir, 'src')]);
+    assert.equal(packed.code, 0, packed.stderr);
+    assert.match(packed.stdout, /resource_clas: small/);
+    const out = path.join(dir, 'orb.yml');
+    const result = await runCli(['orb', 'pack', path.join(dir, 'src'), '--validate', '--out', out]);
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /^circle-fargate: the packed orb fails CircleCI's schema \(1 problem\); nothing was written\njobs\.setup: unknown key "resource_clas"/);
-    assert.equal(result.stdout, '');
+    assert.match(result.stderr, /^circle-fargate: the packed orb has 1 problem; nothing was written\norb\.yml:\d+: jobs\.setup: unknown key "resource_clas"/);
+    assert.equal(existsSync(out), false);
+  });
+
+  it('keeps `root: .` a path (cause A): packing writes ".", never .nan', async () => {
+    const dir = copy((src) => {
+      writeFileSync(
+        path.join(src, 'commands/keep_here.yml'),
+        'description: Keeps the working directory for the next job.\nsteps:\n  - persist_to_workspace:\n      root: .\n      paths: [x]\n  - attach_workspace:\n      at: .\n',
+      );
+    });
+    const result = await runCli(['orb', 'pack', path.join(dir, 'src'), '--validate']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.doesNotMatch(result.stdout, /nan/i);
+    assert.match(result.stdout, /root: "\."/);
   });
 });
 
@@ -174,24 +191,22 @@ describe('orb review', () => {
     ['RC001', (dir) => { editYaml(path.join(dir, '@orb.yml'), (v) => delete v.display.source_url); }, ['RC001 @orb.yml: set display.source_url, so the registry links to the source']],
     ['RC002', (dir) => { editYaml(path.join(dir, 'executors/php.yml'), (v) => delete v.description); }, ['RC002 executors/php.yml: the executor has no description']],
     ['RC003', (dir) => { rmSync(path.join(dir, 'examples'), { recursive: true }); }, ['RC003 examples: add at least one usage example']],
-    [
-      'RC004',
-      (dir) => { cpSync(path.join(dir, 'examples/terraform_cd.yml'), path.join(dir, 'examples/example_terraform.yml')); },
-      ['RC004 examples/example_terraform.yml: name the example after its use case, without the word "example"'],
-    ],
     ['RC005', (dir) => { editYaml(path.join(dir, '@orb.yml'), (v) => (v.description = 'ECS deploys.')); }, ['RC005 @orb.yml: the orb description is 12 characters; write at least 64 saying what the orb is for']],
     [
       'RC008 and RC009',
       (dir) => { editYaml(path.join(dir, 'commands/deploy.yml'), (v) => (v.steps[1].run = { command: `echo ${'x'.repeat(70)}` })); },
       [
-        'RC008 commands/deploy.yml: steps[1]: the run step has no name',
-        'RC009 commands/deploy.yml: steps[1]: a command over 64 characters belongs in a script, included with <<include(scripts/NAME.sh)>>',
+        'RC008 commands/deploy.yml: steps[1].run: the run step has no name',
+        'RC009 commands/deploy.yml: steps[1].run: a command over 64 characters belongs in a script, included with <<include(scripts/NAME.sh)>>',
       ],
     ],
     [
       'RC008 in a when step',
       (dir) => { editYaml(path.join(dir, 'commands/run_tests.yml'), (v) => v.steps[1].when.steps.push({ run: 'ls' })); },
-      ['RC008 commands/run_tests.yml: steps[1].when.steps[2]: a run step given as a string has no name; write { name, command }'],
+      [
+        'RC008 commands/run_tests.yml: steps[1].when.steps[2].run: a run step written as a string has no name; write {name, command}',
+        'RC009 commands/run_tests.yml: steps[1].when.steps[2].run: a run step written as a string; write {name, command}, with a long command in a script included with <<include(scripts/NAME.sh)>>',
+      ],
     ],
     [
       'RC010',
@@ -199,9 +214,38 @@ describe('orb review', () => {
         cpSync(path.join(dir, 'commands/deploy.yml'), path.join(dir, 'commands/deploy-now.yml'));
         editYaml(path.join(dir, 'jobs/setup.yml'), (v) => (v.parameters['deploy-env'] = { type: 'string', default: '', description: 'x' }));
       },
-      ['RC010 commands/deploy-now.yml: name "deploy-now" is not snake_case', 'RC010 jobs/setup.yml: parameter "deploy-env" is not snake_case'],
+      ['RC010 jobs/setup.yml: parameter "deploy-env" has a hyphen; use snake_case', 'RC010 commands/deploy-now.yml: name "deploy-now" has a hyphen; use snake_case'],
     ],
   ];
+  it('takes --exclude as one comma-separated list and --max-command-length, as orb-tools does', async () => {
+    const dir = copy((src) => {
+      editYaml(path.join(src, 'commands/deploy.yml'), (v) => (v.steps[1].run = { name: 'Long', command: `echo ${'x'.repeat(70)}` }));
+      cpSync(path.join(src, 'commands/deploy.yml'), path.join(src, 'commands/deploy-now.yml'));
+    });
+    const plain = await runCli(['orb', 'review', 'src'], { cwd: dir });
+    assert.equal(plain.code, 1);
+    assert.match(plain.stdout, /^RC009 /m);
+    assert.match(plain.stdout, /^RC010 /m);
+    const excluded = await runCli(['orb', 'review', 'src', '--exclude', 'RC009,RC010'], { cwd: dir });
+    assert.equal(excluded.code, 0, excluded.stdout);
+    const longer = await runCli(['orb', 'review', 'src', '--exclude', 'RC010', '--max-command-length', '100'], { cwd: dir });
+    assert.equal(longer.code, 0, longer.stdout);
+    const shorter = await runCli(['orb', 'review', 'src', '--exclude', 'RC010', '--max-command-length', '70'], { cwd: dir });
+    assert.equal(shorter.code, 1);
+    assert.match(shorter.stdout, /RC009 src\/commands\/deploy(-now)?\.yml: steps\[1\]\.run: a command over 70 characters/);
+  });
+
+  it('refuses a bad --exclude or --max-command-length with one line (exit 2)', async () => {
+    for (const [flags, message] of [
+      [['--exclude', 'RC9,RC010'], 'circle-fargate: orb review: --exclude "RC9,RC010": RC9 is not a review code; codes look like RC001, RC002, RC003, RC005, RC008, RC009, RC010, RC012\n'],
+      [['--max-command-length', 'long'], 'circle-fargate: orb review: --max-command-length "long": expected a whole number of characters, such as 64\n'],
+    ] as const) {
+      const result = await runCli(['orb', 'review', ...flags]);
+      assert.equal(result.code, 2);
+      assert.equal(result.stderr, message);
+    }
+  });
+
   for (const [code, edit, lines] of planted) {
     it(`finds ${code}`, async () => {
       const dir = copy(edit);

@@ -102,3 +102,36 @@ function pointerToPath(pointer: string): (string | number)[] {
     .map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'))
     .map((segment) => (/^\d+$/.test(segment) ? Number(segment) : segment));
 }
+
+let stepKeys: Map<string, Set<string>> | undefined;
+
+/**
+ * Every key the schema knows for each built-in step, across the branches of its oneOf
+ * (restore_cache takes `key` in one branch and `keys` in the other): a key one branch calls
+ * unknown may be another's.
+ */
+export function knownStepKeys(step: string): ReadonlySet<string> {
+  if (!stepKeys) {
+    stepKeys = new Map();
+    const require = createRequire(import.meta.url);
+    const schema = require('../../../schemas/circleci-config.schema.json') as { definitions?: { step?: { oneOf?: { properties?: Record<string, unknown> }[] } } };
+    for (const branch of schema.definitions?.step?.oneOf ?? []) {
+      for (const [name, definition] of Object.entries(branch.properties ?? {})) {
+        const keys = stepKeys.get(name) ?? new Set<string>();
+        collectProperties(definition, keys, 0);
+        stepKeys.set(name, keys);
+      }
+    }
+  }
+  return stepKeys.get(step) ?? new Set();
+}
+
+function collectProperties(node: unknown, into: Set<string>, depth: number): void {
+  if (typeof node !== 'object' || node === null || depth > 4) return;
+  const record = node as Record<string, unknown>;
+  if (typeof record.properties === 'object' && record.properties !== null) for (const key of Object.keys(record.properties)) into.add(key);
+  for (const combinator of ['oneOf', 'anyOf', 'allOf']) {
+    const branches = record[combinator];
+    if (Array.isArray(branches)) for (const branch of branches) collectProperties(branch, into, depth + 1);
+  }
+}

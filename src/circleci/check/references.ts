@@ -103,7 +103,8 @@ export function checkReferences(config: unknown): ReferenceFinding[] {
 
   function checkExecutor(scope: Scope, executor: unknown, path: Path): void {
     const name = typeof executor === 'string' ? executor : isRecord(executor) && typeof executor.name === 'string' ? executor.name : undefined;
-    if (name === undefined) return;
+    // `executor: << parameters.e >>`: decided by the caller, checked where the job is used.
+    if (name === undefined || name.includes('<<')) return;
     const found = resolve(scope, 'executors', name);
     if (!found.found) {
       if (found.note !== undefined) note(path, found.note);

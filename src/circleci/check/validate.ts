@@ -1,74 +1,159 @@
 /**
- * `validate`: a CircleCI config or packed orb, checked offline: CircleCI's official schema
- * (the deepest error of each cascade) and the reference checks of ./references.ts, each finding
- * with the line it is on.
+ * `validate`: a CircleCI config or packed orb, checked offline. A config is first processed as
+ * CircleCI does (./process.ts), then the result is checked against CircleCI's official schema;
+ * every problem points at the source line it comes from, one problem one line. A packed orb
+ * (no workflows) is checked as written, with the reference checks of ./references.ts, leaving
+ * alone values that only parameters decide (`<< parameters.x >>`).
  */
-import { isAlias, isMap, isSeq, LineCounter, parseDocument, type Document, type Node } from 'yaml';
 import { formatPath } from '../../description/schemaKit.js';
-import { checkOfficialSchema } from './officialSchema.js';
-import { checkReferences, type Path } from './references.js';
+import { checkOfficialSchema, knownStepKeys, type SchemaFinding } from './officialSchema.js';
+import { BUILT_IN_STEPS, isRecord, processConfig, type Problem, type Severity } from './process.js';
+import { checkReferences } from './references.js';
+import { lineAt, readYaml, type Path } from './yamlRead.js';
 
 export interface ValidationFinding {
+  readonly file: string;
   readonly line: number;
   readonly message: string;
-  readonly note?: boolean;
+  readonly severity: Severity;
 }
 
-/** Every finding in a config's text, sorted by line; notes are not errors. */
-export function validateConfigText(text: string): ValidationFinding[] {
-  const lineCounter = new LineCounter();
-  const document = parseDocument(text, { version: '1.1', merge: true, lineCounter, prettyErrors: false });
-  if (document.errors.length > 0) {
-    return document.errors.map((error) => ({
-      line: lineCounter.linePos(error.pos[0]).line,
-      message: `not valid YAML: ${error.message.split('\n')[0] ?? error.message}`,
-    }));
-  }
-  const value = document.toJS({ maxAliasCount: 1000 }) as unknown;
-  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-    return [{ line: 1, message: 'not a CircleCI config: expected a mapping with version, jobs, workflows...' }];
-  }
-  const lineOf = (path: Path) => lineCounter.linePos(offsetOf(document, path)).line;
-  const findings: ValidationFinding[] = [
-    ...checkOfficialSchema(value).map((finding) => ({ line: lineOf(finding.key !== undefined ? [...finding.path, finding.key] : finding.path), message: `${formatPath(finding.path)}: ${finding.message}` })),
-    ...checkReferences(value).map((finding) => ({
-      line: lineOf(finding.path),
-      message: `${formatPath(finding.path)}: ${finding.message}`,
-      ...(finding.note === true ? { note: true } : {}),
-    })),
-  ];
-  return findings.sort((a, b) => a.line - b.line);
+export interface ValidateOptions {
+  /** Name of the file in messages. */
+  readonly file?: string;
+  readonly parameters?: Readonly<Record<string, unknown>>;
+  readonly loadOrb?: (reference: string) => unknown;
 }
 
-/** Where the node at `path` starts, or its nearest ancestor that exists. */
-function offsetOf(document: Document, path: Path): number {
-  let node: unknown = document.contents;
-  let offset = rangeStart(node) ?? 0;
+/** Every finding in a config's (or packed orb's) text, by line; only errors fail validation. */
+export function validateConfigText(text: string, options: ValidateOptions = {}): ValidationFinding[] {
+  const file = options.file ?? '<config>';
+  const read = readYaml(text, file);
+  if (!read.ok) return read.problems.map((problem) => ({ ...problem, severity: 'error' as const }));
+  const value = read.value;
+  if (!isRecord(value)) return [{ file, line: 1, message: 'not a CircleCI config: expected a mapping with version, jobs and workflows', severity: 'error' }];
+  const findings = isRecord(value.workflows) || value.workflows !== undefined || (value.jobs !== undefined && value.description === undefined && value.display === undefined)
+    ? validateConfig(value, file, options)
+    : validateOrb(value, file);
+  return oneLineEach(findings);
+}
+
+function validateConfig(source: Record<string, unknown>, file: string, options: ValidateOptions): ValidationFinding[] {
+  const processed = processConfig(source, { file, ...(options.parameters ? { parameters: options.parameters } : {}), ...(options.loadOrb ? { loadOrb: options.loadOrb } : {}) });
+  const findings: ValidationFinding[] = processed.problems.map((problem: Problem) => ({ ...problem }));
+  if (!processed.config) return findings;
+  const { view, realName } = schemaView(processed.config);
+  const schemaFindings = checkOfficialSchema(view).filter((finding) => !otherBranchKnows(finding));
+  // restore_cache {keys, when}: one oneOf branch misses `key`, the other has an extra `when`.
+  // The extra key is the real story (a warning); the missing `key` is its echo.
+  const tolerated = new Set(schemaFindings.filter((finding) => severityOf(finding, finding.path) === 'warning').map((finding) => finding.path.join('\u0000')));
+  for (const finding of schemaFindings) {
+    if (finding.key === undefined && tolerated.has(finding.path.join('\u0000')) && /required property 'key'/.test(finding.message) && hasKeys(processed.config, finding.path)) continue;
+    const path = finding.path.map((key, index) => (index === 1 && finding.path[0] === 'jobs' && typeof key === 'string' ? (realName.get(key) ?? key) : key));
+    const at = finding.key !== undefined ? [...path, finding.key] : path;
+    if (dependsOnUnknown(processed.config, at)) continue;
+    const location = lineAt(processed.config, at) ?? { file, line: 1 };
+    findings.push({ ...location, message: `${formatPath(path)}: ${finding.message}${hint(finding, path)}`, severity: severityOf(finding, path) });
+  }
+  return findings;
+}
+
+function validateOrb(orb: Record<string, unknown>, file: string): ValidationFinding[] {
+  const findings: ValidationFinding[] = [];
+  for (const finding of checkOfficialSchema(orb).filter((finding) => !otherBranchKnows(finding))) {
+    const at = finding.key !== undefined ? [...finding.path, finding.key] : finding.path;
+    if (dependsOnUnknown(orb, at)) continue;
+    findings.push({ ...(lineAt(orb, at) ?? { file, line: 1 }), message: `${formatPath(finding.path)}: ${finding.message}${hint(finding, finding.path)}`, severity: severityOf(finding, finding.path) });
+  }
+  for (const finding of checkReferences(orb)) {
+    findings.push({ ...(lineAt(orb, finding.path) ?? { file, line: 1 }), message: `${formatPath(finding.path)}: ${finding.message}`, severity: finding.note === true ? 'note' : 'error' });
+  }
+  return findings;
+}
+
+/**
+ * The processed config as the schema wants it: the schema is that of 2.1 sources, so a 2.0
+ * config is shown as 2.1 and `workflows.version` (deprecated, ignored) is dropped; a processed
+ * job's name may hold a matrix value such as `test-3.11`, which the schema's pattern for names
+ * that people write refuses, so jobs are given neutral names while checking.
+ */
+function schemaView(config: Record<string, unknown>): { view: Record<string, unknown>; realName: Map<string, string> } {
+  const realName = new Map<string, string>();
+  const jobs: Record<string, unknown> = {};
+  let index = 0;
+  for (const [name, job] of Object.entries(isRecord(config.jobs) ? config.jobs : {})) {
+    const key = /^[A-Za-z][A-Za-z\s\d_-]*$/.test(name) ? name : `job-${++index}`;
+    realName.set(key, name);
+    jobs[key] = job;
+  }
+  const workflows: Record<string, unknown> = {};
+  for (const [name, workflow] of Object.entries(isRecord(config.workflows) ? config.workflows : {})) if (name !== 'version') workflows[name] = workflow;
+  const view: Record<string, unknown> = { ...config, version: 2.1, jobs, workflows };
+  return { view, realName };
+}
+
+/** An "unknown key" of a built-in step that another branch of the step's schema takes. */
+function otherBranchKnows(finding: SchemaFinding): boolean {
+  const step = finding.path[finding.path.length - 1];
+  return finding.key !== undefined && typeof step === 'string' && BUILT_IN_STEPS.has(step) && knownStepKeys(step).has(finding.key);
+}
+
+function hasKeys(root: unknown, path: Path): boolean {
+  let node: unknown = root;
+  for (const key of path) node = isRecord(node) || Array.isArray(node) ? (node as Record<string | number, unknown>)[key] : undefined;
+  return isRecord(node) && node.keys !== undefined;
+}
+
+/** A value still holding `<< ... >>` is decided by what cannot be known offline: not checked. */
+function dependsOnUnknown(root: unknown, path: Path): boolean {
+  let node: unknown = root;
   for (const key of path) {
-    if (isAlias(node)) node = node.resolve(document);
-    let next: unknown;
-    if (isMap(node)) {
-      const pair = node.items.find((item) => {
-        const k: unknown = item.key;
-        return (typeof k === 'object' && k !== null && 'value' in k ? (k).value : k) === key;
-      });
-      const keyStart = rangeStart(pair?.key);
-      if (keyStart !== undefined) offset = keyStart;
-      next = pair?.value;
-    } else if (isSeq(node) && typeof key === 'number') {
-      next = node.items[key];
-    } else {
-      break;
-    }
-    if (next === undefined || next === null) break;
-    // A map entry is shown at its key; a list item where it starts.
-    if (!isMap(node)) offset = rangeStart(next) ?? offset;
-    node = next;
+    if (typeof node === 'string') break;
+    if (typeof node !== 'object' || node === null) return false;
+    node = (node as Record<string | number, unknown>)[key];
   }
-  return offset;
+  return containsReference(node, 0);
 }
 
-function rangeStart(node: unknown): number | undefined {
-  const range = (node as Partial<Node> | undefined)?.range;
-  return range ? range[0] : undefined;
+function containsReference(value: unknown, depth: number): boolean {
+  if (typeof value === 'string') return /<<[^>]*>>/.test(value);
+  if (depth > 1) return false;
+  if (Array.isArray(value)) return value.some((item) => containsReference(item, depth + 1));
+  if (isRecord(value)) return Object.values(value).some((item) => containsReference(item, depth + 1));
+  return false;
+}
+
+/**
+ * Error or warning. CircleCI has long run configs whose built-in steps carry keys its schema
+ * does not list (`restore_cache` with `paths`, `when` on a `save_cache`...): it ignores them.
+ * Such a key is a warning (the step does not do what the key says), not an error.
+ */
+function severityOf(finding: SchemaFinding, path: Path): Severity {
+  if (finding.key === undefined) return 'error';
+  const stepIndex = path.findLastIndex((key, index) => key === 'steps' && typeof path[index + 1] === 'number');
+  const stepName = stepIndex >= 0 ? path[stepIndex + 2] : undefined;
+  if (typeof stepName === 'string' && BUILT_IN_STEPS.has(stepName) && path.length === stepIndex + 3) return 'warning';
+  return 'error';
+}
+
+function hint(finding: SchemaFinding, path: Path): string {
+  if (finding.key === undefined) return '';
+  const last = path[path.length - 1];
+  if (typeof last === 'string' && BUILT_IN_STEPS.has(last)) return ` (CircleCI ignores keys its ${last} step does not know)`;
+  return '';
+}
+
+/** Each problem once (a matrix repeats its job's problems), by line, errors before warnings. */
+function oneLineEach(findings: readonly ValidationFinding[]): ValidationFinding[] {
+  const rank: Record<Severity, number> = { error: 0, warning: 1, note: 2 };
+  const sorted = [...findings].sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || rank[a.severity] - rank[b.severity]);
+  const seen = new Set<string>();
+  const kept: ValidationFinding[] = [];
+  for (const finding of sorted) {
+    const key = `${finding.file}:${finding.line}:${finding.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    kept.push(finding);
+  }
+  return kept;
 }

@@ -2,31 +2,39 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError } from '../../errors.js';
 import type { Command } from '../command.js';
+import { CONFIG_INPUT_OPTIONS, readConfigInput } from '../configInput.js';
 
 export const validateCommand: Command = {
   name: 'validate',
-  summary: 'check CircleCI configs and packed orbs offline: schema and references',
+  summary: 'check CircleCI configs and packed orbs offline, after processing them as CircleCI does',
   positionals: { min: 1, max: Number.MAX_SAFE_INTEGER, name: 'FILE (a config or packed orb)' },
-  options: {},
-  help: `Usage: circle-fargate validate FILE...
+  options: { ...CONFIG_INPUT_OPTIONS },
+  help: `Usage: circle-fargate validate FILE... [--param NAME=VALUE]... [--orb-dir DIR]
 
-Checks each CircleCI config (or packed orb) offline, and prints FILE:LINE: message for each
-problem:
-  - CircleCI's official schema, showing the deepest error of each cascade;
-  - workflow jobs, and their requires, that name no job;
-  - steps, executors and jobs that are not defined, locally or in an inline orb (alias/name),
-    with required parameters supplied and unknown ones rejected;
-  - << parameters.x >> that the job, command or executor does not declare, and
-    << pipeline.parameters.x >> that the config does not declare.
-Jobs and commands of published orbs (namespace/orb@version) cannot be read offline: they are
-noted on stderr, not counted as errors. YAML anchors, aliases and merge keys are understood.
+Processes each CircleCI config as CircleCI does (see circle-fargate config --help), then checks
+the result, and prints FILE:LINE: message for each problem, at the line of the source to fix:
+  - CircleCI's official schema, one line per problem (the deepest error of a cascade);
+  - jobs, commands, executors and orbs that are not defined; parameters unknown, missing or of
+    the wrong type (boolean, integer, enum, steps, executor, env_var_name);
+  - workflows: requires naming no job (matrix aliases and names understood), two jobs of one
+    name, approval jobs given steps, misspelled logic operators in when/unless;
+  - << parameters.x >> and << pipeline.parameters.x >> that are not declared.
+Keys CircleCI ignores in built-in steps (restore_cache with paths...) are warnings. What a
+published orb (namespace/orb@version) defines cannot be read offline: it is noted on stderr, not
+counted, unless --orb-dir holds the packed orb. A packed orb (no workflows) is checked as written.
+YAML is read as CircleCI reads it (YAML 1.1 as SnakeYAML resolves it: \`.\` is a string, \`on\`
+and \`yes\` are booleans, \`y\` is a string, \`0755\` is octal, \`1_000\` is 1000).
 
 Options:
-  --debug        show a stack trace on unexpected errors
-  -h, --help     show this help
+  --param NAME=VALUE  a pipeline parameter's value for this run (repeatable); else its default
+  --orb-dir DIR       packed published orbs, as DIR/NAMESPACE/ORB@VERSION.yml or DIR/NAMESPACE/ORB.yml
+  --debug             show a stack trace on unexpected errors
+  -h, --help          show this help
 
-Exit codes: 0 every file valid; 1 problems found; 2 a file cannot be read.`,
+Exit codes: 0 every file valid (warnings and notes allowed); 1 problems found; 2 a file cannot
+be read, or a bad flag.`,
   async run(args, io) {
+    const input = await readConfigInput(args, 'validate', io.cwd);
     const { validateConfigText } = await import('../../circleci/check/validate.js');
     let problems = 0;
     for (const file of args.positionals) {
@@ -37,12 +45,11 @@ Exit codes: 0 every file valid; 1 problems found; 2 a file cannot be read.`,
         const code = error instanceof Error && 'code' in error ? String(error.code) : String(error);
         throw new InputError(`validate: cannot read ${file} (${code})`);
       }
-      for (const finding of validateConfigText(text)) {
-        if (finding.note === true) io.stderr(`${file}:${finding.line}: note: ${finding.message}\n`);
-        else {
-          io.stdout(`${file}:${finding.line}: ${finding.message}\n`);
+      for (const finding of validateConfigText(text, { file, parameters: input.parameters, ...(input.loadOrb ? { loadOrb: input.loadOrb } : {}) })) {
+        if (finding.severity === 'error') {
+          io.stdout(`${finding.file}:${finding.line}: ${finding.message}\n`);
           problems++;
-        }
+        } else io.stderr(`${finding.file}:${finding.line}: ${finding.severity}: ${finding.message}\n`);
       }
     }
     const files = args.positionals.length;

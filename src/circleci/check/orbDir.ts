@@ -1,0 +1,34 @@
+/**
+ * Published orbs read offline: `--orb-dir DIR` holds packed orbs (`circle-fargate orb pack` or
+ * `circleci orb source ns/orb@version` output) as DIR/NAMESPACE/ORB@VERSION.yml, or
+ * DIR/NAMESPACE/ORB.yml for any version.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { readYaml } from './yamlRead.js';
+
+/** A loader for `processConfig`: the packed orb for `ns/orb@version`, or undefined. */
+export function orbDirLoader(dir: string): (reference: string) => unknown {
+  const cache = new Map<string, unknown>();
+  return (reference) => {
+    const match = /^([a-z0-9_-]+)\/([a-z0-9_-]+)@(.+)$/i.exec(reference);
+    if (!match) return undefined;
+    const [, namespace = '', name = '', version = ''] = match;
+    if (cache.has(reference)) return cache.get(reference);
+    let value: unknown;
+    for (const candidate of [`${name}@${version}.yml`, `${name}.yml`]) {
+      const file = path.join(dir, namespace, candidate);
+      let text: string;
+      try {
+        text = readFileSync(file, 'utf8');
+      } catch {
+        continue;
+      }
+      const read = readYaml(text, path.relative(process.cwd(), file) || file);
+      if (read.ok) value = read.value;
+      break;
+    }
+    cache.set(reference, value);
+    return value;
+  };
+}

@@ -1,0 +1,133 @@
+// The corpus: real public configs and orb sources (test/fixtures/circleci-corpus/index.json
+// names each one's repository, commit, path and license). None may raise a false alarm; every
+// orb packs, validates and passes review with the excludes its own CI passes to orb-tools.
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { before, describe, it } from 'node:test';
+import { validateConfigText } from '../../src/circleci/check/validate.js';
+import { readYaml } from '../../src/circleci/check/yamlRead.js';
+import { toYaml } from '../../src/circleci/emit/yaml.js';
+import { packOrb, readOrbSource, type OrbSource } from '../../src/orb/pack.js';
+import { parseExclude, parseOrbToolsVersion, reviewOrb } from '../../src/orb/review.js';
+
+const corpus = path.join(import.meta.dirname, '../fixtures/circleci-corpus');
+interface Entry { fixture: string; repository: string; commit: string; path: string; license: string }
+const entries = (JSON.parse(readFileSync(path.join(corpus, 'index.json'), 'utf8')) as { entries: Entry[] }).entries;
+const configs = entries.filter((entry) => entry.fixture.startsWith('configs/'));
+const orbs = entries.filter((entry) => entry.fixture.startsWith('orbs/'));
+
+interface PackedOrb { source: OrbSource; yaml: string; value: unknown }
+const packed = new Map<string, PackedOrb>();
+
+/** The orb-tools jobs of an orb's own CI (its .circleci/config.yml): what they are given. */
+function orbToolsEntries(repository: string, job: string): Record<string, unknown>[] {
+  const config = configs.find((entry) => entry.repository === repository && entry.path === '.circleci/config.yml');
+  if (!config) return [];
+  const read = readYaml(readFileSync(path.join(corpus, config.fixture), 'utf8'), config.fixture);
+  const workflows = read.ok ? ((read.value as { workflows?: Record<string, { jobs?: unknown[] }> }).workflows ?? {}) : {};
+  return Object.values(workflows).flatMap((workflow) => (Array.isArray(workflow.jobs) ? workflow.jobs : []))
+    .flatMap((item) => (typeof item === 'object' && item !== null ? Object.entries(item) : []))
+    .filter(([name]) => name === job)
+    .map(([, options]) => (typeof options === 'object' && options !== null ? (options as Record<string, unknown>) : {}));
+}
+
+/** The orb-tools release an orb's own CI imports (`orb-tools: circleci/orb-tools@12.0`). */
+function orbToolsVersion(repository: string): [number, number, number] {
+  const config = configs.find((entry) => entry.repository === repository && entry.path === '.circleci/config.yml');
+  const text = config ? readFileSync(path.join(corpus, config.fixture), 'utf8') : '';
+  const version = parseOrbToolsVersion(/circleci\/orb-tools@([\d.]+)/.exec(text)?.[1] ?? '');
+  assert.ok(version, `${repository}: its CI names no orb-tools version`);
+  return version;
+}
+
+/** The name orb-tools' continue job injects the packed orb under in .circleci/test-deploy.yml. */
+function injectedNames(repository: string): string[] {
+  return orbToolsEntries(repository, 'orb-tools/continue')
+    .map((options) => options.orb_name ?? options['orb-name'])
+    .filter((name): name is string => typeof name === 'string')
+    .map((name) => name.split('/').pop() ?? '');
+}
+
+before(async () => {
+  for (const orb of orbs) {
+    const source = await readOrbSource(path.join(corpus, orb.fixture));
+    const yaml = toYaml(await packOrb(source));
+    const read = readYaml(yaml, `${orb.repository} (packed)`);
+    assert.ok(read.ok);
+    packed.set(orb.repository, { source, yaml, value: read.value });
+  }
+});
+
+describe('corpus of real configs and orbs', () => {
+  it('holds at least 40 configs and 10 orbs, each with its repository, commit and license', () => {
+    assert.ok(configs.length >= 40, `${configs.length} configs`);
+    assert.ok(orbs.length >= 10, `${orbs.length} orbs`);
+    for (const entry of entries) {
+      assert.match(entry.commit, /^[0-9a-f]{40}$/);
+      assert.match(entry.repository, /^[\w.-]+\/[\w.-]+$/);
+      assert.ok(entry.license !== '');
+    }
+  });
+
+  it('raises no false alarm on any config (test configs get their packed orb, as orb-tools gives it)', () => {
+    const alarms: string[] = [];
+    for (const entry of configs) {
+      let text = readFileSync(path.join(corpus, entry.fixture), 'utf8');
+      const orb = packed.get(entry.repository);
+      const names = orb ? injectedNames(entry.repository) : [];
+      if (orb && entry.path === '.circleci/test-deploy.yml') {
+        // orb-tools' continue job sets .orbs[orb_name] to the packed orb; older test configs
+        // name it ns/orb@dev:<< pipeline.git.revision >> instead, which --orb-dir would supply.
+        // The orb goes in as one line of JSON (which is YAML), so the config's lines stay put.
+        const json = JSON.stringify(orb.value);
+        for (const name of names) {
+          const empty = new RegExp(`^(\\s+)${name}:\\s*\\{\\}\\s*$`, 'm');
+          if (empty.test(text)) text = text.replace(empty, (_all, indent: string) => `${indent}${name}: ${json}`);
+          else if (!/@dev:/.test(text)) text = text.replace(/^orbs:\s*$/m, `orbs:\n  ${name}: ${json}`);
+        }
+      }
+      const loadOrb = (reference: string) => (orb && names.some((name) => reference.includes(`/${name}@dev:`)) ? orb.value : undefined);
+      for (const finding of validateConfigText(text, { file: entry.fixture, loadOrb })) {
+        if (finding.severity === 'error') alarms.push(`${finding.file}:${finding.line}: ${finding.message}`);
+      }
+    }
+    assert.deepEqual(alarms, []);
+  });
+
+  it("passes what this project's own generator emits: the golden configs and .circleci/", () => {
+    const root = path.join(import.meta.dirname, '../..');
+    const golden = path.join(root, 'test/golden/example');
+    const files = [...readdirSync(golden).filter((name) => name.endsWith('.yml')).map((name) => path.join(golden, name)), path.join(root, '.circleci/config.yml')];
+    const alarms = files.flatMap((file) => validateConfigText(readFileSync(file, 'utf8'), { file: path.relative(root, file) }).filter((finding) => finding.severity === 'error').map((finding) => `${finding.file}:${finding.line}: ${finding.message}`));
+    assert.ok(files.length >= 5);
+    assert.deepEqual(alarms, []);
+  });
+
+  it('packs every orb without a gate, and the packed orb validates clean', () => {
+    const problems: string[] = [];
+    for (const [repository, orb] of packed) {
+      for (const finding of validateConfigText(orb.yaml, { file: `${repository} orb.yml` })) {
+        if (finding.severity === 'error') problems.push(`${finding.file}:${finding.line}: ${finding.message}`);
+      }
+    }
+    assert.deepEqual(problems, []);
+  });
+
+  it('reviews every orb clean with the exclude and max_command_length its own CI passes to orb-tools review', () => {
+    const findings: string[] = [];
+    let withSettings = 0;
+    for (const [repository, orb] of packed) {
+      const review = orbToolsEntries(repository, 'orb-tools/review')[0] ?? {};
+      const exclude = parseExclude(typeof review.exclude === 'string' ? review.exclude : '');
+      const max = typeof review.max_command_length === 'number' ? review.max_command_length : undefined;
+      const orbTools = orbToolsVersion(repository);
+      if (exclude.size > 0 || max !== undefined) withSettings++;
+      for (const finding of reviewOrb(orb.source, { exclude, orbToolsVersion: orbTools, ...(max !== undefined ? { maxCommandLength: max } : {}) })) {
+        findings.push(`${repository}: ${finding.code} ${finding.file}: ${finding.message}`);
+      }
+    }
+    assert.deepEqual(findings, []);
+    assert.ok(withSettings >= 3, 'several orbs pass their own excludes');
+  });
+});

@@ -14,13 +14,13 @@ setup() {
 @test "deploys the saved digest with circle-fargate at the given version" {
   run sh "$SCRIPTS/deploy.sh"
   [ "$status" -eq 0 ]
-  [ "$(cat "$STUBS/npx.args")" = $'--yes\ncircle-fargate@0.1.0\ndeploy\npre\n--image\n123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/acme/app@sha256:abc\n--' ]
+  [ "$(cat "$STUBS/npx.args")" = $'--yes\ncircle-fargate@0.1.0\ndeploy\npre\n--image\n123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/acme/app@sha256:abc\n--record\n'"$CF_WORKSPACE"$'/deploy-records/pre.json\n--json\n--' ]
 }
 
 @test "passes the description file and a given image" {
   CF_CONFIG='ci/my config.ts' CF_IMAGE=repo@sha256:def run sh "$SCRIPTS/deploy.sh"
   [ "$status" -eq 0 ]
-  [ "$(cat "$STUBS/npx.args")" = $'--yes\ncircle-fargate@0.1.0\ndeploy\npre\n--image\nrepo@sha256:def\n--config\nci/my config.ts\n--' ]
+  [ "$(cat "$STUBS/npx.args")" = $'--yes\ncircle-fargate@0.1.0\ndeploy\npre\n--image\nrepo@sha256:def\n--record\n'"$CF_WORKSPACE"$'/deploy-records/pre.json\n--json\n--config\nci/my config.ts\n--' ]
 }
 
 @test "refuses an environment that would read as an option" {
@@ -40,4 +40,35 @@ setup() {
   run sh "$SCRIPTS/deploy.sh"
   [ "$status" -eq 1 ]
   [[ "$output" == "deploy: no image digest at $CF_WORKSPACE/images/app: build the image in this pipeline and attach the workspace" ]]
+}
+
+@test "keeps the record in the workspace and the summary (stdout) beside it for the artifact" {
+  stub npx 'echo "{\"outcome\":\"deployed\"}"'
+  run sh "$SCRIPTS/deploy.sh"
+  [ "$status" -eq 0 ]
+  [ -d "$CF_WORKSPACE/deploy-records" ]
+  [ "$(cat "$CF_WORKSPACE/deploy-summaries/pre.json")" = '{"outcome":"deployed"}' ]
+}
+
+@test "rollback step: restores from the record unless it says the deploy finished" {
+  mkdir -p "$CF_WORKSPACE/deploy-records"
+  echo '{}' > "$CF_WORKSPACE/deploy-records/pre.json"
+  run sh "$SCRIPTS/deploy_rollback.sh"
+  [ "$status" -eq 0 ]
+  [ "$(cat "$STUBS/npx.args")" = $'--yes\ncircle-fargate@0.1.0\nrollback\n--record\n'"$CF_WORKSPACE"$'/deploy-records/pre.json\n--if-incomplete\n--json\n--' ]
+}
+
+@test "rollback step: no record means the deploy changed nothing" {
+  run sh "$SCRIPTS/deploy_rollback.sh"
+  [ "$status" -eq 0 ]
+  [[ "$output" == *"no record at $CF_WORKSPACE/deploy-records/pre.json"* ]]
+  [ ! -e "$STUBS/npx.args" ]
+}
+
+@test "rollback step: passes the exit code of an incomplete restore on (3)" {
+  mkdir -p "$CF_WORKSPACE/deploy-records"
+  echo '{}' > "$CF_WORKSPACE/deploy-records/pre.json"
+  stub npx 'exit 3'
+  run sh "$SCRIPTS/deploy_rollback.sh"
+  [ "$status" -eq 3 ]
 }

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { BIN, ROOT, runCli } from '../helpers/cli.js';
 import { sampleDescription } from '../helpers/descriptions.js';
 import { removeDir, tempDir } from '../helpers/git.js';
-import { FakeEcs } from '../helpers/fakeEcs.js';
+import { FakeEcs, type StoppedTask } from '../helpers/fakeEcs.js';
 
 const OLD = 'arn:aws:ecs:ap-northeast-1:123456789012:task-definition/app:1';
 const NEW = 'arn:aws:ecs:ap-northeast-1:123456789012:task-definition/app:2';
@@ -130,6 +130,10 @@ describe('rollouts', () => {
       const written = record();
       assert.equal(written.outcome, 'deployed');
       assert.deepEqual(written.services.map((s: any) => [s.name, s.before, s.after, s.state, s.rollout]), [['app', OLD, NEW, 'applied', 'completed']]);
+      const kept = await runCli(['rollback', '--record', file, '--if-incomplete'], { env: env() });
+      assert.equal(kept.code, 0, kept.stderr);
+      assert.match(kept.stderr, /nothing to do: the record .* says the deploy completed/);
+      assert.equal(ecs.service.taskDefinition, NEW, '--if-incomplete leaves a completed deploy alone');
       const rolled = await runCli(['rollback', '--record', file], { env: env() });
       assert.equal(rolled.code, 0, rolled.stderr);
       assert.equal(ecs.service.taskDefinition, OLD);
@@ -152,6 +156,79 @@ describe('rollouts', () => {
     assert.match(stderr, /received SIGTERM: no new changes; restoring what was changed/);
     assert.match(stderr, /deploy failed: interrupted by SIGTERM; rolled back: 1 service\(s\)/);
     assertRestored();
+  });
+});
+
+const STOPS: [string, StoppedTask, RegExp][] = [
+  [
+    'an image that cannot be pulled',
+    { stopCode: 'TaskFailedToStart', stoppedReason: 'CannotPullContainerError: pull image manifest has been retried 1 time(s): failed to resolve ref repo.example.com/app@sha256:bbbb: not found' },
+    /image pull: CannotPullContainerError: pull image manifest has been retried/,
+  ],
+  [
+    'a secret that cannot be read',
+    { stopCode: 'TaskFailedToStart', stoppedReason: 'ResourceInitializationError: unable to pull secrets or registry auth: execution resource retrieval failed: unable to retrieve secret from asm: AccessDeniedException' },
+    /secrets: ResourceInitializationError: unable to pull secrets or registry auth.*\(does each secret exist, and may the execution role read it\?\)/,
+  ],
+  [
+    'an essential container that exits',
+    { stopCode: 'EssentialContainerExited', stoppedReason: 'Essential container in task exited', containers: [{ name: 'app', exitCode: 137, reason: 'OutOfMemoryError: Container killed due to memory usage' }] },
+    /essential container app exited with code 137 \(OutOfMemoryError: Container killed due to memory usage\)/,
+  ],
+  [
+    'a Fargate Spot interruption',
+    { stopCode: 'SpotInterruption', stoppedReason: 'Your Spot Task was interrupted.', capacityProviderName: 'FARGATE_SPOT' },
+    /Fargate Spot capacity: the task was interrupted \(SpotInterruption\); not an application failure/,
+  ],
+];
+
+describe('failing tasks', () => {
+  for (const [name, task, cause] of STOPS) {
+    it(`fails after 3 failed tasks of ${name}, naming the cause, long before the timeout (exit 1)`, async () => {
+      ecs.rollout = { kind: 'tasks-stop', task };
+      const result = await deployCli(['--timeout', '900']);
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(result.stderr, /service app: task task1 stopped: /);
+      assert.match(result.stderr, cause);
+      assert.match(result.stderr, /^circle-fargate: deploy failed: service app: 3 task\(s\) of deployment ecs-svc\/1 failed \(limit 3\) \[.+\]; rolled back: 1 service\(s\)/m);
+      assertRestored();
+    });
+  }
+
+  it('names a Fargate capacity shortage of a service on FARGATE_SPOT, and --max-failed-tasks counts it', async () => {
+    ecs.rollout = { kind: 'event', message: 'was unable to place a task. Reason: Capacity is unavailable at this time. Please try again later or in a different availability zone.' };
+    const result = await deployCli(['--timeout', '900', '--max-failed-tasks', '2']);
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /deploy failed: service app: 2 task\(s\) of deployment ecs-svc\/1 failed \(limit 2\) \[capacity: Fargate could not place a task \(Capacity is unavailable\); the service places tasks on FARGATE_SPOT, whose capacity is short: not an application failure\]/);
+    assertRestored();
+  });
+
+  it('refuses a service with a CODE_DEPLOY controller before registering anything (exit 2)', async () => {
+    ecs.deploymentController = 'CODE_DEPLOY';
+    const result = await deployCli();
+    assert.equal(result.code, 2, result.stderr);
+    assert.match(result.stderr, /^circle-fargate: service\(s\) app \(CODE_DEPLOY\) use a deployment controller other than ECS/m);
+    assert.deepEqual(ecs.operations().filter((operation) => operation === 'RegisterTaskDefinition' || operation === 'UpdateService'), []);
+  });
+});
+
+describe('verified rollback', () => {
+  it('waits for the rollback deployment; when it does not complete: exit 3, what is left named, then rollback --record finishes', async () => {
+    ecs.rollout = { kind: 'hang' };
+    ecs.restoreRollout = { kind: 'hang' };
+    const result = await deployCli(['--timeout', '0.3', '--rollback-timeout', '0.3']);
+    assert.equal(result.code, 3, result.stderr);
+    assert.match(result.stderr, /^circle-fargate: deploy failed: service app: deployment ecs-svc\/1 did not complete within 0.3 s; the before state could NOT be fully restored: service app: app:1 \(rolling: app:1 PRIMARY IN_PROGRESS, app:2 ACTIVE IN_PROGRESS, app:1 ACTIVE COMPLETED\), expected app:1; finish with: circle-fargate rollback --record /m);
+    assert.ok(!/rolled back/.test(result.stderr), 'never says rolled back unless verified');
+    const written = record();
+    assert.equal(written.outcome, 'not-restored');
+    assert.deepEqual(written.services.map((s: any) => [s.state, s.left]), [['left', 'app:1 (rolling: app:1 PRIMARY IN_PROGRESS, app:2 ACTIVE IN_PROGRESS, app:1 ACTIVE COMPLETED)']]);
+
+    ecs.restoreRollout = { kind: 'complete', afterPolls: 1 };
+    const finished = await runCli(['rollback', '--record', RECORD, '--timeout', '30'], { env: env() });
+    assert.equal(finished.code, 0, finished.stderr);
+    assert.deepEqual(ecs.service.deployments.map((d) => [d.taskDefinition, d.rolloutState]), [[OLD, 'COMPLETED']]);
+    assert.equal(record().outcome, 'rolled-back');
   });
 });
 

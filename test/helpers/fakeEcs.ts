@@ -13,7 +13,9 @@ export type Rollout =
   | { readonly kind: 'circuit-breaker'; readonly afterPolls: number }
   | { readonly kind: 'hang' }
   /** Every poll, one task of the deployment stops as `task` says (no circuit breaker: ECS keeps trying). */
-  | { readonly kind: 'tasks-stop'; readonly task: StoppedTask };
+  | { readonly kind: 'tasks-stop'; readonly task: StoppedTask }
+  /** Every poll, this service event (a placement failure, say) and no progress. */
+  | { readonly kind: 'event'; readonly message: string };
 
 /** The parts of a stopped task (DescribeTasks) that carry its cause. */
 export interface StoppedTask {
@@ -142,6 +144,10 @@ export class FakeEcs {
     if (rollout.kind === 'tasks-stop') {
       ours.failedTasks = (ours.failedTasks ?? 0) + 1;
       this.stoppedTasks.push({ ...rollout.task, taskArn: `${PREFIX}:task/cluster/task${this.stoppedTasks.length + 1}`, startedBy: ours.id });
+      return;
+    }
+    if (rollout.kind === 'event') {
+      this.#event(rollout.message);
       return;
     }
     ours.runningCount = Math.min(ours.desiredCount, this.#polls);

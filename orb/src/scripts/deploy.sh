@@ -1,6 +1,9 @@
 #!/bin/sh
 # Deploys an environment with circle-fargate at the orb's own version: the image is the digest
 # build_and_push_image wrote to the workspace (images/CF_IMAGE_NAME), or CF_IMAGE when given.
+# The deploy's write-ahead record (mode 0600: it holds the targets' inputs) is kept in the
+# workspace, deploy-records/ENV.json, for the rollback step; stdout, the record's redacted
+# summary, goes to deploy-summaries/ENV.json, the job's artifact.
 # Inputs: CF_ENVIRONMENT, CF_VERSION, CF_IMAGE_NAME or CF_IMAGE, CF_CONFIG, CF_WORKSPACE.
 set -eu
 
@@ -12,7 +15,7 @@ fail() {
 environment="${CF_ENVIRONMENT:-}"
 version="${CF_VERSION:-}"
 workspace="${CF_WORKSPACE:-/tmp/workspace}"
-case "$environment" in '' | -*) fail "environment must be a name (got \"$environment\")" ;; esac
+case "$environment" in '' | -* | */* | .*) fail "environment must be a name (got \"$environment\")" ;; esac
 case "$version" in '' | *[!0-9A-Za-z.+-]*) fail "version is not a package version (got \"$version\")" ;; esac
 image="${CF_IMAGE:-}"
 if [ -z "$image" ]; then
@@ -21,6 +24,7 @@ if [ -z "$image" ]; then
   [ -f "$workspace/images/$name" ] || fail "no image digest at $workspace/images/$name: build the image in this pipeline and attach the workspace"
   image=$(cat "$workspace/images/$name")
 fi
-set -- deploy "$environment" --image "$image"
+mkdir -p "$workspace/deploy-records" "$workspace/deploy-summaries"
+set -- deploy "$environment" --image "$image" --record "$workspace/deploy-records/$environment.json" --json
 [ -z "${CF_CONFIG:-}" ] || set -- "$@" --config "$CF_CONFIG"
-exec npx --yes "circle-fargate@$version" "$@"
+exec npx --yes "circle-fargate@$version" "$@" > "$workspace/deploy-summaries/$environment.json"

@@ -205,7 +205,7 @@ function countFlag(args: Parameters<Command['run']>[0], name: string, fallback: 
 }
 
 /** The AWS SDK warns about the Node.js version on every run; that is not the user's business here. */
-function quietNodeVersionWarning(): void {
+export function quietNodeVersionWarning(): void {
   const emit = process.emitWarning.bind(process);
   process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
     const name = warning instanceof Error ? warning.name : typeof rest[0] === 'string' ? rest[0] : (rest[0] as { type?: string } | undefined)?.type;

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError, NotRestoredError, OperationError } from '../../errors.js';
 import { secondsFlag, stringFlag, type Command } from '../command.js';
+import { quietNodeVersionWarning } from './deploy.js';
 
 export const rollbackCommand: Command = {
   name: 'rollback',
@@ -32,8 +33,8 @@ Options:
   --record FILE      the deploy record
   --force            restore even what changed since the deploy
   --timeout SECONDS  how long each service's rollback deployment may take (default 900)
-  --if-incomplete    do nothing when the record says the deploy finished (deployed); for the
-                     orb's step that runs when a deploy job fails
+  --if-incomplete    do nothing when the record says the deploy completed or was verifiably
+                     rolled back; for the orb's step that runs when a deploy step fails
   --region R         AWS region (default: the SDK's own)
   --json             print the record's redacted summary on stdout
   --debug            show a stack trace on unexpected errors
@@ -62,11 +63,14 @@ record; 3 not everything could be restored: the message and the record list what
     const problems = recordProblems(parsed);
     if (problems.length > 0) throw new InputError(`rollback: ${file} is not a deploy record (as deploy --record writes): ${problems.join('; ')}`);
     const record = parsed as import('../../deploy/record.js').DeployRecord;
-    if (args.values['if-incomplete'] === true && (record.outcome === 'deployed' || record.outcome === 'planned')) {
-      io.stdout(`nothing to do: the record ${file} says the deploy ${record.outcome === 'deployed' ? 'completed' : 'was a dry run'}\n`);
+    if (args.values['if-incomplete'] === true && (record.outcome === 'deployed' || record.outcome === 'rolled-back' || record.outcome === 'planned')) {
+      const said = { deployed: 'completed', 'rolled-back': 'was verifiably rolled back', planned: 'was a dry run' }[record.outcome];
+      io.stderr(`nothing to do: the record ${file} says the deploy ${said}\n`);
+      if (args.values.json === true) io.stdout(`${JSON.stringify(io.secrets.redact(summarize(record)))}\n`);
       return 0;
     }
     const timeoutMs = secondsFlag(args, 'rollback', 'timeout', 900);
+    quietNodeVersionWarning();
     const region = stringFlag(args, 'region');
     const [{ ECSClient }, { EventBridgeClient }] = await Promise.all([import('@aws-sdk/client-ecs'), import('@aws-sdk/client-eventbridge')]);
     const options = region !== undefined ? { region, maxAttempts: 1 } : { maxAttempts: 1 };

@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { before, describe, it } from 'node:test';
+import { processConfig } from '../../src/circleci/check/process.js';
 import { validateConfigText } from '../../src/circleci/check/validate.js';
 import { readYaml } from '../../src/circleci/check/yamlRead.js';
 import { toYaml } from '../../src/circleci/emit/yaml.js';
@@ -89,6 +90,20 @@ describe('corpus of real configs and orbs', () => {
       }
       const loadOrb = (reference: string) => (orb && names.some((name) => reference.includes(`/${name}@dev:`)) ? orb.value : undefined);
       for (const finding of validateConfigText(text, { file: entry.fixture, loadOrb })) {
+        if (finding.severity === 'error') alarms.push(`${finding.file}:${finding.line}: ${finding.message}`);
+      }
+    }
+    assert.deepEqual(alarms, []);
+  });
+
+  it('prints, for every config, a processed config that itself validates clean', () => {
+    const alarms: string[] = [];
+    for (const entry of configs) {
+      const read = readYaml(readFileSync(path.join(corpus, entry.fixture), 'utf8'), entry.fixture);
+      assert.ok(read.ok, entry.fixture);
+      const processed = processConfig(read.value, { file: entry.fixture });
+      assert.ok(processed.config, entry.fixture);
+      for (const finding of validateConfigText(toYaml(processed.config), { file: `${entry.fixture} (processed)` })) {
         if (finding.severity === 'error') alarms.push(`${finding.file}:${finding.line}: ${finding.message}`);
       }
     }

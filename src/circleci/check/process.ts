@@ -162,7 +162,8 @@ export function processConfig(source: unknown, options: ProcessOptions): Process
   const root = scopeOf(config, '', 0);
   const jobs: Rec = {};
   const workflows: Rec = {};
-  const out: Rec = { version: config.version };
+  // `circleci config process` prints a 2.0 config: nothing left to process.
+  const out: Rec = { version: 2 };
   if (config.setup !== undefined) out.setup = config.setup;
 
   // Components are checked where they are written, each once, with their defaults.
@@ -188,6 +189,9 @@ export function processConfig(source: unknown, options: ProcessOptions): Process
     const result = expandJob(root, name, job, {}, job, root);
     if (result) jobs[name] = result;
   }
+  // Orbs that could not be read stay named, so that what refers to them still reads.
+  const unread = [...root.orbs].filter(([, orb]) => typeof orb === 'string' && !orb.startsWith('"'));
+  if (unread.length > 0) out.orbs = Object.fromEntries(unread);
   out.jobs = jobs;
   out.workflows = workflows;
   copyLocation(out, config);

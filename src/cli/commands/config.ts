@@ -11,7 +11,8 @@ export const configCommand: Command = {
   options: { ...CONFIG_INPUT_OPTIONS },
   help: `Usage: circle-fargate config process FILE [--param NAME=VALUE]... [--orb-dir DIR]
 
-The offline counterpart of \`circleci config process\`: prints the config CircleCI would run.
+The offline counterpart of \`circleci config process\`: prints the config CircleCI would run,
+as a 2.0 config (nothing left to process; orbs it could not read stay under orbs:).
   - pipeline values (<< pipeline.git.branch >>...) get stand-in values, pipeline parameters
     their --param value or default, everywhere (orb references included);
   - inline orbs, and published orbs found in --orb-dir, are expanded with the config's own

@@ -1,8 +1,10 @@
 /**
- * moto_server, the AWS endpoint of the contract tests: started on a free loopback port.
+ * moto_server, the AWS endpoint of the contract tests: started on a free loopback port, through
+ * motoServer.py (moto as installed, with ECS tasks that stop, exit and write logs).
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
 
 export interface Moto {
   readonly url: string;
@@ -25,11 +27,11 @@ function freePort(): Promise<number> {
 }
 
 export async function startMoto(): Promise<Moto> {
-  if (spawnSync('sh', ['-c', 'command -v moto_server'], { encoding: 'utf8' }).status !== 0) {
-    throw new Error('moto_server is not installed: the AWS contract tests need it (pip install "moto[server]"); .ci/run expects it on the machine');
+  if (spawnSync('python3', ['-c', 'import moto.server'], { encoding: 'utf8' }).status !== 0) {
+    throw new Error('moto (with its server) is not installed for python3: the AWS contract tests need it (pip install "moto[server]"); .ci/run expects it on the machine');
   }
   const port = await freePort();
-  const child: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+  const child: ChildProcess = spawn('python3', [fileURLToPath(new URL('motoServer.py', import.meta.url)), '-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 100; i++) {
     try {

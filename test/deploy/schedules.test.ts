@@ -1,0 +1,127 @@
+/**
+ * EventBridge Scheduler schedules on moto: found by group and prefix across pages, only those
+ * whose ECS target is the deploy's cluster, written back whole with one field changed.
+ */
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { CreateScheduleCommand, CreateScheduleGroupCommand, GetScheduleCommand, SchedulerClient, UpdateScheduleCommand, type CreateScheduleInput } from '@aws-sdk/client-scheduler';
+import { findSchedules, listSchedules, scheduleDifferences, storedSchedule, writeSchedule, type Send } from '../../src/deploy/schedules.js';
+import { startMoto, type Moto } from '../helpers/moto.js';
+
+let moto: Moto;
+let scheduler: SchedulerClient;
+const run = randomBytes(3).toString('hex');
+const GROUP = `batches-${run}`;
+const OTHER_GROUP = `other-${run}`;
+const CLUSTER = `arn:aws:ecs:ap-northeast-1:123456789012:cluster/monolith-${run}`;
+const OLD = 'arn:aws:ecs:ap-northeast-1:123456789012:task-definition/monolith-batch:7';
+const NEW = 'arn:aws:ecs:ap-northeast-1:123456789012:task-definition/monolith-batch:8';
+const send: Send = (_what, call) => call();
+
+function schedule(name: string, group: string, cluster = CLUSTER): CreateScheduleInput {
+  return {
+    Name: name,
+    GroupName: group,
+    Description: `batch ${name}`,
+    ScheduleExpression: 'cron(15 3 * * ? *)',
+    ScheduleExpressionTimezone: 'Asia/Tokyo',
+    StartDate: new Date('2031-01-01T00:00:00Z'),
+    EndDate: new Date('2033-06-30T00:00:00Z'),
+    State: 'DISABLED',
+    KmsKeyArn: 'arn:aws:kms:ap-northeast-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab',
+    FlexibleTimeWindow: { Mode: 'FLEXIBLE', MaximumWindowInMinutes: 15 },
+    ActionAfterCompletion: 'NONE',
+    Target: {
+      Arn: cluster,
+      RoleArn: 'arn:aws:iam::123456789012:role/scheduler-run-task',
+      Input: JSON.stringify({ containerOverrides: [{ name: 'batch', command: ['bin/cake', name], environment: [{ name: 'TOKEN', value: 'secret-value' }] }] }),
+      RetryPolicy: { MaximumEventAgeInSeconds: 3600, MaximumRetryAttempts: 2 },
+      DeadLetterConfig: { Arn: 'arn:aws:sqs:ap-northeast-1:123456789012:batch-dlq' },
+      EcsParameters: {
+        TaskDefinitionArn: OLD,
+        TaskCount: 1,
+        LaunchType: 'FARGATE',
+        PlatformVersion: '1.4.0',
+        EnableExecuteCommand: false,
+        PropagateTags: 'TASK_DEFINITION',
+        Tags: [{ team: 'batch' }],
+        NetworkConfiguration: { awsvpcConfiguration: { Subnets: ['subnet-1', 'subnet-2'], SecurityGroups: ['sg-1'], AssignPublicIp: 'DISABLED' } },
+      },
+    },
+  };
+}
+
+before(async () => {
+  moto = await startMoto();
+  scheduler = new SchedulerClient({ endpoint: moto.url, region: 'ap-northeast-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+  await scheduler.send(new CreateScheduleGroupCommand({ Name: GROUP }));
+  await scheduler.send(new CreateScheduleGroupCommand({ Name: OTHER_GROUP }));
+  for (let i = 0; i < 5; i++) await scheduler.send(new CreateScheduleCommand(schedule(`batch-${run}-${i}`, GROUP)));
+  await scheduler.send(new CreateScheduleCommand(schedule(`batch-${run}-elsewhere`, GROUP, 'arn:aws:ecs:ap-northeast-1:123456789012:cluster/another')));
+  await scheduler.send(new CreateScheduleCommand(schedule(`batch-${run}-9`, OTHER_GROUP)));
+  await scheduler.send(new CreateScheduleCommand(schedule(`report-${run}`, GROUP)));
+});
+
+after(() => {
+  moto.stop();
+});
+
+describe('EventBridge Scheduler schedules', () => {
+  it('lists by group and prefix, reading every page', async () => {
+    const names = await listSchedules(scheduler, { group: GROUP, prefix: `batch-${run}-` }, send, 2);
+    assert.deepEqual(
+      names.map((n) => `${n.group}/${n.name}`),
+      [...[0, 1, 2, 3, 4].map((i) => `${GROUP}/batch-${run}-${i}`), `${GROUP}/batch-${run}-elsewhere`].sort(),
+    );
+    const byPrefix = await listSchedules(scheduler, { prefix: `batch-${run}-9` }, send, 1);
+    assert.deepEqual(byPrefix, [{ group: OTHER_GROUP, name: `batch-${run}-9` }]);
+  });
+
+  it('keeps only schedules whose target is the cluster, naming the others', async () => {
+    const { found, skipped } = await findSchedules(scheduler, { group: GROUP, prefix: `batch-${run}-` }, CLUSTER, send, 4);
+    assert.equal(found.length, 5);
+    assert.deepEqual(skipped.map((s) => [s.name, s.why]), [[`batch-${run}-elsewhere`, `its target runs in arn:aws:ecs:ap-northeast-1:123456789012:cluster/another, not ${CLUSTER}`]]);
+  });
+
+  it('changes the task definition and keeps every other field, then puts it back exactly', async () => {
+    const name = `batch-${run}-3`;
+    const read = async () => scheduler.send(new GetScheduleCommand({ GroupName: GROUP, Name: name }));
+    const before = await read();
+    const { found } = await findSchedules(scheduler, { group: GROUP, prefix: name }, CLUSTER, send, 4);
+    assert.equal(found.length, 1);
+    const [item] = found;
+    assert.ok(item);
+    await writeSchedule(scheduler, item.schedule, send, NEW);
+    const after = await read();
+    assert.equal(after.Target?.EcsParameters?.TaskDefinitionArn, NEW);
+    const strip = (output: typeof before) => {
+      const { $metadata: _m, LastModificationDate: _l, ...rest } = output;
+      return { ...rest, Target: { ...rest.Target, EcsParameters: { ...rest.Target?.EcsParameters, TaskDefinitionArn: 'x' } } };
+    };
+    assert.deepEqual(strip(after), strip(before));
+    assert.deepEqual(scheduleDifferences(storedSchedule(after), item.schedule), ['Target.EcsParameters.TaskDefinitionArn']);
+
+    await writeSchedule(scheduler, item.schedule, send);
+    assert.deepEqual(scheduleDifferences(storedSchedule(await read()), item.schedule), []);
+  });
+
+  it('shows why: an update that sends only the required fields resets the rest', async () => {
+    const name = `batch-${run}-4`;
+    const before = await scheduler.send(new GetScheduleCommand({ GroupName: GROUP, Name: name }));
+    await scheduler.send(
+      new UpdateScheduleCommand({
+        Name: name,
+        GroupName: GROUP,
+        ScheduleExpression: before.ScheduleExpression,
+        FlexibleTimeWindow: { Mode: 'OFF' },
+        Target: { Arn: CLUSTER, RoleArn: before.Target?.RoleArn, EcsParameters: { TaskDefinitionArn: NEW } },
+      }),
+    );
+    const naive = storedSchedule(await scheduler.send(new GetScheduleCommand({ GroupName: GROUP, Name: name })));
+    const lost = scheduleDifferences(naive, storedSchedule(before));
+    for (const field of ['Target.RetryPolicy.MaximumRetryAttempts', 'Target.DeadLetterConfig', 'Target.Input', 'FlexibleTimeWindow.Mode', 'State', 'KmsKeyArn']) {
+      assert.ok(lost.some((path) => path === field || path.startsWith(`${field}.`)), `${field} was reset by the partial update (lost: ${lost.join(', ')})`);
+    }
+  });
+});

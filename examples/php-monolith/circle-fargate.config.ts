@@ -16,7 +16,15 @@ function environment(name: 'pre' | 'private' | 'prod') {
     roleArn: `arn:aws:iam::${account}:role/monolith-${name}-circleci-deploy`,
     cluster: `monolith-${name}`,
     services: [{ name: `monolith-${name}-app`, containers: ['app'] }],
-    scheduledTasks: { rulePrefix: `monolith-${name}-batch-` },
+    // Database migrations run on the new revision before the app servers change.
+    tasks: [{ name: 'migrate', command: ['bin/cake', 'migrations', 'migrate', '--no-lock'], container: 'app', timeout: 1800 }],
+    // ~80 batches: EventBridge rules (older) and EventBridge Scheduler schedules (newer); their
+    // task definitions name the container `batch`, not `app`.
+    scheduledTasks: {
+      rulePrefix: `monolith-${name}-batch-`,
+      scheduleGroup: `monolith-${name}-batches`,
+      containers: ['batch'],
+    },
     circleciContext: `monolith-${name}`,
   };
 }

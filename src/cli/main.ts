@@ -7,6 +7,7 @@ import { EXIT_BAD_INPUT, EXIT_FAILED, InputError, isCircleFargateError } from '.
 import { VERSION } from '../version.js';
 import { parseCommandArgs, type Command } from './command.js';
 import { deployCommand } from './commands/deploy.js';
+import { runCommand } from './commands/run.js';
 import { explainCommand } from './commands/explain.js';
 import { generateCommand } from './commands/generate.js';
 import { initCommand } from './commands/init.js';
@@ -18,7 +19,7 @@ import { validateCommand } from './commands/validate.js';
 import { configCommand } from './commands/config.js';
 import { maskingIO, type CliIO } from './io.js';
 
-export const COMMANDS: readonly Command[] = [generateCommand, explainCommand, deployCommand, rollbackCommand, triggerCommand, initCommand, validateCommand, configCommand, orbCommand, schemaCommand];
+export const COMMANDS: readonly Command[] = [generateCommand, explainCommand, deployCommand, runCommand, rollbackCommand, triggerCommand, initCommand, validateCommand, configCommand, orbCommand, schemaCommand];
 
 export function mainHelp(): string {
   const width = Math.max(...COMMANDS.map((command) => command.name.length));

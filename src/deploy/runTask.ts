@@ -12,13 +12,15 @@ import {
   StopTaskCommand,
   type ECSClient,
   type LaunchType,
+  type ContainerDefinition,
   type NetworkConfiguration,
+  type Service,
   type Task,
 } from '@aws-sdk/client-ecs';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { OperationError } from '../errors.js';
+import { InputError, OperationError } from '../errors.js';
 import type { Send } from './schedules.js';
-import { logFollower, logStreamName, type AwsLogs } from './taskLogs.js';
+import { awsLogsOf, logFollower, logStreamName, type AwsLogs } from './taskLogs.js';
 
 export interface OneOffTask {
   /** The task's name in the project description (`migrate`). */
@@ -169,4 +171,50 @@ export async function runOneOff(ecs: ECSClient, logs: CloudWatchLogsClient | und
   }
   hooks.progress(`${label}: container ${task.container} exited with code 0 after ${Math.round(result.durationMs / 1000)} s`);
   return result;
+}
+
+/** A one-off task of the project description, its service resolved. */
+export interface OneOffSpec {
+  readonly name: string;
+  readonly command: readonly string[];
+  readonly service: string;
+  readonly container?: string;
+  /** Seconds. */
+  readonly timeout: number;
+}
+
+/**
+ * The RunTask of a described one-off task: the task definition `taskDefinitionArn` (whose
+ * containers are `containers`), the service's network configuration, launch type and platform
+ * version. The container is the task's own, else the service's first named one, else the first
+ * essential container.
+ */
+export function oneOffTask(
+  spec: OneOffSpec,
+  cluster: string,
+  service: Pick<Service, 'networkConfiguration' | 'launchType' | 'platformVersion'>,
+  taskDefinitionArn: string,
+  containers: readonly ContainerDefinition[],
+  serviceContainers?: readonly string[],
+): OneOffTask {
+  const container = spec.container ?? serviceContainers?.[0] ?? containers.find((candidate) => candidate.essential !== false)?.name;
+  const definition = containers.find((candidate) => candidate.name === container);
+  if (container === undefined || definition === undefined) {
+    const names = containers.map((candidate) => candidate.name ?? '?').join(', ');
+    throw new InputError(`task ${spec.name}: no container ${container ?? '(none)'} in ${taskDefinitionArn.split('/').pop() ?? taskDefinitionArn} (containers: ${names}); set the task's "container"`);
+  }
+  const logs = awsLogsOf(definition);
+  const launchType = service.launchType === 'EC2' || service.launchType === 'EXTERNAL' ? service.launchType : 'FARGATE';
+  return {
+    name: spec.name,
+    cluster,
+    taskDefinition: taskDefinitionArn,
+    container,
+    command: spec.command,
+    launchType,
+    ...(service.networkConfiguration !== undefined ? { networkConfiguration: service.networkConfiguration } : {}),
+    ...(service.platformVersion !== undefined && launchType === 'FARGATE' ? { platformVersion: service.platformVersion } : {}),
+    ...(logs !== undefined ? { logs } : {}),
+    timeoutMs: spec.timeout * 1000,
+  };
 }

@@ -12,7 +12,7 @@ import {
   terraformPlanJobName,
   testJobName,
 } from '../plan/jobNames.js';
-import type { EnvironmentTrigger, ParsedDescription, PathRule, Service } from './schema.js';
+import type { EnvironmentTrigger, OneOffTaskSpec, ParsedDescription, PathRule, Service } from './schema.js';
 import { Described, describeValue, type Problem } from './schemaKit.js';
 
 export interface Image {
@@ -65,7 +65,15 @@ export interface Environment {
   readonly roleArn: string;
   readonly cluster: string;
   readonly services: readonly Service[];
-  readonly scheduledTasks: { readonly rules: readonly string[]; readonly rulePrefix?: string };
+  readonly scheduledTasks: {
+    readonly rules: readonly string[];
+    readonly rulePrefix?: string;
+    readonly scheduleGroup?: string;
+    readonly schedulePrefix?: string;
+    readonly containers?: readonly string[];
+  };
+  /** One-off tasks run before the services change, each with its service resolved. */
+  readonly tasks: readonly (OneOffTaskSpec & { readonly service: string })[];
   readonly circleciContext?: string;
   /** Name of the image this environment deploys (under `images`), if it deploys one. */
   readonly image?: string;
@@ -128,7 +136,18 @@ export function resolveDescription(parsed: ParsedDescription): { description?: P
   for (const [name, env] of Object.entries(parsed.environments)) {
     const path = ['environments', name];
     const scheduledTasks = env.scheduledTasks ?? { rules: [] };
-    const deploysTasks = scheduledTasks.rules.length > 0 || scheduledTasks.rulePrefix !== undefined;
+    const deploysTasks = scheduledTasks.rules.length > 0 || scheduledTasks.rulePrefix !== undefined || scheduledTasks.scheduleGroup !== undefined || scheduledTasks.schedulePrefix !== undefined;
+    const tasks: (OneOffTaskSpec & { service: string })[] = [];
+    env.tasks.forEach((task, index) => {
+      const service = task.service ?? env.services[0]?.name;
+      if (service === undefined) {
+        problem([...path, 'tasks', index, 'service'], 'no service to take the task definition and network from', undefined, 'a service of this environment');
+      } else if (!env.services.some((candidate) => candidate.name === service)) {
+        problem([...path, 'tasks', index, 'service'], 'unknown service', service, env.services.map((candidate) => `"${candidate.name}"`).join(', '));
+      } else {
+        tasks.push({ ...task, service });
+      }
+    });
     if (env.services.length === 0 && !deploysTasks) {
       problem(path, 'nothing to deploy', new Described('no services and no scheduled tasks'), 'services, scheduledTasks, or both');
     }
@@ -156,6 +175,7 @@ export function resolveDescription(parsed: ParsedDescription): { description?: P
       cluster: env.cluster,
       services: env.services,
       scheduledTasks,
+      tasks,
       deployWhen: env.deployWhen,
       ...(env.circleciContext !== undefined ? { circleciContext: env.circleciContext } : {}),
       ...(image !== undefined ? { image } : {}),

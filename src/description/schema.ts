@@ -202,6 +202,28 @@ export interface Service {
   readonly containers?: readonly string[];
 }
 
+const oneOffTaskSchema = object({
+  name: required(string({ pattern: NAME, expected: NAME_EXPECTED }), 'Name of the task, such as `migrate` (`circle-fargate run ENV NAME`).'),
+  command: required(
+    array(string({ minLength: 0, expected: 'a string' }), { minItems: 1 }),
+    'Command run in the container instead of its own, as a list of arguments (no shell), such as `["bin/cake", "migrations", "migrate"]`.',
+  ),
+  service: optional(string(), 'Service whose task definition (its new revision) and network configuration the task uses; defaults to the environment\'s first service.'),
+  container: optional(
+    string(),
+    'Container whose command is replaced and whose exit code must be 0; defaults to the service\'s first named container, else the task definition\'s first essential container.',
+  ),
+  timeout: defaulted(integer({ min: 1, max: 86400 }), 1800, 'Seconds the task may run before it is stopped and counted as failed.'),
+});
+
+export interface OneOffTaskSpec {
+  readonly name: string;
+  readonly command: readonly string[];
+  readonly service?: string;
+  readonly container?: string;
+  readonly timeout: number;
+}
+
 const environmentSchema = object({
   trigger: required(
     tagged('type', {
@@ -222,8 +244,22 @@ const environmentSchema = object({
     object({
       rules: defaulted(array(string(), { uniqueBy: (rule) => rule }), [], 'EventBridge rule names whose ECS targets run batch tasks.'),
       rulePrefix: optional(string(), 'Every EventBridge rule whose name starts with this prefix.'),
+      scheduleGroup: optional(
+        string(),
+        'EventBridge Scheduler schedule group whose schedules run batch tasks (with `schedulePrefix`: only those names). Each schedule is read whole and written back with only the task definition changed.',
+      ),
+      schedulePrefix: optional(string(), 'Every EventBridge Scheduler schedule whose name starts with this prefix (in `scheduleGroup`, or in every group).'),
+      containers: optional(
+        array(string(), { minItems: 1 }),
+        'Containers of the batch task definitions whose image is replaced, when batches name their container differently from the service (default: every container running an image of the same repository).',
+      ),
     }),
-    'Scheduled tasks (EventBridge rules targeting task definitions) updated after the services.',
+    'Scheduled tasks (EventBridge rules and EventBridge Scheduler schedules targeting task definitions) updated after the services. Only targets whose ECS cluster is this environment\'s are changed.',
+  ),
+  tasks: defaulted(
+    array(oneOffTaskSchema, { uniqueBy: (task) => task.name }),
+    [],
+    'One-off tasks (database migrations) run with RunTask before any service changes, in order, each on the new revision of its service\'s task definition with the service\'s network configuration; a task whose container does not exit with code 0 stops the deploy before anything changed. `circle-fargate run ENV NAME` runs one alone.',
   ),
   circleciContext: optional(
     string(),

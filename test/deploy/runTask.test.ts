@@ -6,11 +6,16 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { CloudWatchLogsClient, CreateLogGroupCommand } from '@aws-sdk/client-cloudwatch-logs';
-import { CreateClusterCommand, DescribeTasksCommand, ECSClient, RegisterTaskDefinitionCommand, type ContainerDefinition } from '@aws-sdk/client-ecs';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { CreateClusterCommand, CreateServiceCommand, DescribeTasksCommand, ECSClient, RegisterTaskDefinitionCommand, type ContainerDefinition } from '@aws-sdk/client-ecs';
 import { runOneOff, TaskFailure, type OneOffTask } from '../../src/deploy/runTask.js';
 import type { Send } from '../../src/deploy/schedules.js';
 import { awsLogsOf } from '../../src/deploy/taskLogs.js';
 import { defaultNetwork } from '../helpers/awsNetwork.js';
+import { runCli } from '../helpers/cli.js';
+import { edited } from '../helpers/descriptions.js';
+import { removeDir, tempDir } from '../helpers/git.js';
 import { startMoto, type Moto } from '../helpers/moto.js';
 
 let moto: Moto;
@@ -138,5 +143,66 @@ describe('one-off tasks', () => {
     const { outcome } = await runIt({ ...oneOff('arn:aws:ecs:ap-northeast-1:123456789012:task-definition/none:1', {}), cluster: `absent-${run}` }).catch((error: unknown) => ({ lines: [], outcome: error }));
     assert.ok(outcome instanceof Error);
     assert.match(outcome.message, /ClusterNotFound|not found|does not exist/i);
+  });
+});
+
+describe('circle-fargate run ENV NAME', () => {
+  async function project(family: string, script: Record<string, unknown>): Promise<string> {
+    const { arn } = await definition(family, script);
+    const service = `${family}-svc-${run}`;
+    await ecs.send(
+      new CreateServiceCommand({
+        cluster: CLUSTER,
+        serviceName: service,
+        taskDefinition: arn,
+        desiredCount: 1,
+        launchType: 'FARGATE',
+        networkConfiguration: { awsvpcConfiguration: { subnets: [network.subnet], securityGroups: [network.securityGroup], assignPublicIp: 'DISABLED' } },
+      }),
+    );
+    const dir = tempDir();
+    const description = edited((d) => {
+      d.environments.pre.cluster = CLUSTER;
+      d.environments.pre.services = [{ name: service, containers: ['app'] }];
+      d.environments.pre.tasks = [{ name: 'migrate', command: ['bin/cake', 'migrations', 'migrate'] }];
+    });
+    writeFileSync(path.join(dir, 'circle-fargate.config.json'), JSON.stringify(description));
+    return dir;
+  }
+  const cli = (dir: string, args: string[]) => runCli(['run', ...args, '--poll-interval', '0.01'], { cwd: dir, env: moto.env });
+
+  it('runs the task on the service\'s revision and network, exit 0 with the log lines', async () => {
+    const dir = await project('run-ok', { exitCode: 0, logs: ['Migrating', 'All Done.'] });
+    try {
+      const result = await cli(dir, ['pre', 'migrate']);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stderr, /^migrate \| Migrating\nmigrate \| All Done\.\n/m);
+      assert.match(result.stdout, /^task migrate of pre succeeded: arn:aws:ecs:/);
+    } finally {
+      removeDir(dir);
+    }
+  });
+
+  it('exits 1 with the reasons when the container fails', async () => {
+    const dir = await project('run-fail', { exitCode: 2, logs: ['boom'] });
+    try {
+      const result = await cli(dir, ['pre', 'migrate']);
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(result.stderr, /^circle-fargate: task migrate failed: container app exited with code 2 \(Essential container in task exited\)\nstopped: Essential container in task exited \(EssentialContainerExited\)\ncontainer app: exit code 2\n/m);
+      assert.ok(!result.stderr.includes('    at '), 'no stack trace');
+    } finally {
+      removeDir(dir);
+    }
+  });
+
+  it('exits 2 naming the tasks there are when the task is unknown', async () => {
+    const dir = await project('run-unknown', { exitCode: 0 });
+    try {
+      const result = await cli(dir, ['pre', 'migrat']);
+      assert.equal(result.code, 2);
+      assert.equal(result.stderr, 'circle-fargate: run: environment pre has no task "migrat" (its tasks: migrate; add one under environments.pre.tasks)\n');
+    } finally {
+      removeDir(dir);
+    }
   });
 });

@@ -33,7 +33,7 @@ export async function startMoto(): Promise<Moto> {
   const port = await freePort();
   const child: ChildProcess = spawn('python3', [fileURLToPath(new URL('motoServer.py', import.meta.url)), '-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
   const url = `http://127.0.0.1:${port}`;
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 400; i++) {
     try {
       const response = await fetch(`${url}/moto-api/`);
       if (response.status < 500) break;

@@ -177,3 +177,70 @@ export function scheduleDifferences(now: StoredSchedule, expected: StoredSchedul
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
+
+/** A change of the deploy record: one schedule, its whole before state, the task definition it gets. */
+export interface ScheduleChange {
+  state: 'planned' | 'sending' | 'applied' | 'refused' | 'superseded' | 'restored' | 'left';
+  error?: string;
+  left?: string;
+  readonly group: string;
+  readonly name: string;
+  /** The whole schedule as it was (secret: its target's Input may hold container overrides). */
+  readonly before: StoredSchedule;
+  /** The task definition its target runs after the deploy. */
+  after: string;
+}
+
+/** The journal's part that schedules need (see journal.ts): a change sent between two saves. */
+export interface ChangeJournal {
+  change<T>(items: ScheduleChange | readonly ScheduleChange[], call: () => Promise<T>): Promise<T>;
+  save(): Promise<void>;
+}
+
+/** Moves each schedule to its `after` task definition, `concurrency` at once, each journaled. */
+export async function applySchedules(
+  scheduler: SchedulerClient,
+  journal: ChangeJournal,
+  items: readonly ScheduleChange[],
+  send: Send,
+  concurrency: number,
+  signal?: AbortSignal,
+): Promise<void> {
+  const changing = items.filter((item) => scheduleTaskDefinition(item.before) !== item.after);
+  await inPool(changing, concurrency, (item) => journal.change(item, () => writeSchedule(scheduler, item.before, send, item.after)), signal);
+}
+
+/**
+ * Puts each touched schedule back whole, as it was, then reads it again: `left` lists those
+ * that are not exactly as before (each item's `state` says `restored` or `left`).
+ */
+export async function restoreSchedules(scheduler: SchedulerClient, items: readonly ScheduleChange[], send: Send, concurrency: number, progress: (line: string) => void): Promise<ScheduleChange[]> {
+  const touched = items.filter((item) => item.state !== 'planned' && item.state !== 'refused');
+  await inPool(touched, concurrency, async (item) => {
+    try {
+      await writeSchedule(scheduler, item.before, send, undefined, 'UpdateSchedule (rollback)');
+    } catch (error) {
+      progress(`schedule ${item.group}/${item.name}: rollback refused: ${error instanceof Error ? error.message : String(error)}`);
+    }
+  });
+  const left: ScheduleChange[] = [];
+  await inPool(touched, concurrency, async (item) => {
+    try {
+      const now = storedSchedule(await send(`GetSchedule ${item.group}/${item.name}`, () => scheduler.send(new GetScheduleCommand({ GroupName: item.group, Name: item.name }))));
+      const differences = scheduleDifferences(now, item.before);
+      if (differences.length === 0) {
+        item.state = 'restored';
+        delete item.left;
+      } else {
+        item.state = 'left';
+        item.left = `differs from before in ${differences.join(', ')} (runs ${scheduleTaskDefinition(now) ?? '?'})`;
+        left.push(item);
+      }
+    } catch (error) {
+      item.state = 'left';
+      item.left = `could not be read back: ${error instanceof Error ? error.message : String(error)}`;
+      left.push(item);
+    }
+  });
+  return left;
+}

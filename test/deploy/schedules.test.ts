@@ -5,8 +5,9 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { CreateScheduleCommand, CreateScheduleGroupCommand, GetScheduleCommand, SchedulerClient, UpdateScheduleCommand, type CreateScheduleInput } from '@aws-sdk/client-scheduler';
-import { findSchedules, listSchedules, scheduleDifferences, storedSchedule, writeSchedule, type Send } from '../../src/deploy/schedules.js';
+import { CreateScheduleCommand, CreateScheduleGroupCommand, DeleteScheduleCommand, GetScheduleCommand, SchedulerClient, UpdateScheduleCommand, type CreateScheduleInput } from '@aws-sdk/client-scheduler';
+import { PoolFailure } from '../../src/deploy/pool.js';
+import { applySchedules, findSchedules, listSchedules, restoreSchedules, scheduleDifferences, storedSchedule, writeSchedule, type ChangeJournal, type ScheduleChange, type Send } from '../../src/deploy/schedules.js';
 import { startMoto, type Moto } from '../helpers/moto.js';
 
 let moto: Moto;
@@ -123,5 +124,54 @@ describe('EventBridge Scheduler schedules', () => {
     for (const field of ['Target.RetryPolicy.MaximumRetryAttempts', 'Target.DeadLetterConfig', 'Target.Input', 'FlexibleTimeWindow.Mode', 'State', 'KmsKeyArn']) {
       assert.ok(lost.some((path) => path === field || path.startsWith(`${field}.`)), `${field} was reset by the partial update (lost: ${lost.join(', ')})`);
     }
+  });
+});
+
+describe('schedules in a deploy', () => {
+  /** The journal's contract, in memory: sending before the call, applied or refused after. */
+  const journal: ChangeJournal = {
+    async change(items, call) {
+      const list = Array.isArray(items) ? items : [items];
+      for (const item of list) item.state = 'sending';
+      try {
+        const result = await call();
+        for (const item of list) item.state = 'applied';
+        return result;
+      } catch (error) {
+        for (const item of list) {
+          item.state = 'refused';
+          item.error = error instanceof Error ? error.message : String(error);
+        }
+        throw error;
+      }
+    },
+    save: () => Promise.resolve(),
+  };
+
+  it('moves schedules 2 at a time, stops at a refusal, and restores every touched one exactly', async () => {
+    const group = `deploy-${run}`;
+    await scheduler.send(new CreateScheduleGroupCommand({ Name: group }));
+    for (let i = 0; i < 8; i++) await scheduler.send(new CreateScheduleCommand(schedule(`job-${i}`, group)));
+    const { found } = await findSchedules(scheduler, { group }, CLUSTER, send, 4);
+    const items: ScheduleChange[] = found.map((f) => ({ state: 'planned', group: f.group, name: f.name, before: f.schedule, after: NEW }));
+    // job-3 disappears between the read and the write: its update is refused.
+    await scheduler.send(new DeleteScheduleCommand({ GroupName: group, Name: 'job-3' }));
+    const failure = await applySchedules(scheduler, journal, items, send, 2).catch((error: unknown) => error);
+    assert.ok(failure instanceof PoolFailure);
+    assert.match(failure.message, /job-3|not found|does not exist/i);
+    const states = Object.fromEntries(items.map((item) => [item.name, item.state]));
+    assert.equal(states['job-3'], 'refused');
+    assert.ok(items.filter((item) => item.state === 'planned').length >= 3, 'nothing started after the refusal');
+    const touched = items.filter((item) => item.state === 'applied').map((item) => item.name);
+    assert.ok(touched.length >= 2);
+
+    const left = await restoreSchedules(scheduler, items, send, 2, () => undefined);
+    assert.deepEqual(left, []);
+    for (const item of items.filter((candidate) => candidate.name !== 'job-3')) {
+      const now = await scheduler.send(new GetScheduleCommand({ GroupName: group, Name: item.name }));
+      assert.equal(now.Target?.EcsParameters?.TaskDefinitionArn, OLD, `${item.name} runs the before task definition`);
+      assert.deepEqual(scheduleDifferences(storedSchedule(now), item.before), []);
+    }
+    assert.deepEqual(items.filter((item) => item.state === 'restored').map((item) => item.name).sort(), [...touched].sort());
   });
 });

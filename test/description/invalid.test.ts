@@ -28,7 +28,7 @@ const cases: { name: string; description: unknown; problems: string[] }[] = [
       delete d.environments.prod.cluster;
     }),
     problems: [
-      'environments.prod.clustr: unknown key; did you mean "cluster"? (got "clustr"; expected one of trigger, region, roleArn, cluster, services, scheduledTasks, circleciContext, image, deployWhen)',
+      'environments.prod.clustr: unknown key; did you mean "cluster"? (got "clustr"; expected one of trigger, region, roleArn, cluster, services, scheduledTasks, tasks, circleciContext, image, deployWhen)',
       'environments.prod.cluster: missing (got nothing; expected a non-empty string)',
     ],
   },
@@ -192,6 +192,30 @@ const cases: { name: string; description: unknown; problems: string[] }[] = [
       d.environments.pre.services = ['a', { name: 'a' }];
     }),
     problems: ['environments.pre.services[1]: duplicate of item 0 (got "a"; expected each item once)'],
+  },
+  {
+    name: 'a one-off task without a command',
+    description: edited((d) => {
+      d.environments.pre.tasks = [{ name: 'migrate', command: [] }];
+    }),
+    problems: ['environments.pre.tasks[0].command: too few items (got an empty list; expected a list of at least 1 (each a string))'],
+  },
+  {
+    name: 'two one-off tasks of the same name',
+    description: edited((d) => {
+      d.environments.pre.tasks = [
+        { name: 'migrate', command: ['bin/cake', 'migrations', 'migrate'] },
+        { name: 'migrate', command: ['bin/cake', 'cache', 'clear'] },
+      ];
+    }),
+    problems: ['environments.pre.tasks[1]: duplicate of item 0 (got "migrate"; expected each item once)'],
+  },
+  {
+    name: 'a one-off task naming a service the environment does not deploy',
+    description: edited((d) => {
+      d.environments.pre.tasks = [{ name: 'migrate', command: ['bin/cake', 'migrations', 'migrate'], service: 'acme-pre-ap' }];
+    }),
+    problems: ['environments.pre.tasks[0].service: unknown service (got "acme-pre-ap"; expected "acme-pre-app")'],
   },
   {
     name: 'test suite claiming a deploy job name',

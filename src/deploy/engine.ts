@@ -7,20 +7,31 @@
  *   apply    RegisterTaskDefinition, UpdateService, PutTargets
  *   watch    our deployment by id, stopped tasks and their causes
  *   restore  on any failure or signal: put back what was touched, wait, verify
+ * and around them: preflight (image, roles, log groups exist, before any change), diff (the
+ * dry run's field-by-field changes), oneOffStep (migrations between registering and the
+ * services), schedules (EventBridge Scheduler, read and written whole), revisions
+ * (--keep-revisions). Reads and writes of targets and schedules run a few at a time (pool).
  *
  * Scheduled targets move only after every service's rollout is verified COMPLETED. With
  * `wait: false` (--no-wait) no rollout is verified, so the targets are not moved at all.
  */
 import { randomBytes } from 'node:crypto';
 import type { ECSClient, Service } from '@aws-sdk/client-ecs';
-import { EXIT_NOT_RESTORED, OperationError } from '../errors.js';
-import { byRule, putTargets, register, updateService } from './apply.js';
-import { defaultSleep } from './calls.js';
+import { EXIT_NOT_RESTORED, InputError, OperationError } from '../errors.js';
+import { byRule, putTargets, register, targetAfter, updateService } from './apply.js';
+import { defaultSleep, retrying } from './calls.js';
+import { differences, diffLines, registrable } from './diff.js';
 import type { ImageRef } from './imageRef.js';
 import { openJournal, type Journal } from './journal.js';
-import { describePlan, planDeploy, refuseForeignControllers, sourcesInUse, targetsInScope, type ServiceToDeploy } from './plan.js';
+import { plannedRuns, runTasksBeforeServices } from './oneOffStep.js';
+import { describePlan, planDeploy, refuseForeignControllers, sourcesInUse, targetsInScope, type DeployPlan, type ServiceToDeploy } from './plan.js';
+import { DEFAULT_CONCURRENCY, inPool, poolCause } from './pool.js';
+import { preflight } from './preflight.js';
 import type { DeployRecord, ServiceChange } from './record.js';
 import { restore } from './restore.js';
+import { pruneRevisions, revisionsInUseByServices } from './revisions.js';
+import { TaskFailure, type OneOffSpec } from './runTask.js';
+import { applySchedules, findSchedules, scheduleTaskDefinition, type FoundSchedule, type Send } from './schedules.js';
 import { clusterArn, describeServices, describeTaskDefinition, listTargets, resolveRules, type Clients } from './state.js';
 import { shortArn } from './taskDefinition.js';
 import { describeDifferences, serviceState } from './verify.js';
@@ -46,6 +57,17 @@ export interface DeployRequest {
   readonly rollbackTimeoutMs?: number;
   /** Where the write-ahead record goes; none: kept in memory only. */
   readonly recordFile?: string;
+  /** EventBridge Scheduler schedules to move: those of this group and/or with this name prefix. */
+  readonly scheduleGroup?: string;
+  readonly schedulePrefix?: string;
+  /** One-off tasks (migrations) run after registering, before any service changes. */
+  readonly tasks?: readonly OneOffSpec[];
+  /** Reads and writes of targets and schedules in flight at once (default 4). */
+  readonly concurrency?: number;
+  /** After a successful deploy, deregister unused revisions but the newest N of each family registered. */
+  readonly keepRevisions?: number;
+  /** Check the image, roles and log groups before any change (default: when the clients are given). */
+  readonly check?: boolean;
 }
 
 export interface DeployHooks extends WatchHooks {
@@ -74,13 +96,18 @@ export async function deploy(clients: Clients, request: DeployRequest, hooks: De
   const arn = await clusterArn(clients.ecs, request.cluster, hooks);
   const services = await servicesWhenIdle(clients.ecs, request, hooks);
   refuseForeignControllers(services.map((item) => item.service));
+  const concurrency = request.concurrency ?? DEFAULT_CONCURRENCY;
+  const send: Send = (what, call) => retrying(what, call, hooks);
+  refuseUnknownTaskServices(request);
   const rules = await resolveRules(clients.events, request.rules, request.rulePrefix, hooks);
-  const listed = [];
-  for (const rule of rules) listed.push({ rule, targets: await listTargets(clients.events, rule, hooks) });
+  const listed = await inPool(rules, concurrency, async (rule) => ({ rule, targets: await listTargets(clients.events, rule, hooks) })).catch((error: unknown) => {
+    throw poolCause(error);
+  });
   const { inScope, skipped } = targetsInScope(listed, arn);
   for (const line of skipped) hooks.progress(line);
+  const schedules = await schedulesInScope(clients, request, arn, send, concurrency, hooks);
   const definitions = new Map<string, Awaited<ReturnType<typeof describeTaskDefinition>>>();
-  for (const source of sourcesInUse(services, inScope, request.containers).keys()) definitions.set(source, await describeTaskDefinition(clients.ecs, source, hooks));
+  for (const source of sourcesInUse(services, inScope, request.containers, schedules).keys()) definitions.set(source, await describeTaskDefinition(clients.ecs, source, hooks));
   const plan = planDeploy({
     id: `${startedAt.replace(/[-:]/g, '').replace(/\..*$/, '')}-${randomBytes(3).toString('hex')}`,
     cluster: request.cluster,
@@ -89,11 +116,15 @@ export async function deploy(clients: Clients, request: DeployRequest, hooks: De
     startedAt,
     services,
     targets: inScope,
+    schedules,
     ...(request.containers ? { containers: request.containers } : {}),
     definitions,
   });
   for (const line of describePlan(plan)) hooks.progress(line);
   const record = plan.record;
+  if (request.tasks !== undefined && request.tasks.length > 0) Object.assign(record, { tasks: plannedRuns(request.tasks) });
+  if (request.dryRun) for (const line of planDifferences(plan, definitions)) hooks.progress(line);
+  await checkBeforeChanging(clients, request, plan, send, concurrency, hooks);
   if (request.dryRun) {
     for (const service of record.services) {
       hooks.progress(`would update service ${service.name}: ${shortArn(service.before)} -> ${service.changes.length > 0 ? `a new revision of ${shortArn(service.before).split(':')[0] ?? '?'}` : 'unchanged'}`);
@@ -102,7 +133,14 @@ export async function deploy(clients: Clients, request: DeployRequest, hooks: De
       const changes = plan.revisions.get(target.after)?.changes.length ?? 0;
       hooks.progress(`would update rule ${target.rule} target ${target.id}: ${shortArn(target.after)} -> ${changes > 0 ? 'its new revision' : 'unchanged'}`);
     }
-    hooks.progress(`dry run: ${plan.revisions.size} task definition(s), ${record.services.length} service(s) and ${record.targets.length} scheduled target(s) would change; nothing was written`);
+    for (const task of record.tasks ?? []) hooks.progress(`would run task ${task.name} on the new revision of service ${task.service}'s task definition before the services change`);
+    for (const item of record.schedules ?? []) {
+      const changes = plan.revisions.get(item.after)?.changes.length ?? 0;
+      hooks.progress(`would update schedule ${item.group}/${item.name}: ${shortArn(item.after)} -> ${changes > 0 ? 'its new revision' : 'unchanged'}`);
+    }
+    hooks.progress(
+      `dry run: ${plan.revisions.size} task definition(s), ${record.services.length} service(s), ${record.targets.length} scheduled target(s) and ${record.schedules?.length ?? 0} schedule(s) would change${record.tasks ? `, ${record.tasks.length} task(s) would run` : ''}; nothing was written`,
+    );
     record.outcome = 'planned';
     record.phase = 'done';
     return record;
@@ -125,6 +163,7 @@ export async function deploy(clients: Clients, request: DeployRequest, hooks: De
   };
   try {
     await registerAll(clients, journal, plan.revisions, steps, fail);
+    if (failure === undefined && !stop.signal.aborted) await runTasks(clients, journal, request, plan, services, definitions, steps, fail);
     if (failure === undefined && !stop.signal.aborted) await deployServices(clients, journal, request, steps, fail);
     if (failure === undefined && !stop.signal.aborted) await moveTargets(clients, journal, request, steps, fail);
   } catch (error) {
@@ -138,6 +177,7 @@ export async function deploy(clients: Clients, request: DeployRequest, hooks: De
     record.phase = 'done';
     record.finishedAt = new Date(now()).toISOString();
     await journal.save();
+    if (request.keepRevisions !== undefined) await keepRevisions(clients, journal, request.keepRevisions, send, concurrency, hooks);
     return record;
   }
 
@@ -221,6 +261,7 @@ async function registerAll(clients: Clients, journal: Journal, revisions: Return
   }
   for (const service of record.services) service.after = registered.get(service.before) ?? service.before;
   for (const target of record.targets) target.after = registered.get(target.before.EcsParameters?.TaskDefinitionArn ?? '') ?? target.after;
+  for (const item of record.schedules ?? []) item.after = registered.get(scheduleTaskDefinition(item.before) ?? '') ?? item.after;
   await journal.save();
   if (registered.size < record.registered.length && hooks.signal?.aborted !== true) fail('not every task definition was registered');
 }
@@ -301,25 +342,173 @@ async function deployService(clients: Clients, journal: Journal, request: Deploy
 async function moveTargets(clients: Clients, journal: Journal, request: DeployRequest, hooks: DeployHooks, fail: (reason: string) => void): Promise<void> {
   const record = journal.record;
   const changing = record.targets.filter((item) => item.after !== (item.before.EcsParameters?.TaskDefinitionArn ?? ''));
+  const changingSchedules = (record.schedules ?? []).filter((item) => item.after !== scheduleTaskDefinition(item.before));
   const unverified = record.services.filter((item) => item.after !== item.before && item.rollout !== 'completed');
-  if (changing.length === 0) return;
+  if (changing.length + changingSchedules.length === 0) return;
   if (unverified.length > 0) {
     // Batches move only after the services' rollouts are verified; --no-wait verifies none.
     hooks.progress(
-      `${changing.length} scheduled target(s) not moved: the rollouts of ${unverified.map((item) => item.name).join(', ')} were not verified (--no-wait); deploy again without --no-wait to move them`,
+      `${changing.length} scheduled target(s) and ${changingSchedules.length} schedule(s) not moved: the rollouts of ${unverified.map((item) => item.name).join(', ')} were not verified (--no-wait); deploy again without --no-wait to move them`,
     );
     return;
   }
   record.phase = 'targets';
   await journal.save();
-  for (const [rule, items] of byRule(changing)) {
-    if (hooks.signal?.aborted === true) return;
-    try {
-      await putTargets(clients.events, journal, rule, items, 'after', hooks);
-    } catch (error) {
-      fail(error instanceof Error ? error.message : String(error));
-      return;
+  const concurrency = request.concurrency ?? DEFAULT_CONCURRENCY;
+  // One PutTargets per rule (EventBridge takes one rule a call), a few rules at a time; the first
+  // failure starts no further rule, and the calls in flight settle before the restore.
+  try {
+    await inPool([...byRule(changing)], concurrency, ([rule, items]) => putTargets(clients.events, journal, rule, items, 'after', hooks), hooks.signal);
+  } catch (error) {
+    const cause = poolCause(error);
+    // Stopped by a signal (or a sibling's failure): the outer code says why.
+    if (cause instanceof Error && cause.message === 'stopped on a signal') return;
+    fail(cause instanceof Error ? cause.message : String(cause));
+    return;
+  }
+  if (changing.length > 0) hooks.progress(`updated ${changing.length} scheduled target(s) of ${byRule(changing).size} rule(s)`);
+  if (changingSchedules.length === 0) return;
+  if (!clients.scheduler) {
+    fail('schedules to move, but no EventBridge Scheduler client');
+    return;
+  }
+  const scheduler = clients.scheduler;
+  try {
+    await applySchedules(scheduler, journal, changingSchedules, (what, call) => retrying(what, call, hooks), concurrency, hooks.signal);
+  } catch (error) {
+    const cause = poolCause(error);
+    fail(cause instanceof Error ? cause.message : String(cause));
+    return;
+  }
+  hooks.progress(`updated ${changingSchedules.length} schedule(s)`);
+}
+
+/** Refuses, before anything is read, one-off tasks whose service this deploy does not deploy. */
+function refuseUnknownTaskServices(request: DeployRequest): void {
+  for (const task of request.tasks ?? []) {
+    if (!request.services.some((service) => service.name === task.service)) {
+      throw new InputError(`task ${task.name}: service ${task.service} is not deployed by this deploy (services: ${request.services.map((s) => s.name).join(', ') || 'none'}); nothing was changed`);
     }
   }
-  hooks.progress(`updated ${changing.length} scheduled target(s) of ${byRule(changing).size} rule(s)`);
+}
+
+/** The schedules the request names that run on the cluster (the others are named and left alone). */
+async function schedulesInScope(clients: Clients, request: DeployRequest, cluster: string, send: Send, concurrency: number, hooks: DeployHooks): Promise<FoundSchedule[]> {
+  if (request.scheduleGroup === undefined && request.schedulePrefix === undefined) return [];
+  if (!clients.scheduler) throw new InputError('schedules were asked for, but no EventBridge Scheduler client was given');
+  const found = await findSchedules(
+    clients.scheduler,
+    { ...(request.scheduleGroup !== undefined ? { group: request.scheduleGroup } : {}), ...(request.schedulePrefix !== undefined ? { prefix: request.schedulePrefix } : {}) },
+    cluster,
+    send,
+    concurrency,
+  ).catch((error: unknown) => {
+    throw poolCause(error);
+  });
+  for (const item of found.skipped) hooks.progress(`schedule ${item.group}/${item.name}: ${item.why}: left unchanged`);
+  return found.found;
+}
+
+/** The dry run's differences: every field of each task definition, target and schedule that would change. */
+function planDifferences(plan: DeployPlan, definitions: ReadonlyMap<string, Awaited<ReturnType<typeof describeTaskDefinition>>>): string[] {
+  const lines: string[] = [];
+  const next = (arn: string) => `${shortArn(arn).split(':')[0] ?? '?'}:(new revision)`;
+  for (const [arn, revision] of plan.revisions) {
+    if (revision.changes.length === 0) continue;
+    const described = definitions.get(arn);
+    const current = { ...registrable((described?.taskDefinition ?? {}) as Record<string, unknown>), ...(described?.tags && described.tags.length > 0 ? { tags: described.tags } : {}) };
+    lines.push(`task definition ${shortArn(arn)} -> ${next(arn)}:`, ...diffLines(differences(current, revision.input)));
+  }
+  for (const item of plan.record.targets) {
+    if ((plan.revisions.get(item.after)?.changes.length ?? 0) === 0) continue;
+    lines.push(`rule ${item.rule} target ${item.id}:`, ...diffLines(differences(item.before, targetAfter({ ...item, after: next(item.after) }))));
+  }
+  for (const item of plan.record.schedules ?? []) {
+    if ((plan.revisions.get(item.after)?.changes.length ?? 0) === 0) continue;
+    const after = { ...item.before, Target: { ...item.before.Target, EcsParameters: { ...item.before.Target?.EcsParameters, TaskDefinitionArn: next(item.after) } } };
+    lines.push(`schedule ${item.group}/${item.name}:`, ...diffLines(differences(item.before, after)));
+  }
+  return lines;
+}
+
+/** The checks before any change; a problem stops the deploy with nothing changed. */
+async function checkBeforeChanging(clients: Clients, request: DeployRequest, plan: DeployPlan, send: Send, concurrency: number, hooks: DeployHooks): Promise<void> {
+  const { ecr, iam, logs } = clients;
+  if (request.check === false || ecr === undefined || iam === undefined || logs === undefined) return;
+  const inputs = [...plan.revisions.values()].filter((revision) => revision.changes.length > 0).map((revision) => revision.input);
+  if (inputs.length === 0) return;
+  const result = await preflight({ ecr, iam, logs }, request.image, inputs, send, concurrency).catch((error: unknown) => {
+    throw poolCause(error);
+  });
+  for (const note of result.notes) hooks.progress(`check: ${note}`);
+  if (result.problems.length > 0) {
+    throw new OperationError(`checks before deploying found ${result.problems.length} problem(s); nothing was changed`, result.problems);
+  }
+}
+
+/** The one-off tasks, after registering and before any service changes; a failure fails the deploy. */
+async function runTasks(
+  clients: Clients,
+  journal: Journal,
+  request: DeployRequest,
+  plan: DeployPlan,
+  services: readonly ServiceToDeploy[],
+  definitions: ReadonlyMap<string, Awaited<ReturnType<typeof describeTaskDefinition>>>,
+  hooks: DeployHooks,
+  fail: (reason: string) => void,
+): Promise<void> {
+  const runs = journal.record.tasks ?? [];
+  if (runs.length === 0) return;
+  if (!clients.logs) {
+    fail('one-off tasks to run, but no CloudWatch Logs client');
+    return;
+  }
+  journal.record.phase = 'tasks';
+  await journal.save();
+  const registered = new Map(journal.record.registered.map((item) => [item.from, item.to ?? item.from]));
+  try {
+    await runTasksBeforeServices(
+      clients.ecs,
+      clients.logs,
+      journal,
+      runs,
+      request.tasks ?? [],
+      {
+        cluster: request.cluster,
+        services: services.map((item) => item.service),
+        serviceContainers: new Map(request.services.map((service) => [service.name, service.containers])),
+        revisionOf: (arn) => registered.get(arn) ?? arn,
+        containersOf: (arn) => plan.revisions.get(arn)?.input.containerDefinitions ?? definitions.get(arn)?.taskDefinition.containerDefinitions ?? [],
+      },
+      (what, call) => retrying(what, call, hooks),
+      hooks,
+    );
+  } catch (error) {
+    const details = error instanceof TaskFailure && error.details.length > 0 ? ` [${error.details.join('; ')}]` : '';
+    fail(`${error instanceof Error ? error.message : String(error)}${details}`);
+  }
+}
+
+/** --keep-revisions: after success, each deregistration journaled; a failure here is reported, not rolled back. */
+async function keepRevisions(clients: Clients, journal: Journal, keep: number, send: Send, concurrency: number, hooks: DeployHooks): Promise<void> {
+  const record = journal.record;
+  const families = record.registered.filter((item) => item.to !== undefined && item.to !== item.from).map((item) => (shortArn(item.to).split(':')[0] ?? ''));
+  if (families.length === 0) return;
+  try {
+    const inUse = await revisionsInUseByServices(clients.ecs, record.cluster, send);
+    for (const item of record.services) inUse.add(item.before).add(item.after);
+    for (const item of record.targets) inUse.add(item.before.EcsParameters?.TaskDefinitionArn ?? '').add(item.after);
+    for (const item of record.schedules ?? []) inUse.add(scheduleTaskDefinition(item.before) ?? '').add(item.after);
+    const deregistered: NonNullable<typeof record.deregistered> = [];
+    Object.assign(record, { deregistered });
+    await pruneRevisions(clients.ecs, families, keep, inUse, send, concurrency, hooks.progress, (arn, call) => {
+      const item: (typeof deregistered)[number] = { arn, state: 'planned' };
+      deregistered.push(item);
+      return journal.change(item, call);
+    });
+    await journal.save();
+  } catch (error) {
+    const cause = poolCause(error);
+    hooks.progress(`--keep-revisions: old revisions not all deregistered (the deploy itself succeeded): ${cause instanceof Error ? cause.message : String(cause)}`);
+  }
 }

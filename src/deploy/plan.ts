@@ -9,6 +9,7 @@ import type { Target } from '@aws-sdk/client-eventbridge';
 import { InputError } from '../errors.js';
 import { imageName, type ImageRef } from './imageRef.js';
 import { RECORD_FORMAT, type DeployRecord } from './record.js';
+import type { FoundSchedule } from './schedules.js';
 import { newRevision, shortArn, type NewRevision } from './taskDefinition.js';
 
 export interface ServiceToDeploy {
@@ -50,7 +51,12 @@ export function targetsInScope(rules: readonly RuleTargets[], clusterArn: string
 }
 
 /** Task definitions in use, each with who uses it and which containers to update. */
-export function sourcesInUse(services: readonly ServiceToDeploy[], targets: readonly { rule: string; target: Target }[], containers: readonly string[] | undefined): Map<string, { containers?: readonly string[]; users: string[] }> {
+export function sourcesInUse(
+  services: readonly ServiceToDeploy[],
+  targets: readonly { rule: string; target: Target }[],
+  containers: readonly string[] | undefined,
+  schedules: readonly FoundSchedule[] = [],
+): Map<string, { containers?: readonly string[]; users: string[] }> {
   const sources = new Map<string, { containers?: readonly string[]; users: string[] }>();
   for (const { service, containers: chosen } of services) {
     const arn = service.taskDefinition ?? '';
@@ -64,6 +70,12 @@ export function sourcesInUse(services: readonly ServiceToDeploy[], targets: read
     entry.users.push(`rule ${rule}`);
     sources.set(arn, entry);
   }
+  for (const { group, name, schedule } of schedules) {
+    const arn = schedule.Target?.EcsParameters?.TaskDefinitionArn ?? '';
+    const entry = sources.get(arn) ?? { users: [], ...(containers ? { containers } : {}) };
+    entry.users.push(`schedule ${group}/${name}`);
+    sources.set(arn, entry);
+  }
   return sources;
 }
 
@@ -75,6 +87,8 @@ export interface PlanInput {
   readonly startedAt: string;
   readonly services: readonly ServiceToDeploy[];
   readonly targets: readonly { rule: string; target: Target }[];
+  /** EventBridge Scheduler schedules on the cluster, read whole. */
+  readonly schedules?: readonly FoundSchedule[];
   readonly containers?: readonly string[];
   readonly definitions: ReadonlyMap<string, { taskDefinition: TaskDefinition; tags: Tag[] | undefined }>;
 }
@@ -87,7 +101,7 @@ export interface DeployPlan {
 
 /** The plan and the record it starts: every change `planned`, with its before state. */
 export function planDeploy(input: PlanInput): DeployPlan {
-  const sources = sourcesInUse(input.services, input.targets, input.containers);
+  const sources = sourcesInUse(input.services, input.targets, input.containers, input.schedules);
   const revisions = new Map<string, NewRevision>();
   for (const [arn, source] of sources) {
     const described = input.definitions.get(arn);
@@ -119,6 +133,9 @@ export function planDeploy(input: PlanInput): DeployPlan {
       const before = target.EcsParameters?.TaskDefinitionArn ?? '';
       return { rule, id: target.Id ?? '', before: target, after: before, state: 'planned' };
     }),
+    ...(input.schedules !== undefined && input.schedules.length > 0
+      ? { schedules: input.schedules.map(({ group, name, schedule }) => ({ group, name, before: schedule, after: schedule.Target?.EcsParameters?.TaskDefinitionArn ?? '', state: 'planned' as const })) }
+      : {}),
   };
   return { record, revisions };
 }

@@ -20,6 +20,8 @@
  * `summarize` gives the redacted form that may be shown or stored as an artifact.
  */
 import type { Target } from '@aws-sdk/client-eventbridge';
+import type { TaskRun } from './oneOffStep.js';
+import type { ScheduleChange } from './schedules.js';
 import type { ImageChange } from './taskDefinition.js';
 
 export const RECORD_FORMAT = 'circle-fargate/deploy-record@1';
@@ -61,7 +63,12 @@ export interface Registration extends Tracked {
   readonly changes: readonly ImageChange[];
 }
 
-export type Phase = 'planning' | 'registering' | 'services' | 'targets' | 'restoring' | 'done';
+export type Phase = 'planning' | 'registering' | 'tasks' | 'services' | 'targets' | 'restoring' | 'done';
+
+/** A revision `--keep-revisions` deregisters after a successful deploy (not undone). */
+export interface Deregistration extends Tracked {
+  readonly arn: string;
+}
 
 export type Outcome =
   /** The deploy is running, or was killed: `rollback --record` finishes it. */
@@ -89,6 +96,12 @@ export interface DeployRecord {
   readonly registered: Registration[];
   readonly services: ServiceChange[];
   readonly targets: TargetChange[];
+  /** EventBridge Scheduler schedules (whole before state each), moved with the targets. */
+  readonly schedules?: ScheduleChange[];
+  /** One-off tasks run before the services changed (never undone). */
+  readonly tasks?: TaskRun[];
+  /** Revisions deregistered by --keep-revisions after the deploy succeeded. */
+  readonly deregistered?: Deregistration[];
 }
 
 /** The record's items that hold a change this deploy may have made (sent, acknowledged or not). */
@@ -109,6 +122,9 @@ export interface RecordSummary {
   readonly registered: readonly { readonly from: string; readonly to?: string; readonly state: ChangeState; readonly changes: readonly ImageChange[] }[];
   readonly services: readonly Omit<ServiceChange, never>[];
   readonly targets: readonly { readonly rule: string; readonly id: string; readonly before: string; readonly after: string; readonly state: ChangeState; readonly error?: string; readonly left?: string }[];
+  readonly schedules?: readonly { readonly group: string; readonly name: string; readonly before: string; readonly after: string; readonly state: ChangeState; readonly error?: string; readonly left?: string }[];
+  readonly tasks?: readonly TaskRun[];
+  readonly deregistered?: readonly Deregistration[];
 }
 
 /**
@@ -137,6 +153,21 @@ export function summarize(record: DeployRecord): RecordSummary {
       ...(target.error !== undefined ? { error: target.error } : {}),
       ...(target.left !== undefined ? { left: target.left } : {}),
     })),
+    ...(record.schedules !== undefined
+      ? {
+          schedules: record.schedules.map((item) => ({
+            group: item.group,
+            name: item.name,
+            before: item.before.Target?.EcsParameters?.TaskDefinitionArn ?? '',
+            after: item.after,
+            state: item.state,
+            ...(item.error !== undefined ? { error: item.error } : {}),
+            ...(item.left !== undefined ? { left: item.left } : {}),
+          })),
+        }
+      : {}),
+    ...(record.tasks !== undefined ? { tasks: record.tasks.map((item) => ({ ...item })) } : {}),
+    ...(record.deregistered !== undefined ? { deregistered: record.deregistered.map((item) => ({ ...item })) } : {}),
   };
 }
 

@@ -9,6 +9,8 @@
 import { UpdateServiceCommand, type ECSClient } from '@aws-sdk/client-ecs';
 import { PutTargetsCommand, type EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { byRule } from './apply.js';
+import { DEFAULT_CONCURRENCY } from './pool.js';
+import { restoreSchedules, scheduleTaskDefinition } from './schedules.js';
 import { awsMessage, retrying, type CallHooks } from './calls.js';
 import type { Journal } from './journal.js';
 import { touched, type ServiceChange, type TargetChange } from './record.js';
@@ -66,6 +68,15 @@ export async function restore(clients: Clients, journal: Journal, hooks: WatchHo
       item.state = 'restored';
       delete item.left;
     }
+  }
+  // Schedules: each written back whole, then read back and compared field by field.
+  const schedules = touched(record.schedules ?? []);
+  if (schedules.length > 0) {
+    const scheduleLeft = clients.scheduler
+      ? await restoreSchedules(clients.scheduler, schedules, (what, call) => retrying(what, call, calm), DEFAULT_CONCURRENCY, hooks.progress)
+      : schedules.map((item) => Object.assign(item, { state: 'left' as const, left: 'not restored: no EventBridge Scheduler client' }));
+    for (const item of scheduleLeft) left.push({ item: `schedule ${item.group}/${item.name}`, expected: shortArn(scheduleTaskDefinition(item.before)), actual: item.left ?? '?' });
+    if (schedules.length > scheduleLeft.length) hooks.progress(`${schedules.length - scheduleLeft.length} schedule(s) restored`);
   }
   const verified = left.length === 0;
   record.outcome = verified ? 'rolled-back' : 'not-restored';

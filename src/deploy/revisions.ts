@@ -68,11 +68,13 @@ export async function pruneRevisions(
   send: Send,
   concurrency: number,
   progress: (line: string) => void,
+  /** Wraps each deregistration (the deploy journals it). */
+  track: (arn: string, call: () => Promise<unknown>) => Promise<unknown> = (_arn, call) => call(),
 ): Promise<string[]> {
   const doomed: string[] = [];
   for (const family of [...new Set(families)].sort()) doomed.push(...(await revisionsToPrune(ecs, family, keep, inUse, send)));
   await inPool(doomed, concurrency, async (arn) => {
-    await send(`DeregisterTaskDefinition ${arn.split('/').pop() ?? arn}`, () => ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: arn })));
+    await track(arn, () => send(`DeregisterTaskDefinition ${arn.split('/').pop() ?? arn}`, () => ecs.send(new DeregisterTaskDefinitionCommand({ taskDefinition: arn }))));
     progress(`deregistered ${arn.split('/').pop() ?? arn}`);
   });
   return doomed;

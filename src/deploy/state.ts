@@ -4,6 +4,10 @@
  */
 import { DescribeClustersCommand, DescribeServicesCommand, DescribeTaskDefinitionCommand, type ECSClient, type Service, type Tag, type TaskDefinition } from '@aws-sdk/client-ecs';
 import { ListRulesCommand, ListTargetsByRuleCommand, type EventBridgeClient, type Target } from '@aws-sdk/client-eventbridge';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import type { ECRClient } from '@aws-sdk/client-ecr';
+import type { IAMClient } from '@aws-sdk/client-iam';
+import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { InputError, OperationError } from '../errors.js';
 import { CallFailed, retrying, type CallHooks } from './calls.js';
 import { shortArn } from './taskDefinition.js';
@@ -11,6 +15,13 @@ import { shortArn } from './taskDefinition.js';
 export interface Clients {
   readonly ecs: ECSClient;
   readonly events: EventBridgeClient;
+  /** EventBridge Scheduler: needed when a deploy or its record has schedules. */
+  readonly scheduler?: SchedulerClient;
+  /** CloudWatch Logs: one-off tasks' log lines, and the log group check. */
+  readonly logs?: CloudWatchLogsClient;
+  /** With `iam` and `logs`: the checks before any change (image, roles, log groups). */
+  readonly ecr?: ECRClient;
+  readonly iam?: IAMClient;
 }
 
 /** The cluster's ARN (targets name their cluster by ARN); refuses a cluster that is not there. */

@@ -6,7 +6,9 @@
 import type { Service } from '@aws-sdk/client-ecs';
 import type { Target } from '@aws-sdk/client-eventbridge';
 import { targetAfter } from './apply.js';
-import type { CallHooks } from './calls.js';
+import { GetScheduleCommand } from '@aws-sdk/client-scheduler';
+import { retrying, type CallHooks } from './calls.js';
+import { scheduleTaskDefinition } from './schedules.js';
 import { touched, type DeployRecord, type ServiceChange, type TargetChange } from './record.js';
 import { describeService, listTargets, type Clients } from './state.js';
 import { shortArn } from './taskDefinition.js';
@@ -88,6 +90,17 @@ export async function changedSince(clients: Clients, record: DeployRecord, hooks
     const target = now.get(`${item.rule}\u0000${item.id}`);
     if (!sameTarget(target, targetAfter(item)) && !sameTarget(target, item.before)) {
       differences.push({ item: `rule ${item.rule} target ${item.id}`, expected: `${shortArn(item.after)} (this deploy)`, actual: target ? shortArn(target.EcsParameters?.TaskDefinitionArn) : 'gone' });
+    }
+  }
+  const schedules = touched(record.schedules ?? []);
+  if (schedules.length > 0 && clients.scheduler) {
+    const scheduler = clients.scheduler;
+    for (const item of schedules) {
+      const now = await retrying(`GetSchedule ${item.group}/${item.name}`, () => scheduler.send(new GetScheduleCommand({ GroupName: item.group, Name: item.name })), hooks).catch(() => undefined);
+      const arn = now?.Target?.EcsParameters?.TaskDefinitionArn;
+      if (arn !== item.after && arn !== scheduleTaskDefinition(item.before)) {
+        differences.push({ item: `schedule ${item.group}/${item.name}`, expected: `${shortArn(item.after)} (this deploy)`, actual: now ? shortArn(arn) : 'gone' });
+      }
     }
   }
   return differences;

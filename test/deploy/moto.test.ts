@@ -14,6 +14,7 @@ import {
   RegisterTaskDefinitionCommand,
   type TaskDefinition,
 } from '@aws-sdk/client-ecs';
+import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { EventBridgeClient, ListTargetsByRuleCommand, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import path from 'node:path';
 import { runCli } from '../helpers/cli.js';
@@ -38,6 +39,11 @@ before(async () => {
   ecs = new ECSClient(config);
   events = new EventBridgeClient(config);
   await ecs.send(new CreateClusterCommand({ clusterName: 'monolith-pre' }));
+  // The execution role exists, as Terraform made it: deploy checks it before any change.
+  const trust = JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Action: 'sts:AssumeRole' }] });
+  await new IAMClient(config).send(new CreateRoleCommand({ RoleName: 'exec', AssumeRolePolicyDocument: trust })).catch((error: unknown) => {
+    if (!(error instanceof Error && error.name === 'EntityAlreadyExistsException')) throw error;
+  });
   const app = await ecs.send(
     new RegisterTaskDefinitionCommand({
       family: 'monolith-pre-app',
@@ -115,7 +121,9 @@ describe('deploy against moto', () => {
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stderr, /monolith-pre-app:1 app: localhost:5000\/monolith\/app:old -> localhost:5000\/monolith\/app@sha256:a{64}\n/);
     assert.match(result.stderr, /would update service monolith-pre-app: monolith-pre-app:1 -> a new revision of monolith-pre-app\n/);
-    assert.match(result.stderr, /dry run: 1 task definition\(s\), 1 service\(s\) and 0 scheduled target\(s\) would change; nothing was written/);
+    assert.match(result.stderr, /dry run: 1 task definition\(s\), 1 service\(s\), 0 scheduled target\(s\) and 0 schedule\(s\) would change; nothing was written/);
+    assert.match(result.stderr, /\n {2}containerDefinitions\[app\]\.image: "localhost:5000\/monolith\/app:old" -> "localhost:5000\/monolith\/app@sha256:a{64}"\n/);
+    assert.ok(!result.stderr.includes(SECRET), 'an environment value was printed');
     const families = await ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: 'monolith-pre-app' }));
     assert.equal(families.taskDefinitionArns?.length, 1);
   });

@@ -59,6 +59,11 @@ export class FaultProxy {
   faults: ProxyFault[] = [];
   /** DescribeServices polls after which a rollout completes. */
   rolloutPolls = 2;
+  /** Added to every forwarded call, as a real region is tens of milliseconds away. */
+  latencyMs = 0;
+  /** Most calls of an operation at moto at once (calls in flight through the proxy). */
+  readonly mostInFlight = new Map<string, number>();
+  readonly #inFlight = new Map<string, number>();
   /** Services (by name) whose rollouts never complete. */
   readonly hang = new Set<string>();
   /** Forward the `n`th call (1-based), then hold its answer; `held` resolves when it arrives. */
@@ -146,7 +151,21 @@ export class FaultProxy {
     response.end(patched.body);
   }
 
-  #forward(request: IncomingMessage, body: Buffer): Promise<{ status: number; headers: Record<string, string>; body: Buffer }> {
+  async #forward(request: IncomingMessage, body: Buffer): Promise<{ status: number; headers: Record<string, string>; body: Buffer }> {
+    // JSON protocols name the operation in X-Amz-Target; REST ones (Scheduler): METHOD /collection.
+    const operation = String(request.headers['x-amz-target'] ?? `${request.method ?? ''} /${(request.url ?? '').split('?')[0]?.split('/')[1] ?? ''}`).split('.').pop() ?? '';
+    const now = (this.#inFlight.get(operation) ?? 0) + 1;
+    this.#inFlight.set(operation, now);
+    this.mostInFlight.set(operation, Math.max(now, this.mostInFlight.get(operation) ?? 0));
+    try {
+      if (this.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, this.latencyMs));
+      return await this.#upstream(request, body);
+    } finally {
+      this.#inFlight.set(operation, (this.#inFlight.get(operation) ?? 1) - 1);
+    }
+  }
+
+  #upstream(request: IncomingMessage, body: Buffer): Promise<{ status: number; headers: Record<string, string>; body: Buffer }> {
     const upstream = new URL(this.upstream);
     return new Promise((resolve, reject) => {
       const outgoing = httpRequest(

@@ -13,6 +13,12 @@ export const deployCommand: Command = {
     container: { type: 'string', multiple: true },
     'scheduled-rule': { type: 'string', multiple: true },
     'scheduled-rule-prefix': { type: 'string' },
+    'schedule-group': { type: 'string' },
+    'schedule-prefix': { type: 'string' },
+    'scheduled-container': { type: 'string', multiple: true },
+    'keep-revisions': { type: 'string' },
+    concurrency: { type: 'string' },
+    'no-checks': { type: 'boolean' },
     region: { type: 'string' },
     config: { type: 'string' },
     timeout: { type: 'string' },
@@ -26,7 +32,8 @@ export const deployCommand: Command = {
     json: { type: 'boolean' },
   },
   help: `Usage: circle-fargate deploy [ENV] --image REF [--cluster C] [--service S]... [--container NAME]...
-       [--scheduled-rule NAME]... [--scheduled-rule-prefix P] [--timeout SECONDS] [--no-wait]
+       [--scheduled-rule NAME]... [--scheduled-rule-prefix P] [--schedule-group G] [--schedule-prefix P]
+       [--scheduled-container NAME]... [--keep-revisions N] [--concurrency N] [--timeout SECONDS] [--no-wait]
        [--max-failed-tasks N] [--if-busy wait|refuse] [--rollback-timeout SECONDS]
        [--dry-run] [--record FILE] [--json]
 
@@ -37,8 +44,13 @@ id until COMPLETED, then the scheduled tasks' EventBridge targets (only those on
 Every change is written to the record before it is sent. Any failure, timeout or signal puts
 services and targets back as they were, waits for the rollback deployments and verifies them.
 
-ENV reads cluster, services, containers, scheduled rules and region from the project
-description; the flags alone work without one.
+Before any change, the image (in ECR), the roles and the log groups the new revisions name must
+exist. After registering and before any service changes, the environment's one-off tasks
+(migrations) run on the new revisions and must exit 0. EventBridge Scheduler schedules are read
+whole and written back whole with only the task definition changed.
+
+ENV reads cluster, services, containers, scheduled rules and schedules, one-off tasks and region
+from the project description; the flags alone work without one (no one-off tasks then).
 
 Options:
   --image REF                   image to deploy: [REGISTRY[:PORT]/]REPOSITORY[:TAG][@DIGEST]
@@ -47,6 +59,15 @@ Options:
   --container NAME              only these containers (default: those running REF's repository)
   --scheduled-rule NAME         EventBridge rule whose ECS targets run the image (repeatable)
   --scheduled-rule-prefix P     every rule whose name starts with P
+  --schedule-group G            EventBridge Scheduler schedules of group G (with --schedule-prefix:
+                                only those names)
+  --schedule-prefix P           every schedule whose name starts with P
+  --scheduled-container NAME    containers of the batch task definitions (rules and schedules) to
+                                update, when they differ from the services' (repeatable)
+  --keep-revisions N            after success, deregister revisions of the families registered
+                                that are unused and older than the newest N (default: keep all)
+  --concurrency N               target and schedule reads and writes in flight at once (default 4)
+  --no-checks                   skip the checks of the image, roles and log groups
   --region R                    AWS region (default: the environment's, else the SDK's own)
   --config PATH                 project description (default: circle-fargate.config.* here)
   --timeout SECONDS             how long a rollout may take before it is rolled back (default 900)
@@ -65,7 +86,8 @@ Options:
   -h, --help                    show this help
 
 AWS configuration is the SDK's: credentials (web identity for CircleCI OIDC included), region,
-and AWS_ENDPOINT_URL, AWS_ENDPOINT_URL_ECS, AWS_ENDPOINT_URL_EVENTBRIDGE (moto, LocalStack).
+and AWS_ENDPOINT_URL or AWS_ENDPOINT_URL_<SERVICE> (ECS, EVENTBRIDGE, SCHEDULER,
+CLOUDWATCH_LOGS, ECR, IAM) for moto or LocalStack.
 Environment values and secrets of task definitions, and target inputs, are never printed.
 
 Exit codes: 0 deployed (or planned, with --dry-run); 1 the deploy failed (or was refused, or
@@ -84,6 +106,10 @@ finish with rollback --record FILE.`,
     let services = listFlag(args, 'service').map((name) => ({ name }));
     let rules = listFlag(args, 'scheduled-rule');
     let rulePrefix = stringFlag(args, 'scheduled-rule-prefix');
+    let scheduleGroup = stringFlag(args, 'schedule-group');
+    let schedulePrefix = stringFlag(args, 'schedule-prefix');
+    let scheduledContainers = listFlag(args, 'scheduled-container');
+    let tasks: import('../../deploy/runTask.js').OneOffSpec[] = [];
     let region = stringFlag(args, 'region');
     if (environment !== undefined) {
       const { loadDescription } = await import('../../description/load.js');
@@ -97,12 +123,18 @@ finish with rollback --record FILE.`,
       if (services.length === 0) services = env.services.map((service) => ({ name: service.name, ...(service.containers ? { containers: service.containers } : {}) }));
       if (rules.length === 0) rules = [...env.scheduledTasks.rules];
       rulePrefix ??= env.scheduledTasks.rulePrefix;
+      scheduleGroup ??= env.scheduledTasks.scheduleGroup;
+      schedulePrefix ??= env.scheduledTasks.schedulePrefix;
+      if (scheduledContainers.length === 0) scheduledContainers = [...(env.scheduledTasks.containers ?? [])];
+      tasks = [...env.tasks];
       region ??= env.region;
     }
     if (cluster === undefined) throw new InputError('deploy: no cluster: pass ENV (from the project description) or --cluster C');
-    if (services.length === 0 && rules.length === 0 && rulePrefix === undefined) {
-      throw new InputError('deploy: nothing to deploy: pass --service, --scheduled-rule or --scheduled-rule-prefix, or an ENV that has them');
+    if (services.length === 0 && rules.length === 0 && rulePrefix === undefined && scheduleGroup === undefined && schedulePrefix === undefined) {
+      throw new InputError('deploy: nothing to deploy: pass --service, --scheduled-rule, --scheduled-rule-prefix, --schedule-group or --schedule-prefix, or an ENV that has them');
     }
+    const keepRevisions = stringFlag(args, 'keep-revisions') !== undefined ? countFlag(args, 'keep-revisions', 1) : undefined;
+    const concurrency = countFlag(args, 'concurrency', 4);
     const timeoutMs = secondsFlag(args, 'deploy', 'timeout', 900);
     const pollMs = secondsFlag(args, 'deploy', 'poll-interval', 1);
     const rollbackTimeoutMs = secondsFlag(args, 'deploy', 'rollback-timeout', timeoutMs / 1000);
@@ -111,21 +143,33 @@ finish with rollback --record FILE.`,
     if (ifBusy !== 'wait' && ifBusy !== 'refuse') throw new InputError(`deploy: --if-busy: expected wait or refuse (got ${JSON.stringify(ifBusy)})`);
     const containers = listFlag(args, 'container');
     if (containers.length > 0) services = services.map((service) => ({ ...service, containers }));
+    // Batches (rules and schedules) take their own container names, else those of --container.
+    const batchContainers = scheduledContainers.length > 0 ? scheduledContainers : containers;
     const dryRun = args.values['dry-run'] === true;
     const recordFile = path.resolve(io.cwd, stringFlag(args, 'record') ?? defaultRecordPath(cluster));
 
     quietNodeVersionWarning();
-    const [{ ECSClient }, { EventBridgeClient }, { deploy, DeployFailure }, { summarize }] = await Promise.all([
+    const [{ ECSClient }, { EventBridgeClient }, { SchedulerClient }, { CloudWatchLogsClient }, { ECRClient }, { IAMClient }, { deploy, DeployFailure }, { summarize }] = await Promise.all([
       import('@aws-sdk/client-ecs'),
       import('@aws-sdk/client-eventbridge'),
+      import('@aws-sdk/client-scheduler'),
+      import('@aws-sdk/client-cloudwatch-logs'),
+      import('@aws-sdk/client-ecr'),
+      import('@aws-sdk/client-iam'),
       import('../../deploy/engine.js'),
       import('../../deploy/record.js'),
     ]);
-    const clientOptions = region !== undefined ? { region } : {};
+    const clientOptions = { ...(region !== undefined ? { region } : {}), maxAttempts: 1 };
     const { watchAwsClient } = await import('../../secrets/aws.js');
     // Credentials and task definitions' environment values join the secrets that output masks.
-    const ecs = watchAwsClient(new ECSClient({ ...clientOptions, maxAttempts: 1 }), io.secrets);
-    const events = watchAwsClient(new EventBridgeClient({ ...clientOptions, maxAttempts: 1 }), io.secrets);
+    const clients = {
+      ecs: watchAwsClient(new ECSClient(clientOptions), io.secrets),
+      events: watchAwsClient(new EventBridgeClient(clientOptions), io.secrets),
+      scheduler: watchAwsClient(new SchedulerClient(clientOptions), io.secrets),
+      logs: watchAwsClient(new CloudWatchLogsClient(clientOptions), io.secrets),
+      ecr: watchAwsClient(new ECRClient(clientOptions), io.secrets),
+      iam: watchAwsClient(new IAMClient(clientOptions), io.secrets),
+    };
 
     const controller = new AbortController();
     const onSignal = (signal: string) => {
@@ -153,14 +197,20 @@ finish with rollback --record FILE.`,
       : undefined;
     try {
       const result = await deploy(
-        { ecs, events },
+        clients,
         {
           cluster,
           services,
           rules,
           ...(rulePrefix !== undefined ? { rulePrefix } : {}),
+          ...(scheduleGroup !== undefined ? { scheduleGroup } : {}),
+          ...(schedulePrefix !== undefined ? { schedulePrefix } : {}),
+          ...(tasks.length > 0 ? { tasks } : {}),
+          ...(keepRevisions !== undefined ? { keepRevisions } : {}),
+          concurrency,
+          check: args.values['no-checks'] !== true,
           image,
-          ...(containers.length > 0 ? { containers } : {}),
+          ...(batchContainers.length > 0 ? { containers: batchContainers } : {}),
           timeoutMs,
           rollbackTimeoutMs,
           maxFailedTasks,
@@ -176,7 +226,10 @@ finish with rollback --record FILE.`,
       else {
         const moved = result.targets.filter((target) => target.state === 'applied').length;
         const verb = result.outcome === 'planned' ? 'planned' : result.services.some((service) => service.rollout === 'not-waited') ? 'started (rollouts not watched)' : 'deployed';
-        io.stdout(`${verb} ${image.text} to ${cluster}: ${result.services.length} service(s), ${dryRun ? result.targets.length : moved} scheduled target(s)${dryRun ? '' : `; record ${recordFile}`}\n`);
+        const schedulesMoved = (result.schedules ?? []).filter((item) => dryRun || item.state === 'applied').length;
+        io.stdout(
+          `${verb} ${image.text} to ${cluster}: ${result.services.length} service(s), ${dryRun ? result.targets.length : moved} scheduled target(s)${schedulesMoved > 0 ? `, ${schedulesMoved} schedule(s)` : ''}${result.tasks ? `, ${result.tasks.length} task(s) ${dryRun ? 'to run' : 'run'}` : ''}${dryRun ? '' : `; record ${recordFile}`}\n`,
+        );
       }
       return 0;
     } catch (error) {

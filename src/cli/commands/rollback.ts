@@ -72,12 +72,16 @@ record; 3 not everything could be restored: the message and the record list what
     const timeoutMs = secondsFlag(args, 'rollback', 'timeout', 900);
     quietNodeVersionWarning();
     const region = stringFlag(args, 'region');
-    const [{ ECSClient }, { EventBridgeClient }] = await Promise.all([import('@aws-sdk/client-ecs'), import('@aws-sdk/client-eventbridge')]);
+    const [{ ECSClient }, { EventBridgeClient }, { SchedulerClient }] = await Promise.all([import('@aws-sdk/client-ecs'), import('@aws-sdk/client-eventbridge'), import('@aws-sdk/client-scheduler')]);
     const options = region !== undefined ? { region, maxAttempts: 1 } : { maxAttempts: 1 };
     const { watchAwsClient } = await import('../../secrets/aws.js');
-    // The full record's target inputs and the credentials join the secrets that output masks.
-    io.secrets.addFromAws(record.targets.map((target) => target.before));
-    const clients = { ecs: watchAwsClient(new ECSClient(options), io.secrets), events: watchAwsClient(new EventBridgeClient(options), io.secrets) };
+    // The full record's target and schedule inputs and the credentials join the secrets that output masks.
+    io.secrets.addFromAws([...record.targets.map((target) => target.before), ...(record.schedules ?? []).map((item) => item.before)]);
+    const clients = {
+      ecs: watchAwsClient(new ECSClient(options), io.secrets),
+      events: watchAwsClient(new EventBridgeClient(options), io.secrets),
+      scheduler: watchAwsClient(new SchedulerClient(options), io.secrets),
+    };
     const progress = (line: string) => {
       io.stderr(`${line}\n`);
     };
@@ -106,8 +110,9 @@ record; 3 not everything could be restored: the message and the record list what
       }
       const services = record.services.filter((item) => item.state === 'restored').length;
       const targets = record.targets.filter((item) => item.state === 'restored').length;
+      const schedules = (record.schedules ?? []).filter((item) => item.state === 'restored').length;
       for (const line of superseded) io.stderr(`${line}\n`);
-      if (args.values.json !== true) io.stdout(`restored and verified the before state recorded in ${file}: ${services} service(s), ${targets} scheduled target(s)\n`);
+      if (args.values.json !== true) io.stdout(`restored and verified the before state recorded in ${file}: ${services} service(s), ${targets} scheduled target(s)${schedules > 0 ? `, ${schedules} schedule(s)` : ''}\n`);
       return 0;
     } finally {
       process.off('SIGINT', onSignal);

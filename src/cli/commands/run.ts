@@ -53,8 +53,10 @@ or an AWS call failed); 2 no such environment or task, bad flags or description.
       import('../../deploy/runTask.js'),
       import('../../deploy/calls.js'),
     ]);
-    const ecs = new ECSClient({ region, maxAttempts: 1 });
-    const logs = new CloudWatchLogsClient({ region, maxAttempts: 1 });
+    const { watchAwsClient } = await import('../../secrets/aws.js');
+    // The task definition's environment values join the secrets output masks (log lines too).
+    const ecs = watchAwsClient(new ECSClient({ region, maxAttempts: 1 }), io.secrets);
+    const logs = watchAwsClient(new CloudWatchLogsClient({ region, maxAttempts: 1 }), io.secrets);
     const controller = new AbortController();
     const onSignal = (signal: string) => {
       io.stderr(`received ${signal}: stopping the task\n`);

@@ -19,6 +19,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { InputError, OperationError } from '../errors.js';
+import { defaultSleep } from './calls.js';
 import type { Send } from './schedules.js';
 import { awsLogsOf, logFollower, logStreamName, type AwsLogs } from './taskLogs.js';
 
@@ -67,22 +68,6 @@ export class TaskFailure extends OperationError {
   }
 }
 
-function sleeper(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted === true) {
-      resolve();
-      return;
-    }
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-}
-
 /** Why a stopped task stopped, one reason a line, as ECS reports it. */
 export function stopReasons(task: Task): string[] {
   const lines: string[] = [];
@@ -96,7 +81,7 @@ export function stopReasons(task: Task): string[] {
 
 export async function runOneOff(ecs: ECSClient, logs: CloudWatchLogsClient | undefined, task: OneOffTask, send: Send, hooks: RunHooks): Promise<TaskResult> {
   const now = hooks.now ?? Date.now;
-  const sleep = hooks.sleep ?? sleeper;
+  const sleep = hooks.sleep ?? defaultSleep;
   const started = now();
   const label = `task ${task.name}`;
   const answer = await send(`RunTask ${task.name}`, () =>

@@ -41,8 +41,14 @@ Environment:
   CIRCLE_TOKEN          a CircleCI personal API token (sent as Circle-Token; never printed)
   CIRCLECI_API_URL      API base URL (default https://circleci.com/api/v2)
 
+A trigger fires at most once: when its answer is lost (a 5xx, a timeout, a dropped connection),
+it is not sent again; the project's recent pipelines are searched for the one it created. Found:
+it is reported as triggered. Not found, or several candidates: exit 1, naming where to look.
+Retries (429; reads while following) share one budget of 120 s per command.
+
 Exit codes: 0 triggered (with --follow: every workflow succeeded); 1 the API refused or failed,
-or a followed pipeline failed, errored or timed out; 2 bad flags, environment or description.`,
+the trigger's outcome is unknown, or a followed pipeline failed, errored or timed out; 2 bad
+flags, environment or description.`,
   async run(args, io) {
     const [environment = ''] = args.positionals;
     const branch = stringFlag(args, 'branch');
@@ -69,9 +75,13 @@ or a followed pipeline failed, errored or timed out; 2 bad flags, environment or
     }
     const client = new CircleCIClient({ token, ...(io.env.CIRCLECI_API_URL ? { baseUrl: io.env.CIRCLECI_API_URL } : {}) });
     const target = tag !== undefined ? { tag } : { branch: branch ?? description.project.defaultBranch };
-    const pipeline = await client.triggerPipeline(slug, target, { [DEPLOY_ENV_PARAMETER]: environment });
+    const triggered = await client.triggerPipeline(slug, target, { [DEPLOY_ENV_PARAMETER]: environment });
+    const pipeline = triggered.pipeline;
     const url = pipelineWebUrl(slug, pipeline.number);
     const json = args.values.json === true;
+    if (triggered.recoveredFrom !== undefined) {
+      io.stderr(`the trigger's answer was lost (${triggered.recoveredFrom}); found the pipeline it created in the project's pipeline list, not triggering again\n`);
+    }
     if (!json) io.stdout(`pipeline ${pipeline.number} deploys ${environment} from ${tag !== undefined ? `tag ${tag}` : `branch ${target.branch ?? ''}`}: ${url}\n`);
     if (args.values.follow !== true) {
       if (json) io.stdout(`${JSON.stringify({ id: pipeline.id, number: pipeline.number, url, state: pipeline.state })}\n`);

@@ -333,7 +333,8 @@ function isTriggeredBy(
   if (by.target.tag !== undefined && pipeline.vcs?.tag !== by.target.tag) return false;
   for (const [name, value] of Object.entries(by.parameters)) {
     const shown = findParameter(pipeline.trigger_parameters, name);
-    if (shown !== undefined && (typeof shown === 'object' || String(shown) !== value)) return false;
+    const same = typeof shown === 'string' || typeof shown === 'number' || typeof shown === 'boolean' ? String(shown) === value : false;
+    if (shown !== undefined && !same) return false;
   }
   return true;
 }

@@ -2,7 +2,7 @@ import { loadDescription } from '../../description/load.js';
 import { InputError } from '../../errors.js';
 import { DEPLOY_ENV_PARAMETER } from '../../trigger/context.js';
 import { PROJECT_SLUG } from '../../description/schema.js';
-import { secondsFlag, stringFlag, type Command } from '../command.js';
+import { DESCRIPTION_OPTIONS, descriptionLoadOptions, secondsFlag, stringFlag, type Command } from '../command.js';
 
 export const triggerCommand: Command = {
   name: 'trigger',
@@ -12,7 +12,7 @@ export const triggerCommand: Command = {
     branch: { type: 'string' },
     tag: { type: 'string' },
     project: { type: 'string' },
-    config: { type: 'string' },
+    ...DESCRIPTION_OPTIONS,
     follow: { type: 'boolean' },
     json: { type: 'boolean' },
     'poll-interval': { type: 'string' },
@@ -29,6 +29,7 @@ Options:
   --tag T               tag to run instead of a branch
   --project SLUG        CircleCI project slug, such as gh/acme/monolith (default: project.slug)
   --config PATH         project description (default: circle-fargate.config.* here)
+  --load-timeout S      seconds a .ts/.mjs/.js description may take to load (default 10)
   --follow              follow the pipeline and its workflows to the end; exit 0 only if every
                         workflow succeeded (a pipeline whose config errored is reported, exit 1)
   --poll-interval S     seconds between polls while following (default 5)
@@ -54,8 +55,7 @@ flags, environment or description.`,
     const branch = stringFlag(args, 'branch');
     const tag = stringFlag(args, 'tag');
     if (branch !== undefined && tag !== undefined) throw new InputError('trigger: --branch and --tag together; pass one');
-    const config = stringFlag(args, 'config');
-    const { description } = await loadDescription({ cwd: io.cwd, ...(config !== undefined ? { file: config } : {}) });
+    const { description } = await loadDescription(descriptionLoadOptions(args, io, 'trigger'));
     const apiEnvironments = description.environments.filter((env) => env.trigger.type === 'api').map((env) => env.name);
     if (!apiEnvironments.includes(environment)) {
       const known = description.environments.find((env) => env.name === environment);

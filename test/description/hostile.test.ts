@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { runCli } from '../helpers/cli.js';
 import { parseConfig, workflowJobNames } from '../helpers/config.js';
-import { sampleDescription } from '../helpers/descriptions.js';
+import { edited, sampleDescription } from '../helpers/descriptions.js';
 import { removeDir, tempDir, writeFiles } from '../helpers/git.js';
 
 const dirs: string[] = [];
@@ -119,5 +119,52 @@ describe('hostile descriptions', () => {
     const result = await runCli([...generate, '--load-timeout', 'soon'], { cwd: project({ 'circle-fargate.config.json': json }), input: '' });
     assert.equal(result.code, 2);
     assert.equal(result.stderr, 'circle-fargate: generate: --load-timeout: not a number of seconds (got "soon")\n');
+  });
+});
+
+describe('values checked where they enter', () => {
+  const cases: [string, Record<string, unknown>, string][] = [
+    [
+      'a build argument with a newline (it would become a second --build-arg)',
+      edited((d) => (d.images.app.buildArgs = { APP_ENV: 'prod\n--build-arg=EVIL=1' })),
+      'images.app.buildArgs.APP_ENV: contains the control character "\\n" (got "prod\\n--build-arg=EVIL=1"; expected a string on one line, without control characters)',
+    ],
+    [
+      'a service name with a newline',
+      edited((d) => (d.environments.pre.services = ['acme-pre-app\nother'])),
+      'environments.pre.services[0]: contains the control character "\\n" (got "acme-pre-app\\nother"; expected a non-empty string on one line, without control characters)',
+    ],
+    [
+      'a rule prefix with a carriage return',
+      edited((d) => (d.environments.prod.scheduledTasks.rulePrefix = 'acme-\rbatch')),
+      'environments.prod.scheduledTasks.rulePrefix: contains the control character "\\r" (got "acme-\\rbatch"; expected a non-empty string on one line, without control characters)',
+    ],
+    [
+      'a test glob with an escape sequence',
+      edited((d) => (d.tests.phpunit.paths = ['app/**', 'tests/\u001b[2J**'])),
+      'tests.phpunit.paths[1]: contains the control character "\\u001b"',
+    ],
+  ];
+  for (const [name, description, line] of cases) {
+    it(`refuses ${name}: exit 2, the path and the character named`, async () => {
+      const result = await runCli(generate, { cwd: project({ 'circle-fargate.config.json': JSON.stringify(description) }), input: 'app/index.php\n' });
+      assert.equal(result.code, 2);
+      assert.equal(result.stdout, '');
+      const lines = result.stderr.split('\n');
+      assert.equal(lines[0], 'circle-fargate: circle-fargate.config.json: 1 problem in the project description');
+      assert.ok(lines[1]?.startsWith(line), lines[1]);
+      assert.equal(lines.length, 3);
+    });
+  }
+
+  it('prints a branch with a newline and a file name with an escape sequence escaped, each on its one line', async () => {
+    const dir = project({ 'circle-fargate.config.json': json });
+    const result = await runCli(['generate', '--branch', 'feature/x\nbase: forged line', '--changed-files', '-'], { cwd: dir, input: 'app/\u001b[31mred.php\n' });
+    assert.equal(result.code, 0, result.stderr);
+    assert.ok(result.stderr.includes('trigger: branch feature/x\\nbase: forged line'), result.stderr);
+    assert.ok(result.stderr.includes('"app/\\u001b[31mred.php"'), result.stderr);
+    assert.doesNotMatch(result.stderr, /^base: forged/m);
+    assert.doesNotMatch(result.stderr, /\u001b/);
+    assert.doesNotMatch(result.stdout, /^base: forged/m);
   });
 });

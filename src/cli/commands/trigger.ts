@@ -1,5 +1,6 @@
 import { loadDescription } from '../../description/load.js';
 import { InputError } from '../../errors.js';
+import { printable } from '../../printable.js';
 import { DEPLOY_ENV_PARAMETER } from '../../trigger/context.js';
 import { PROJECT_SLUG } from '../../description/schema.js';
 import { DESCRIPTION_OPTIONS, descriptionLoadOptions, secondsFlag, stringFlag, type Command } from '../command.js';
@@ -82,7 +83,7 @@ flags, environment or description.`,
     if (triggered.recoveredFrom !== undefined) {
       io.stderr(`the trigger's answer was lost (${triggered.recoveredFrom}); found the pipeline it created in the project's pipeline list, not triggering again\n`);
     }
-    if (!json) io.stdout(`pipeline ${pipeline.number} deploys ${environment} from ${tag !== undefined ? `tag ${tag}` : `branch ${target.branch ?? ''}`}: ${url}\n`);
+    if (!json) io.stdout(`pipeline ${pipeline.number} deploys ${environment} from ${printable(tag !== undefined ? `tag ${tag}` : `branch ${target.branch ?? ''}`)}: ${url}\n`);
     if (args.values.follow !== true) {
       if (json) io.stdout(`${JSON.stringify({ id: pipeline.id, number: pipeline.number, url, state: pipeline.state })}\n`);
       return 0;

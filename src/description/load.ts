@@ -110,6 +110,8 @@ async function readDescriptionValue(file: string, options: LoadOptions): Promise
 
 /** Default of the loader's time limit (`--load-timeout`). */
 export const DEFAULT_LOAD_TIMEOUT_MS = 10_000;
+/** How long the loading process may take to start before the description's own time counts. */
+const STARTUP_LIMIT_MS = 60_000;
 
 interface ChildMessage {
   readonly kind: 'value' | 'threw' | 'unreadable' | 'no-default' | 'exit' | 'unsettled';
@@ -138,10 +140,13 @@ function importDefault(file: string, options: LoadOptions): Promise<unknown> {
     const running = spawn(process.execPath, args, { cwd: path.dirname(file), stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
     let result = '';
     let timedOut = false;
-    const timer = setTimeout(() => {
+    const kill = () => {
       timedOut = true;
       running.kill('SIGKILL');
-    }, timeoutMs);
+    };
+    // The limit counts from the child's `ready` (its start-up done); start-up itself gets a
+    // generous limit of its own, for a machine so busy that starting Node takes that long.
+    let timer = setTimeout(kill, timeoutMs + STARTUP_LIMIT_MS);
     running.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
       log(chunk);
     });
@@ -149,7 +154,14 @@ function importDefault(file: string, options: LoadOptions): Promise<unknown> {
       log(chunk);
     });
     const channel = running.stdio[3] as Readable;
-    channel.setEncoding('utf8').on('data', (chunk: string) => (result += chunk));
+    channel.setEncoding('utf8').on('data', (chunk: string) => {
+      const before = result;
+      result += chunk;
+      if (!before.includes('"ready"') && result.includes('{"kind":"ready"}\n')) {
+        clearTimeout(timer);
+        timer = setTimeout(kill, timeoutMs);
+      }
+    });
     running.on('error', (error) => {
       clearTimeout(timer);
       reject(new InputError(`${name}: could not start a process to load it (${error.message})`));
@@ -162,7 +174,7 @@ function importDefault(file: string, options: LoadOptions): Promise<unknown> {
       }
       let message: ChildMessage | undefined;
       try {
-        message = JSON.parse(result.split('\n')[0] ?? '') as ChildMessage;
+        message = JSON.parse(result.split('\n').find((line) => line !== '' && line !== '{"kind":"ready"}') ?? '') as ChildMessage;
       } catch {
         message = undefined;
       }

@@ -3,7 +3,8 @@
  * whatever the file does stays here: its output goes to pipes the loader forwards to stderr, a
  * `process.exit` or a crash ends this process only, an endless loop is killed at the time limit.
  *
- * Protocol: argv[2] is the file. One JSON line on fd 3, the first message wins:
+ * Protocol: argv[2] is the file. On fd 3, `{ kind: 'ready' }` once start-up is done, then one
+ * JSON line, the first message wins:
  *   { kind: 'value', json }            the default export, as JSON text
  *   { kind: 'threw', message, line?, column? }   loading failed (syntax errors with a position)
  *   { kind: 'unreadable', message }    the value could not be read (a getter threw, a BigInt)
@@ -66,14 +67,13 @@ exit(0);
 async function importDefault(file: string): Promise<unknown> {
   resolvePackageToSelf();
   const extension = path.extname(file);
-  let module: { default?: unknown };
-  if (extension === '.ts' || extension === '.mts' || extension === '.cts') {
-    // Loaded only for .ts descriptions: tsx costs start-up time the other kinds do not need.
-    const { tsImport } = await import('tsx/esm/api');
-    module = (await tsImport(pathToFileURL(file).href, import.meta.url)) as { default?: unknown };
-  } else {
-    module = (await import(pathToFileURL(file).href)) as { default?: unknown };
-  }
+  const typescript = extension === '.ts' || extension === '.mts' || extension === '.cts';
+  // Loaded only for .ts descriptions: tsx costs start-up time the other kinds do not need.
+  const tsx = typescript ? await import('tsx/esm/api') : undefined;
+  // Ready: the loader's time limit counts from here, the description's own time, not our start-up
+  // (which a busy CI machine can stretch).
+  writeSync(RESULT_FD, `${JSON.stringify({ kind: 'ready' })}\n`);
+  const module = (tsx ? await tsx.tsImport(pathToFileURL(file).href, import.meta.url) : await import(pathToFileURL(file).href)) as { default?: unknown };
   // A file compiled to CommonJS arrives as its `exports` object, the default export inside.
   const exported = module.default;
   const value =

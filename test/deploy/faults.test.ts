@@ -188,7 +188,7 @@ describe('deploy faults against moto', () => {
     const record = recordPath();
     const result = await deploy(world, record, ['--no-wait', '--json']);
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stderr, /3 scheduled target\(s\) not moved: the rollouts of .* were not verified \(--no-wait\)/);
+    assert.match(result.stderr, /3 scheduled target\(s\) and 0 schedule\(s\) not moved: the rollouts of .* were not verified \(--no-wait\)/);
     assert.deepEqual(await targetsNow(world), world.before.targets);
     assert.equal(await imageOf(world, world.services[0] ?? ''), IMAGE);
     const summary = JSON.parse(result.stdout);

@@ -88,7 +88,11 @@ function report(error: unknown, io: CliIO, debug: boolean): number {
   }
   const missing = missingPackage(error);
   if (missing !== undefined) {
-    io.stderr(`circle-fargate: ${missing} is not installed: run \`npm ci\` (in a checkout) or reinstall circle-fargate\n`);
+    // The AWS SDK is a peer dependency: the orb's setup job installs without it.
+    const hint = missing.startsWith('@aws-sdk/')
+      ? 'deploy and rollback need the AWS SDK, a peer dependency: install circle-fargate without --omit=peer (the orb: install with deploy: true)'
+      : 'run `npm ci` (in a checkout) or reinstall circle-fargate';
+    io.stderr(`circle-fargate: ${missing} is not installed: ${hint}\n`);
     return EXIT_FAILED;
   }
   const message = error instanceof Error ? error.message : String(error);

@@ -146,6 +146,24 @@ describe('every command, run from the installed copy', () => {
   });
 });
 
+describe('the setup job\'s install (--omit=peer: no AWS SDK)', () => {
+  it('generates, and deploy says in one line what it lacks', async () => {
+    const setup = emptyProject('circle-fargate-setup-');
+    try {
+      npm(setup, ['install', '--omit=dev', '--omit=peer', '--ignore-scripts', packed.tarball]);
+      assert.ok(!existsSync(path.join(setup, 'node_modules/@aws-sdk')), 'the AWS SDK is left out');
+      const setupBin = path.join(setup, 'node_modules', PACKAGE.name, 'bin/circle-fargate');
+      const generate = await runInstalled(setupBin, ['generate', '--branch', 'master', '--changed-files', '-'], { cwd: app, input: 'app/x.php\n' });
+      assert.equal(generate.code, 0, generate.stderr);
+      const deploy = await runInstalled(setupBin, ['deploy', '--cluster', 'c', '--service', 's', '--image', 'r/a:b', '--dry-run'], { cwd: setup });
+      assert.equal(deploy.code, 1);
+      assert.match(deploy.stderr, /^circle-fargate: @aws-sdk\/client-[a-z]+ is not installed: deploy and rollback need the AWS SDK, a peer dependency: install circle-fargate without --omit=peer \(the orb: install with deploy: true\)\n$/);
+    } finally {
+      removeDir(setup);
+    }
+  });
+});
+
 describe('a broken install', () => {
   it('names the missing package in one line, not a stack trace nor a build hint', async () => {
     const copy = emptyProject('circle-fargate-broken-');

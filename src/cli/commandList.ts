@@ -21,7 +21,7 @@ export const COMMAND_LIST: readonly CommandEntry[] = [
   },
   {
     name: 'rollback',
-    summary: 'restore what a deploy record says was before (services and scheduled targets)',
+    summary: 'restore the before state a deploy record holds (services and scheduled targets), verified',
     load: async () => (await import('./commands/rollback.js')).rollbackCommand,
   },
   {
@@ -30,7 +30,7 @@ export const COMMAND_LIST: readonly CommandEntry[] = [
     load: async () => (await import('./commands/trigger.js')).triggerCommand,
   },
   { name: 'init', summary: 'write .circleci/config.yml, the setup config that runs circle-fargate', load: async () => (await import('./commands/init.js')).initCommand },
-  { name: 'validate', summary: 'check CircleCI configs and packed orbs offline: schema and references', load: async () => (await import('./commands/validate.js')).validateCommand },
+  { name: 'validate', summary: 'check CircleCI configs and packed orbs offline, after processing them as CircleCI does', load: async () => (await import('./commands/validate.js')).validateCommand },
   { name: 'config', summary: 'process a CircleCI config offline, as `circleci config process` does', load: async () => (await import('./commands/config.js')).configCommand },
   { name: 'orb', summary: 'pack or review an orb source tree (orb/src), offline', load: async () => (await import('./commands/orb.js')).orbCommand },
   { name: 'schema', summary: 'print the JSON Schema of the project description, for editors', load: async () => (await import('./commands/schema.js')).schemaCommand },

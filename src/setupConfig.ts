@@ -8,6 +8,7 @@ import type { ConfigShape } from './circleci/emit/shape.js';
 import { orbUse } from './circleci/emit/synth.js';
 import type { ProjectDescription } from './description/resolve.js';
 import type { OrbObject } from './orb/pack.js';
+import { installParameters } from './install.js';
 import { DEPLOY_ENV_PARAMETER } from './trigger/context.js';
 
 export const SETUP_CONFIG_FILE = '.circleci/config.yml';
@@ -43,6 +44,7 @@ export function setupConfigShape(description: ProjectDescription, source: string
               depth: description.checkout.depth,
               config: source,
               [DEPLOY_ENV_PARAMETER]: `<< pipeline.parameters.${DEPLOY_ENV_PARAMETER} >>`,
+              ...installParameters(description.install, version, 'setup'),
             },
           },
         ],

@@ -90,7 +90,14 @@ export interface ProjectDescription {
   readonly environments: readonly Environment[];
   /** Where the emitted config gets the orb: written inline, or a published reference. */
   readonly orb: { readonly source: 'inline' } | { readonly source: 'published'; readonly namespace: string; readonly version?: string };
+  /** Where the setup and deploy jobs get circle-fargate (see src/install.ts). */
+  readonly install: InstallSource;
 }
+
+export type InstallSource =
+  | { readonly source: 'registry'; readonly version?: string }
+  | { readonly source: 'lockfile'; readonly path?: string }
+  | { readonly source: 'tarball'; readonly location: string };
 
 const PRESETS = {
   phpunit: { command: 'vendor/bin/phpunit', junit: 'build/logs/junit.xml', testFiles: 'tests/**/*Test.php' },
@@ -252,6 +259,7 @@ export function resolveDescription(parsed: ParsedDescription): { description?: P
       project: parsed.project,
       checkout: parsed.checkout,
       orb: parsed.orb,
+      install: parsed.install,
       images,
       tests,
       environments,

@@ -327,6 +327,34 @@ export const projectDescriptionSchema = object(
       { source: 'inline' },
       'How the emitted config gets the circle-fargate orb whose jobs it runs.',
     ),
+    install: defaulted(
+      tagged(
+        'source',
+        {
+          registry: object({
+            version: optional(
+              string({ pattern: /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, expected: 'an exact version such as 1.2.3' }),
+              'Exact version; by default the version of circle-fargate that runs `init`.',
+            ),
+          }),
+          lockfile: object({
+            path: optional(
+              string({ pattern: /(^|\/)(package-lock\.json|yarn\.lock|pnpm-lock\.yaml)$/, expected: 'a path to package-lock.json, yarn.lock or pnpm-lock.yaml' }),
+              'The lockfile; by default the first of package-lock.json, yarn.lock, pnpm-lock.yaml in the repository root.',
+            ),
+          }),
+          tarball: object({
+            location: required(
+              string({ pattern: /^(https:\/\/\S+|[^\s-][^\s]*\.tgz)$/, expected: 'a repository path or https URL of a .tgz package' }),
+              'The package tarball (`npm pack` output): a path in the repository or an https URL.',
+            ),
+          }),
+        },
+        '`registry`: an exact version from the registry npm is configured with (a private registry or mirror included); `lockfile`: the version the repository\'s own lockfile pins; `tarball`: a package tarball.',
+      ),
+      { source: 'registry' },
+      'How the setup and deploy jobs get circle-fargate: always one exact version, installed with --ignore-scripts and cached by version.',
+    ),
     environments: defaulted(
       record(environmentSchema, { keyPattern: NAME, keyExpected: NAME_EXPECTED }),
       {},

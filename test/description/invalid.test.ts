@@ -13,7 +13,7 @@ const cases: { name: string; description: unknown; problems: string[] }[] = [
     name: 'not an object',
     description: 42,
     problems: [
-      '(top level): not an object (got 42; expected an object with keys project, checkout, images, tests, terraform, orb, environments)',
+      '(top level): not an object (got 42; expected an object with keys project, checkout, images, tests, terraform, orb, install, environments)',
     ],
   },
   {

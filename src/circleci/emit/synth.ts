@@ -3,6 +3,7 @@
  * the circle-fargate orb, called with the description's values as parameters; the orb hands
  * them to its scripts as environment variables, so no value becomes shell code.
  */
+import { installParameters } from '../../install.js';
 import type { Environment, Image, ProjectDescription, TerraformRoot, TestSuite } from '../../description/resolve.js';
 import type { OrbObject } from '../../orb/pack.js';
 import type { Plan, PlannedJob } from '../../plan/plan.js';
@@ -49,7 +50,7 @@ export function synthesize({ description, plan, source, version, orb }: Synthesi
     parameters,
     orb: orbUse(description, version, orb),
     jobs: [],
-    workflows: [{ name: WORKFLOW_NAME, jobs: running.map((job) => workflowJob(job, description, configFile)) }],
+    workflows: [{ name: WORKFLOW_NAME, jobs: running.map((job) => workflowJob(job, description, configFile, version)) }],
   };
 }
 
@@ -79,7 +80,7 @@ function pipelineParameters(plan: Plan): PipelineParameterShape[] {
   }));
 }
 
-function workflowJob(job: PlannedJob, description: ProjectDescription, configFile: string): WorkflowJobShape {
+function workflowJob(job: PlannedJob, description: ProjectDescription, configFile: string, version: string): WorkflowJobShape {
   const base = { name: job.name, requires: job.requires };
   const find = <T extends { name: string }>(items: readonly T[]): T => {
     const item = items.find((candidate) => candidate.name === job.subject);
@@ -111,7 +112,7 @@ function workflowJob(job: PlannedJob, description: ProjectDescription, configFil
       return { ...base, kind: 'approval', context: [] };
     case 'deploy': {
       const env = find(description.environments);
-      return orbJob('deploy', deployParameters(env, configFile), env.circleciContext);
+      return orbJob('deploy', { ...deployParameters(env, configFile), ...installParameters(description.install, version, 'generated') }, env.circleciContext);
     }
   }
 }

@@ -4,6 +4,7 @@
  * job shows it; `explain` prints it, or its JSON form.
  */
 import type { Plan } from './plan/plan.js';
+import { printable } from './printable.js';
 import type { TerraformImpact } from './terraform/graph.js';
 import { describeTrigger, type TriggerContext } from './trigger/context.js';
 
@@ -59,5 +60,6 @@ export function formatExplanation(explanation: Explanation, options: { allFiles?
   }
   if (running === 0) lines.push('nothing to run: the continuation is an empty pipeline');
   for (const warning of explanation.warnings) lines.push(`warning: ${warning}`);
-  return `${lines.join('\n')}\n`;
+  // Branch, tag, file names and reasons come from outside: each stays on its own line.
+  return `${lines.map(printable).join('\n')}\n`;
 }

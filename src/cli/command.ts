@@ -71,3 +71,22 @@ export function secondsFlag(args: ParsedArgs, command: string, name: string, fal
   }
   return Number(value) * 1000;
 }
+
+/** The flags that say where the project description is and how long it may take to load. */
+export const DESCRIPTION_OPTIONS = {
+  config: { type: 'string' },
+  'load-timeout': { type: 'string' },
+} as const satisfies OptionsConfig;
+
+/** loadDescription's options from --config and --load-timeout; a description's own output goes to our stderr. */
+export function descriptionLoadOptions(args: ParsedArgs, io: CliIO, command: string): { cwd: string; file?: string; timeoutMs: number; log: (text: string) => void } {
+  const config = stringFlag(args, 'config');
+  return {
+    cwd: io.cwd,
+    ...(config !== undefined ? { file: config } : {}),
+    timeoutMs: secondsFlag(args, command, 'load-timeout', 10),
+    log: (text) => {
+      io.stderr(text);
+    },
+  };
+}

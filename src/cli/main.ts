@@ -4,6 +4,7 @@
  */
 import { closest } from '../description/schemaKit.js';
 import { EXIT_BAD_INPUT, EXIT_FAILED, InputError, isCircleFargateError } from '../errors.js';
+import { printable } from '../printable.js';
 import { VERSION } from '../version.js';
 import { parseCommandArgs } from './command.js';
 import { COMMAND_LIST, type CommandEntry } from './commandList.js';
@@ -81,8 +82,9 @@ function findCommand(name: string): CommandEntry {
 
 function report(error: unknown, io: CliIO, debug: boolean): number {
   if (isCircleFargateError(error)) {
-    io.stderr(`circle-fargate: ${error.message}\n`);
-    for (const line of error.details) io.stderr(`${line}\n`);
+    // One line each, whatever a value inside them holds (a branch name with a newline).
+    io.stderr(`circle-fargate: ${printable(error.message)}\n`);
+    for (const line of error.details) io.stderr(`${printable(line)}\n`);
     if (debug && error.stack) io.stderr(`${error.stack}\n`);
     return error.exitCode;
   }
@@ -96,7 +98,7 @@ function report(error: unknown, io: CliIO, debug: boolean): number {
     return EXIT_FAILED;
   }
   const message = error instanceof Error ? error.message : String(error);
-  io.stderr(`circle-fargate: unexpected error: ${message.split('\n')[0] ?? ''}${debug ? '' : ' (rerun with --debug for details)'}\n`);
+  io.stderr(`circle-fargate: unexpected error: ${printable(message.split('\n')[0] ?? '')}${debug ? '' : ' (rerun with --debug for details)'}\n`);
   if (debug && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
   return error instanceof InputError ? EXIT_BAD_INPUT : EXIT_FAILED;
 }

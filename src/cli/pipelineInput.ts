@@ -11,11 +11,11 @@ import type { ProjectDescription } from '../description/resolve.js';
 import { InputError } from '../errors.js';
 import { NO_IMPACT, terraformImpact, type TerraformImpact } from '../terraform/graph.js';
 import { triggerFromInput, type TriggerContext } from '../trigger/context.js';
-import { listFlag, stringFlag, type OptionsConfig, type ParsedArgs } from './command.js';
+import { DESCRIPTION_OPTIONS, descriptionLoadOptions, listFlag, stringFlag, type OptionsConfig, type ParsedArgs } from './command.js';
 import type { CliIO } from './io.js';
 
 export const PIPELINE_OPTIONS = {
-  config: { type: 'string' },
+  ...DESCRIPTION_OPTIONS,
   branch: { type: 'string' },
   tag: { type: 'string' },
   revision: { type: 'string' },
@@ -28,6 +28,7 @@ export const PIPELINE_OPTIONS = {
 
 export const PIPELINE_OPTIONS_HELP = `  --config PATH               project description (default: circle-fargate.config.{ts,mjs,js,json,yaml,yml}
                               in the working directory)
+  --load-timeout S            seconds a .ts/.mjs/.js description may take to load (default 10)
   --branch B                  branch of the pipeline (default: $CIRCLE_BRANCH)
   --tag T                     tag of the pipeline (default: $CIRCLE_TAG)
   --revision SHA              commit of the pipeline (default: $CIRCLE_SHA1)
@@ -55,8 +56,7 @@ export interface ReadOptions {
 }
 
 export async function readPipelineInput(args: ParsedArgs, io: CliIO, options: ReadOptions = {}): Promise<PipelineInput> {
-  const config = stringFlag(args, 'config');
-  const loaded = await loadDescription({ cwd: io.cwd, ...(config !== undefined ? { file: config } : {}) });
+  const loaded = await loadDescription(descriptionLoadOptions(args, io, 'generate'));
   const trigger = triggerFromInput(
     {
       branch: stringFlag(args, 'branch'),

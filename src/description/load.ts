@@ -1,11 +1,12 @@
 /**
  * Finding and loading the project description file. The one place that reads it from disk.
  */
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import Module, { register } from 'node:module';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { InputError } from '../errors.js';
 import { resolveDescription, type ProjectDescription } from './resolve.js';
@@ -43,9 +44,19 @@ export function findDescriptionFile(dir: string): string {
 }
 
 /** Loads, validates and resolves the description at `file` (or the one found in `cwd`). */
-export async function loadDescription(options: { file?: string; cwd: string }): Promise<LoadedDescription> {
+export interface LoadOptions {
+  /** The description file (default: the one found in `cwd`). */
+  readonly file?: string;
+  readonly cwd: string;
+  /** How long a code description may take to load (default 10 s). */
+  readonly timeoutMs?: number;
+  /** Where a code description's own output goes (default: stderr); never our stdout. */
+  readonly log?: (text: string) => void;
+}
+
+export async function loadDescription(options: LoadOptions): Promise<LoadedDescription> {
   const file = options.file ? path.resolve(options.cwd, options.file) : findDescriptionFile(options.cwd);
-  const raw = await readDescriptionValue(file);
+  const raw = await readDescriptionValue(file, options);
   return { file, description: parseDescription(raw, path.basename(file)) };
 }
 
@@ -65,7 +76,7 @@ export function parseDescription(value: unknown, source = 'project description')
   throw new InputError(`${source}: ${count} in the project description`, problems.map(formatProblem));
 }
 
-async function readDescriptionValue(file: string): Promise<unknown> {
+async function readDescriptionValue(file: string, options: LoadOptions): Promise<unknown> {
   const name = path.basename(file);
   const extension = path.extname(file);
   if (!existsSync(file)) throw new InputError(`${file}: no such file; check --config`);
@@ -91,63 +102,110 @@ async function readDescriptionValue(file: string): Promise<unknown> {
     case '.mts':
     case '.mjs':
     case '.js':
-      return importDefault(file, extension === '.ts' || extension === '.mts');
+      return importDefault(file, options);
     default:
       throw new InputError(`${name}: unsupported file type "${extension}"; use .ts, .mjs, .js, .json, .yaml or .yml`);
   }
 }
 
-async function importDefault(file: string, typescript: boolean): Promise<unknown> {
-  const name = path.basename(file);
-  resolvePackageToSelf();
-  let module: { default?: unknown };
-  try {
-    if (typescript) {
-      // Loaded only for .ts descriptions: tsx costs start-up time the other kinds do not need.
-      const { tsImport } = await import('tsx/esm/api');
-      module = (await tsImport(pathToFileURL(file).href, import.meta.url)) as { default?: unknown };
-    } else {
-      module = (await import(pathToFileURL(file).href)) as { default?: unknown };
-    }
-  } catch (error) {
-    throw new InputError(`${name}: failed to load: ${firstLine(error)}`);
-  }
-  // A file compiled to CommonJS arrives as its `exports` object, the default export inside.
-  const exported = module.default;
-  const value =
-    typeof exported === 'object' && exported !== null && (exported as { __esModule?: unknown }).__esModule === true
-      ? (exported as { default?: unknown }).default
-      : exported;
-  if (value === undefined) {
-    throw new InputError(`${name}: no default export; write \`export default defineConfig({ ... })\``);
-  }
-  return value;
+/** Default of the loader's time limit (`--load-timeout`). */
+export const DEFAULT_LOAD_TIMEOUT_MS = 10_000;
+/** How long the loading process may take to start before the description's own time counts. */
+const STARTUP_LIMIT_MS = 60_000;
+
+interface ChildMessage {
+  readonly kind: 'value' | 'threw' | 'unreadable' | 'no-default' | 'exit' | 'unsettled';
+  readonly json?: string;
+  readonly message?: string;
+  readonly line?: number;
+  readonly column?: number;
+  readonly code?: number | string;
 }
 
-let selfResolution = false;
 /**
- * Makes `import { defineConfig } from 'circle-fargate'` work in a description even where the
- * package is not installed in the project (a PHP repository has no node_modules): the import
- * resolves to this running copy of circle-fargate. tsx compiles a `.ts` file to an ES module or
- * to CommonJS depending on the nearest package.json, so both resolutions are redirected.
+ * Runs a code description in its own process (loadChild.ts) with a time limit: its stdout and
+ * stderr reach `log` (our stderr), never our stdout; `process.exit`, a throw, a rejection, a
+ * Promise that never settles, an endless loop and a syntax error each end in one InputError
+ * naming the file (exit 2).
  */
-function resolvePackageToSelf(): void {
-  if (selfResolution) return;
-  selfResolution = true;
-  const self = new URL(`../index${path.extname(new URL(import.meta.url).pathname)}`, import.meta.url).href;
-  const hook = `export async function resolve(specifier, context, next) {
-    if (specifier === 'circle-fargate') return { url: ${JSON.stringify(self)}, shortCircuit: true };
-    return next(specifier, context);
-  }`;
-  register(`data:text/javascript,${encodeURIComponent(hook)}`);
+function importDefault(file: string, options: LoadOptions): Promise<unknown> {
+  const name = path.basename(file);
+  const timeoutMs = options.timeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS;
+  const log = options.log ?? ((text: string) => void process.stderr.write(text));
+  const here = new URL(import.meta.url);
+  const fromSource = here.pathname.endsWith('.ts');
+  const child = fileURLToPath(new URL(`./loadChild${fromSource ? '.ts' : '.js'}`, here));
+  const args = [...(fromSource ? ['--import', import.meta.resolve('tsx')] : []), child, file];
+  return new Promise((resolve, reject) => {
+    const running = spawn(process.execPath, args, { cwd: path.dirname(file), stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+    let result = '';
+    let timedOut = false;
+    const kill = () => {
+      timedOut = true;
+      running.kill('SIGKILL');
+    };
+    // The limit counts from the child's `ready` (its start-up done); start-up itself gets a
+    // generous limit of its own, for a machine so busy that starting Node takes that long.
+    let timer = setTimeout(kill, timeoutMs + STARTUP_LIMIT_MS);
+    running.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+      log(chunk);
+    });
+    running.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+      log(chunk);
+    });
+    const channel = running.stdio[3] as Readable;
+    channel.setEncoding('utf8').on('data', (chunk: string) => {
+      const before = result;
+      result += chunk;
+      if (!before.includes('"ready"') && result.includes('{"kind":"ready"}\n')) {
+        clearTimeout(timer);
+        timer = setTimeout(kill, timeoutMs);
+      }
+    });
+    running.on('error', (error) => {
+      clearTimeout(timer);
+      reject(new InputError(`${name}: could not start a process to load it (${error.message})`));
+    });
+    running.on('close', (code, signal) => {
+      clearTimeout(timer);
+      if (timedOut) {
+        reject(new InputError(`${name}: did not finish loading within ${timeoutMs / 1000} s (an endless loop, or a wait that never ends?); pass --load-timeout S if it needs longer`));
+        return;
+      }
+      let message: ChildMessage | undefined;
+      try {
+        message = JSON.parse(result.split('\n').find((line) => line !== '' && line !== '{"kind":"ready"}') ?? '') as ChildMessage;
+      } catch {
+        message = undefined;
+      }
+      if (message === undefined) {
+        reject(new InputError(`${name}: the process loading it ended without an answer (${signal !== null ? `signal ${signal}` : `exit code ${String(code)}`})`));
+        return;
+      }
+      const failure = describeFailure(name, message);
+      if (failure !== undefined) reject(new InputError(failure));
+      else resolve(JSON.parse(message.json ?? 'null') as unknown);
+    });
+  });
+}
 
-  // src/description and dist/description both sit two levels below the package root.
-  const commonJsSelf = fileURLToPath(new URL('../../src/description/define-config.cjs', import.meta.url));
-  const loader = Module as unknown as { _resolveFilename: (request: string, ...rest: unknown[]) => string };
-  const original = loader._resolveFilename;
-  loader._resolveFilename = function (this: unknown, request: string, ...rest: unknown[]): string {
-    return request === 'circle-fargate' ? commonJsSelf : original.call(this, request, ...rest);
-  };
+function describeFailure(name: string, message: ChildMessage): string | undefined {
+  switch (message.kind) {
+    case 'value':
+      return undefined;
+    case 'no-default':
+      return `${name}: no default export; write \`export default defineConfig({ ... })\``;
+    case 'exit':
+      return `${name}: called process.exit(${String(message.code ?? '')}) while loading; a description only exports its value (export default defineConfig({ ... }))`;
+    case 'unsettled':
+      return `${name}: never finished loading: a top-level await or an exported Promise never settles`;
+    case 'unreadable':
+      return `${name}: its default export cannot be read as data (${message.message ?? 'no message'}); export plain values`;
+    case 'threw':
+      return message.line !== undefined
+        ? `${name}:${message.line}${message.column !== undefined ? `:${message.column}` : ''}: syntax error: ${message.message ?? ''}`
+        : `${name}: failed to load: ${message.message ?? 'no message'}`;
+  }
 }
 
 function firstLine(error: unknown): string {

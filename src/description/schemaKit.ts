@@ -109,6 +109,9 @@ export interface StringOptions {
   readonly description?: string;
 }
 
+/** C0 and C1 control characters, DEL, and the Unicode line and paragraph separators. */
+const CONTROL_CHARACTER = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
+
 export function string(options: StringOptions = {}): Schema<string> {
   const minLength = options.minLength ?? 1;
   const expected = options.expected ?? (minLength > 0 ? 'a non-empty string' : 'a string');
@@ -116,6 +119,10 @@ export function string(options: StringOptions = {}): Schema<string> {
     expected,
     parse(input, ctx) {
       if (typeof input !== 'string') return report(ctx, 'not a string', input, expected);
+      // Every description string can reach a parameter, a log line or a command's argument: a
+      // newline there forges lines and splits arguments (a build arg becoming two).
+      const control = CONTROL_CHARACTER.exec(input);
+      if (control) return report(ctx, `contains the control character ${JSON.stringify(control[0]).slice(1, -1) === control[0] ? `U+${control[0].charCodeAt(0).toString(16).toUpperCase().padStart(4, '0')}` : JSON.stringify(control[0])}`, input, `${expected} on one line, without control characters`);
       if (input.length < minLength) return report(ctx, 'empty', input, expected);
       if (options.maxLength !== undefined && input.length > options.maxLength) {
         return report(ctx, `longer than ${options.maxLength} characters`, input, expected);

@@ -3,10 +3,13 @@
  * every request and response is checked against the official OpenAPI description.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { EXAMPLE, runCli, type CliResult } from '../helpers/cli.js';
 import { removeDir, repoFromDirectory } from '../helpers/git.js';
-import { created, FakeCircleCI, pipeline, PIPELINE_ID, workflows } from '../helpers/fakeCircleci.js';
+import { created, createThen, FakeCircleCI, pipeline, PIPELINE_ID, workflows } from '../helpers/fakeCircleci.js';
 
 const TOKEN = 'circle-token-secret-0123456789';
 const KEY = 'continuation-key-secret-9876543210';
@@ -44,7 +47,7 @@ describe('trigger', () => {
     const result = await trigger(['pre', '--branch', 'feature/login', '--debug']);
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stdout, 'pipeline 42 deploys pre from branch feature/login: https://app.circleci.com/pipelines/github/acme/monolith/42\n');
-    const [request] = fake.requests;
+    const [request] = fake.requests.filter((r) => r.operation === 'triggerPipeline');
     assert.equal(request?.params['project-slug'], 'gh/acme/monolith');
     assert.deepEqual(request.body, { branch: 'feature/login', parameters: { deploy_env: 'pre' } });
     assert.equal(request.headers['circle-token'], TOKEN);
@@ -55,9 +58,10 @@ describe('trigger', () => {
     fake.next('triggerPipeline', { status: 201, body: created(7) });
     const result = await trigger(['private', '--tag', 'v1.2.0', '--project', 'gh/acme&co/mono.lith', '--json']);
     assert.equal(result.code, 0, result.stderr);
-    assert.equal(fake.requests[0]?.path, '/project/gh/acme%26co/mono.lith/pipeline');
-    assert.equal(fake.requests[0].params['project-slug'], 'gh/acme&co/mono.lith');
-    assert.deepEqual(fake.requests[0].body, { tag: 'v1.2.0', parameters: { deploy_env: 'private' } });
+    const [request] = fake.requests.filter((r) => r.operation === 'triggerPipeline');
+    assert.equal(request?.path, '/project/gh/acme%26co/mono.lith/pipeline');
+    assert.equal(request.params['project-slug'], 'gh/acme&co/mono.lith');
+    assert.deepEqual(request.body, { tag: 'v1.2.0', parameters: { deploy_env: 'private' } });
     assert.deepEqual(JSON.parse(result.stdout), {
       id: PIPELINE_ID,
       number: 7,
@@ -82,28 +86,96 @@ describe('trigger', () => {
     });
   }
 
-  it('retries 429 (Retry-After, none, plain text) and 5xx, then succeeds', async () => {
+  it('retries 429 (Retry-After, none, plain text), then succeeds', async () => {
     fake
       .next('triggerPipeline', { status: 429, body: { message: 'Too many requests' }, headers: { 'Retry-After': '1' } })
       .next('triggerPipeline', { status: 429, text: 'Rate limited.' })
-      .next('triggerPipeline', { status: 502, body: { message: 'Bad gateway' } })
-      .next('triggerPipeline', { status: 201, body: created(43) });
+      .next('triggerPipeline', createThen(fake));
     const started = Date.now();
     const result = await trigger(['pre']);
     assert.equal(result.code, 0, result.stderr);
-    assert.equal(fake.requests.length, 4);
+    assert.equal(fake.requests.filter((r) => r.operation === 'triggerPipeline').length, 3);
+    assert.equal(fake.createdCount, 1);
     assert.ok(Date.now() - started >= 1000, 'Retry-After was honoured');
-    assert.match(result.stdout, /^pipeline 43 /);
+    assert.match(result.stdout, /^pipeline 100 /);
   });
 
-  it('gives up after repeated 5xx with the last answer', async () => {
-    fake.always('triggerPipeline', { status: 503, body: { message: 'Service unavailable' } });
-    const result = await runCli(['trigger', 'pre'], { cwd: repo, env: { CIRCLE_TOKEN: TOKEN, CIRCLECI_API_URL: fake.baseUrl } });
+  it('gives up at once when Retry-After is beyond the retry budget (one budget per command, not per attempt)', async () => {
+    fake.next('triggerPipeline', { status: 429, body: { message: 'Too many requests' }, headers: { 'Retry-After': '3600' } });
+    const started = Date.now();
+    const result = await trigger(['pre']);
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /\(HTTP 503: Service unavailable\)\n$/);
-    assert.equal(fake.requests.length, 5);
+    assert.match(result.stderr, /\(HTTP 429: Too many requests\)\n$/);
+    assert.ok(Date.now() - started < 60_000, 'did not wait the hour');
+    assert.equal(fake.createdCount, 0);
+  });
+});
+
+describe('a trigger fires at most once', () => {
+  const triggers = () => fake.requests.filter((request) => request.operation === 'triggerPipeline').length;
+
+  it('created, then 502: finds the pipeline it created, reports it, exactly one pipeline', async () => {
+    fake.next('triggerPipeline', createThen(fake, { status: 502, body: { message: 'Bad gateway' } }));
+    const result = await trigger(['pre', '--branch', 'feature/login', '--json']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(fake.createdCount, 1);
+    assert.equal(triggers(), 1);
+    assert.equal((JSON.parse(result.stdout) as { number: number }).number, 100);
+    assert.match(result.stderr, /^the trigger's answer was lost \(HTTP 502: Bad gateway\); found the pipeline it created in the project's pipeline list, not triggering again\n$/);
   });
 
+  it('created, then the connection dropped: the same', async () => {
+    fake.next('triggerPipeline', (request) => {
+      fake.createPipeline(request);
+      return { status: 201, drop: true };
+    });
+    const result = await trigger(['pre']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(fake.createdCount, 1);
+    assert.equal(triggers(), 1);
+    assert.match(result.stdout, /^pipeline 100 deploys pre from branch master: /);
+  });
+
+  it('ignores older pipelines, other users\' and other environments\' when looking', async () => {
+    fake.createPipeline({ operation: 'triggerPipeline', method: 'POST', path: '', params: {}, query: {}, headers: {}, body: { branch: 'master', parameters: { deploy_env: 'pre' } } });
+    fake.next('triggerPipeline', (request) => {
+      fake.createPipeline({ ...request, body: { branch: 'master', parameters: { deploy_env: 'pre' } } }, 'someone-else');
+      fake.createPipeline({ ...request, body: { branch: 'master', parameters: { deploy_env: 'private' } } });
+      fake.createPipeline(request);
+      return { status: 503, body: { message: 'Service unavailable' } };
+    });
+    const result = await trigger(['pre', '--json']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal((JSON.parse(result.stdout) as { number: number }).number, 103);
+    assert.equal(triggers(), 1);
+  });
+
+  it('a 5xx and nothing created: exit 1, says so and where to look, never sent again', async () => {
+    fake.next('triggerPipeline', { status: 502, body: { message: 'Bad gateway' } });
+    const result = await trigger(['pre', '--branch', 'feature/login']);
+    assert.equal(result.code, 1);
+    assert.equal(
+      result.stderr,
+      "circle-fargate: the trigger's outcome is unknown (HTTP 502: Bad gateway) and no pipeline it created is listed; it was not sent again, so as not to deploy twice: look at https://app.circleci.com/pipelines/github/acme/monolith?branch=feature%2Flogin before triggering again\n",
+    );
+    assert.equal(triggers(), 1);
+    assert.equal(fake.createdCount, 0);
+  });
+
+  it('two pipelines that could be it: exit 1 naming both, never sent again', async () => {
+    fake.next('triggerPipeline', (request) => {
+      fake.createPipeline(request);
+      fake.createPipeline(request);
+      return { status: 500, body: { message: 'Internal error' } };
+    });
+    const result = await trigger(['pre']);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /and 2 new pipelines could be the one it created \(101, 100\); it was not sent again: look at https:\/\/app\.circleci\.com\/pipelines\/github\/acme\/monolith\?branch=master\n$/);
+    assert.equal(triggers(), 1);
+  });
+});
+
+describe('trigger input', () => {
   it('refuses bad input before calling the API (exit 2)', async () => {
     const cases: [string[], Record<string, string>, string][] = [
       [['prod'], { CIRCLE_TOKEN: TOKEN }, 'circle-fargate: trigger: environment "prod" deploys on pushes to a branch, not through the API (expected one of pre, private)\n'],
@@ -254,6 +326,30 @@ describe('generate --continue', () => {
     assert.equal(result.code, 1);
     assert.match(result.stderr, /\(HTTP 409: Continuation key has expired\. Please run a new pipeline\.\): the continuation key has expired \(6 hours\); run a new pipeline\n$/);
     assertSecretsKept(result);
+  });
+
+  it('--out: writes the file only once the continuation succeeded; a refusal leaves no file', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'cf-out-'));
+    try {
+      const run = () =>
+        runCli(['generate', '--branch', 'master', '--changed-files', '-', '--continue', '--out', path.join(dir, 'continued.yml')], {
+          cwd: repo,
+          input: 'app/src/Controller/ArticlesController.php\n',
+          env: { CIRCLE_CONTINUATION_KEY: KEY, CIRCLECI_API_URL: fake.baseUrl },
+        });
+      fake.next('continuePipeline', { status: 409, body: { message: 'Continuation key has expired. Please run a new pipeline.' } });
+      const refused = await run();
+      assert.equal(refused.code, 1);
+      assert.deepEqual(readdirSync(dir), [], 'nothing written, no temporary file left');
+      fake.next('continuePipeline', { status: 200, body: { message: 'Pipeline continued.' } });
+      const continued = await run();
+      assert.equal(continued.code, 0, continued.stderr);
+      assert.deepEqual(readdirSync(dir), ['continued.yml']);
+      assert.equal(readFileSync(path.join(dir, 'continued.yml'), 'utf8'), String((fake.requests.at(-1)?.body as Record<string, unknown>).configuration));
+      assert.match(continued.stderr, /continued the pipeline\nwrote .*continued\.yml\n$/);
+    } finally {
+      removeDir(dir);
+    }
   });
 
   it('says what to do without a key (exit 2) and calls nothing', async () => {

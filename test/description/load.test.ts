@@ -93,7 +93,7 @@ describe('description files', () => {
     {
       name: 'TypeScript that does not compile',
       files: { 'circle-fargate.config.ts': 'export default {{;\n' },
-      message: /^circle-fargate: circle-fargate\.config\.ts: failed to load: .+\n$/,
+      message: /^circle-fargate: circle-fargate\.config\.ts:1:17: syntax error: Expected identifier but found "\{"\n$/,
     },
     {
       name: 'TypeScript that throws',

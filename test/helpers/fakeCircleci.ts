@@ -29,6 +29,7 @@ export interface ReceivedRequest {
   readonly method: string;
   readonly path: string;
   readonly params: Record<string, string>;
+  readonly query: Record<string, string>;
   readonly headers: IncomingMessage['headers'];
   readonly body: unknown;
 }
@@ -101,8 +102,9 @@ function compileOperations(): Operation[] {
       });
     }
   }
-  // Literal paths before templated ones: /pipeline/continue is not /pipeline/{pipeline-id}.
-  return operations.sort((a, b) => a.names.length - b.names.length);
+  // Literal paths before templated ones: /pipeline/continue is not /pipeline/{pipeline-id}; and
+  // longer templates first: /project/{project-slug}/pipeline is not a slug ending in "/pipeline".
+  return operations.sort((a, b) => a.names.length - b.names.length || b.template.length - a.template.length);
 }
 
 const OPERATIONS = compileOperations();
@@ -127,6 +129,60 @@ export class FakeCircleCI {
   always(operationId: string, handler: FakeResponse | Handler): this {
     this.#defaults.set(operationId, typeof handler === 'function' ? handler : () => handler);
     return this;
+  }
+
+  /**
+   * The pipelines this fake project holds, newest last: `createPipeline` adds one as CircleCI
+   * does for a trigger (a handler may create it and still answer 502: the create-then-fail
+   * case); listPipelinesForProject answers from it unless a test scripts that operation.
+   */
+  readonly pipelines: Record<string, unknown>[] = [];
+  /** The login of the token's user (getCurrentUser), and of the pipelines it creates. */
+  login = 'sre';
+
+  createPipeline(request: ReceivedRequest, actor = this.login): Record<string, unknown> {
+    const body = (request.body ?? {}) as { branch?: string; tag?: string; parameters?: Record<string, unknown> };
+    const number = 100 + this.pipelines.length;
+    const at = new Date().toISOString();
+    const item = {
+      id: `5034460f-c7c4-4c43-9457-${String(number).padStart(12, '0')}`,
+      number,
+      project_slug: request.params['project-slug'] ?? 'gh/acme/monolith',
+      state: 'setup-pending',
+      created_at: at,
+      updated_at: at,
+      errors: [],
+      trigger: { type: 'api', received_at: at, actor: { login: actor, avatar_url: null } },
+      trigger_parameters: { ...(body.parameters ?? {}) },
+      vcs: {
+        provider_name: 'GitHub',
+        origin_repository_url: 'https://github.com/acme/monolith',
+        target_repository_url: 'https://github.com/acme/monolith',
+        revision: '0123456789abcdef0123456789abcdef01234567',
+        ...(body.tag !== undefined ? { tag: body.tag } : { branch: body.branch ?? 'master' }),
+      },
+    };
+    this.pipelines.push(item);
+    return item;
+  }
+
+  /** How many pipelines this fake project holds that a trigger created. */
+  get createdCount(): number {
+    return this.pipelines.length;
+  }
+
+  #builtIn(operationId: string): Handler | undefined {
+    if (operationId === 'listPipelinesForProject') {
+      return (request) => ({
+        status: 200,
+        body: {
+          items: [...this.pipelines].reverse().filter((item) => request.query.branch === undefined || (item.vcs as { branch?: string }).branch === request.query.branch),
+          next_page_token: null,
+        },
+      });
+    }
+    if (operationId === 'getCurrentUser') return () => ({ status: 200, body: { id: '9b5a1e3e-0000-4000-8000-000000000001', login: this.login, name: 'S. R. E.' } });
+    return undefined;
   }
 
   async start(): Promise<string> {
@@ -166,9 +222,9 @@ export class FakeCircleCI {
     if (operation.request && !operation.request(body)) {
       this.violations.push(`${operation.id}: request breaks the OpenAPI schema: ${JSON.stringify(operation.request.errors)}`);
     }
-    const received: ReceivedRequest = { operation: operation.id, method, path: local, params, headers: request.headers, body };
+    const received: ReceivedRequest = { operation: operation.id, method, path: local, params, query: Object.fromEntries(url.searchParams), headers: request.headers, body };
     this.requests.push(received);
-    const handler = this.#handlers.get(operation.id)?.shift() ?? this.#defaults.get(operation.id);
+    const handler = this.#handlers.get(operation.id)?.shift() ?? this.#defaults.get(operation.id) ?? this.#builtIn(operation.id);
     if (!handler) {
       this.violations.push(`${operation.id}: the test scripted no answer`);
       response.writeHead(500).end();
@@ -192,6 +248,14 @@ export class FakeCircleCI {
 }
 
 export const PIPELINE_ID = '5034460f-c7c4-4c43-9457-de07e2029e7b';
+
+/** A trigger's handler that creates the pipeline, as CircleCI does, and answers `status` (201: the pipeline). */
+export function createThen(fake: FakeCircleCI, answer?: FakeResponse): (request: ReceivedRequest) => FakeResponse {
+  return (request) => {
+    const item = fake.createPipeline(request);
+    return answer ?? { status: 201, body: { id: item.id, state: item.state, number: item.number, created_at: item.created_at } };
+  };
+}
 
 /** The answer to a trigger: the created pipeline. */
 export function created(number = 42): Record<string, unknown> {

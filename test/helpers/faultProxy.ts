@@ -26,7 +26,9 @@ export type FaultKind =
   /** Forwarded after `delayMs`. */
   | 'delay'
   /** Forwarded and done; never answered (see `held`). */
-  | 'hold-after';
+  | 'hold-after'
+  /** Answered 400 with a message that echoes the request's headers and body; not forwarded. */
+  | 'echo';
 
 export interface ProxyFault {
   /** `UpdateService`, `PutTargets`...: the X-Amz-Target operation. */
@@ -130,6 +132,7 @@ export class FaultProxy {
     const fault = operation !== '' ? this.#fault(operation, text) : undefined;
     if (fault?.kind === 'refuse') { this.#send(response, 400, { __type: 'AccessDeniedException', message: `User is not authorized to perform: ${operation}` }); return; }
     if (fault?.kind === 'throttle') { this.#send(response, 400, { __type: 'ThrottlingException', message: 'Rate exceeded' }); return; }
+    if (fault?.kind === 'echo') { this.#send(response, 400, { __type: 'InvalidParameterException', message: `invalid request: ${JSON.stringify(request.headers)} ${text}` }); return; }
     if (fault?.kind === 'error-before') { this.#send(response, 500, { __type: 'ServerException', message: 'Service unavailable' }); return; }
     if (fault?.kind === 'delay') await new Promise((resolve) => setTimeout(resolve, fault.delayMs ?? 200));
     const answer = await this.#forward(request, raw);

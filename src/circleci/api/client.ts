@@ -1,7 +1,12 @@
 /**
  * A client of CircleCI API v2 for what circle-fargate needs: trigger a pipeline, follow it and
  * its workflows, continue a setup pipeline. 429 and 5xx are retried with backoff (honouring
- * `Retry-After`); the token travels only in the `Circle-Token` header and never into a message.
+ * `Retry-After`) within one retry budget for the whole command (total time, not per attempt);
+ * the token travels only in the `Circle-Token` header.
+ *
+ * A request that changes something is never resent blindly when its outcome is unknown (a 5xx,
+ * a timeout, a connection dropped after sending): a trigger looks for the pipeline it may have
+ * created instead, and a continuation counts "not in setup state" as its own success.
  */
 import { InputError, OperationError } from '../../errors.js';
 
@@ -27,13 +32,35 @@ export interface Workflow {
 export interface ClientOptions {
   readonly baseUrl?: string;
   readonly token?: string;
-  /** Attempts for a retried request, the first included. */
-  readonly attempts?: number;
+  /**
+   * Total time this client may spend on failed attempts and the waits between them, every
+   * request together (default 120 s): a 429 storm or a `Retry-After: 3600` ends there.
+   */
+  readonly retryBudgetMs?: number;
+  /** How long one request may take before it counts as unanswered (default 60 s). */
+  readonly requestTimeoutMs?: number;
   /** Waits between attempts (tests pass a recorder). */
   readonly sleep?: (ms: number) => Promise<void>;
   /** Backoff before attempt n (1-based), when the server gives no Retry-After. */
   readonly backoffMs?: (attempt: number) => number;
+  readonly now?: () => number;
 }
+
+/** What a trigger created; `recoveredFrom` says why it was found by listing, not from the answer. */
+export interface TriggeredPipeline {
+  readonly pipeline: Pipeline;
+  readonly recoveredFrom?: string;
+}
+
+/** A pipeline as listPipelinesForProject shows it (what the trigger lookup reads). */
+interface ListedPipeline extends Pipeline {
+  readonly trigger?: { readonly type?: string; readonly received_at?: string; readonly actor?: { readonly login?: string } };
+  readonly trigger_parameters?: Record<string, unknown>;
+  readonly vcs?: { readonly branch?: string; readonly tag?: string };
+}
+
+/** Default of ClientOptions.retryBudgetMs. */
+export const DEFAULT_RETRY_BUDGET_MS = 120_000;
 
 /** A refusal or failure from the API, with its status (0: no answer). */
 export class ApiError extends OperationError {
@@ -61,28 +88,53 @@ const sleepFor = (ms: number) =>
 export class CircleCIClient {
   readonly baseUrl: string;
   readonly #token: string | undefined;
-  readonly #attempts: number;
   readonly #sleep: (ms: number) => Promise<void>;
   readonly #backoff: (attempt: number) => number;
+  readonly #now: () => number;
+  readonly #requestTimeoutMs: number;
+  /** What is left of the retry budget, in milliseconds. */
+  #budgetMs: number;
 
   constructor(options: ClientOptions = {}) {
     this.baseUrl = (options.baseUrl ?? DEFAULT_API_URL).replace(/\/+$/, '');
     this.#token = options.token;
-    this.#attempts = options.attempts ?? 5;
+    this.#budgetMs = options.retryBudgetMs ?? DEFAULT_RETRY_BUDGET_MS;
+    this.#requestTimeoutMs = options.requestTimeoutMs ?? 60_000;
     this.#sleep = options.sleep ?? sleepFor;
+    this.#now = options.now ?? Date.now;
     this.#backoff = options.backoffMs ?? ((attempt) => Math.min(30_000, 1000 * 2 ** (attempt - 1)));
   }
 
-  /** POST /project/{slug}/pipeline with a branch or a tag and parameters. */
-  async triggerPipeline(slug: string, target: { branch?: string; tag?: string }, parameters: Record<string, string>): Promise<Pipeline> {
+  /**
+   * POST /project/{slug}/pipeline with a branch or a tag and parameters. Fires at most once: a
+   * 429 (refused before anything was created) is retried; when the outcome is unknown (5xx, no
+   * answer) the project's recent pipelines are searched for the one this request created. Found:
+   * it is returned with `recoveredFrom`. Not found, or several could be it: an OperationError
+   * that says so and where to look. The request is never sent a second time.
+   */
+  async triggerPipeline(slug: string, target: { branch?: string; tag?: string }, parameters: Record<string, string>): Promise<TriggeredPipeline> {
     const body = { ...target, parameters };
-    const answer = await this.#request('POST', `/project/${encodeSlug(slug)}/pipeline`, body, { auth: true, retry: 'before-effect' });
-    if (answer.status !== 201 && answer.status !== 200) throw this.#refusal(answer, `trigger a pipeline of ${slug}`);
-    return answer.body as Pipeline;
+    // The newest pipeline number before sending: a pipeline this request created is newer.
+    const mark = await this.#newestPipelineNumber(slug);
+    const sentAt = this.#now();
+    for (let attempt = 1; ; attempt++) {
+      const started = this.#now();
+      let answer: Answer;
+      try {
+        answer = await this.#send('POST', `/project/${encodeSlug(slug)}/pipeline`, body, true);
+      } catch (error) {
+        if (error instanceof InputError) throw error;
+        return this.#findTriggered(slug, target, parameters, { mark, sentAt, why: `no answer: ${causeOf(error)}` });
+      }
+      if (answer.status === 201 || answer.status === 200) return { pipeline: answer.body as Pipeline };
+      if (answer.status >= 500) return this.#findTriggered(slug, target, parameters, { mark, sentAt, why: `HTTP ${answer.status}: ${serverMessage(answer)}` });
+      if (answer.status === 429 && (await this.#retryWait(started, retryAfterMs(answer.headers) ?? this.#backoff(attempt)))) continue;
+      throw this.#refusal(answer, `trigger a pipeline of ${slug}`);
+    }
   }
 
   async getPipeline(id: string): Promise<Pipeline> {
-    const answer = await this.#request('GET', `/pipeline/${encodeURIComponent(id)}`, undefined, { auth: true, retry: 'always' });
+    const answer = await this.#request('GET', `/pipeline/${encodeURIComponent(id)}`, undefined, { auth: true });
     if (answer.status !== 200) throw this.#refusal(answer, `read pipeline ${id}`);
     return answer.body as Pipeline;
   }
@@ -92,7 +144,7 @@ export class CircleCIClient {
     let token: string | undefined;
     do {
       const query = token === undefined ? '' : `?page-token=${encodeURIComponent(token)}`;
-      const answer = await this.#request('GET', `/pipeline/${encodeURIComponent(pipelineId)}/workflow${query}`, undefined, { auth: true, retry: 'always' });
+      const answer = await this.#request('GET', `/pipeline/${encodeURIComponent(pipelineId)}/workflow${query}`, undefined, { auth: true });
       if (answer.status !== 200) throw this.#refusal(answer, `list the workflows of pipeline ${pipelineId}`);
       const page = answer.body as { items?: Workflow[]; next_page_token?: string | null };
       workflows.push(...(page.items ?? []));
@@ -109,41 +161,120 @@ export class CircleCIClient {
   async continuePipeline(continuationKey: string, configuration: string): Promise<{ alreadyContinued: boolean }> {
     let outcomeUnknown = false;
     for (let attempt = 1; ; attempt++) {
+      const started = this.#now();
       let answer: Answer;
       try {
         answer = await this.#send('POST', '/pipeline/continue', { 'continuation-key': continuationKey, configuration }, false);
       } catch (error) {
         outcomeUnknown = true;
-        if (attempt >= this.#attempts) throw this.#unreachable(error);
-        await this.#sleep(this.#backoff(attempt));
-        continue;
+        if (await this.#retryWait(started, this.#backoff(attempt))) continue;
+        throw this.#unreachable(error);
       }
       if (answer.status === 200) return { alreadyContinued: false };
       const message = serverMessage(answer);
       if (outcomeUnknown && /not in setup state/i.test(message)) return { alreadyContinued: true };
-      if ((answer.status >= 500 || answer.status === 429) && attempt < this.#attempts) {
+      if (answer.status >= 500 || answer.status === 429) {
         outcomeUnknown = outcomeUnknown || answer.status >= 500;
-        await this.#sleep(retryAfterMs(answer.headers) ?? this.#backoff(attempt));
-        continue;
+        if (await this.#retryWait(started, retryAfterMs(answer.headers) ?? this.#backoff(attempt))) continue;
       }
       throw this.#refusal(answer, 'continue the pipeline');
     }
   }
 
-  async #request(method: string, path: string, body: unknown, options: { auth: boolean; retry: 'always' | 'before-effect' }): Promise<Answer> {
+  /**
+   * Spends the time of a failed attempt, and `waitMs` if the budget has it, then waits: true.
+   * False when the budget cannot pay for the wait (the caller gives up with the last answer).
+   */
+  async #retryWait(attemptStarted: number, waitMs: number): Promise<boolean> {
+    this.#budgetMs -= Math.max(0, this.#now() - attemptStarted);
+    if (waitMs > this.#budgetMs) return false;
+    this.#budgetMs -= waitMs;
+    await this.#sleep(waitMs);
+    return true;
+  }
+
+  async #newestPipelineNumber(slug: string): Promise<number | undefined> {
+    try {
+      const pipelines = await this.#recentPipelines(slug, undefined);
+      return Math.max(0, ...pipelines.map((pipeline) => pipeline.number));
+    } catch (error) {
+      if (error instanceof InputError) throw error;
+      // The lookup falls back on the time the trigger was sent.
+      return undefined;
+    }
+  }
+
+  /** The first page of the project's pipelines (newest first), of one branch if given. */
+  async #recentPipelines(slug: string, branch: string | undefined): Promise<ListedPipeline[]> {
+    const query = branch === undefined ? '' : `?branch=${encodeURIComponent(branch)}`;
+    const answer = await this.#request('GET', `/project/${encodeSlug(slug)}/pipeline${query}`, undefined, { auth: true });
+    if (answer.status !== 200) throw this.#refusal(answer, `list the pipelines of ${slug}`);
+    const page = answer.body as { items?: ListedPipeline[] } | undefined;
+    return Array.isArray(page?.items) ? page.items : [];
+  }
+
+  async #currentLogin(): Promise<string | undefined> {
+    try {
+      const answer = await this.#request('GET', '/me', undefined, { auth: true });
+      const login = (answer.body as { login?: unknown } | undefined)?.login;
+      return answer.status === 200 && typeof login === 'string' ? login : undefined;
+    } catch (error) {
+      if (error instanceof InputError) throw error;
+      return undefined;
+    }
+  }
+
+  /**
+   * After a trigger whose outcome is unknown: the pipeline it created, from the project's recent
+   * pipelines (CircleCI API v2 listPipelinesForProject: each with its trigger, actor, branch or
+   * tag and parameters). A candidate is newer than the mark (or received since the request was
+   * sent), triggered through the API by this token's user, on this branch or tag, with these
+   * parameters where the listing shows them. The listing may lag: it is read a few times.
+   */
+  async #findTriggered(
+    slug: string,
+    target: { branch?: string; tag?: string },
+    parameters: Record<string, string>,
+    context: { mark: number | undefined; sentAt: number; why: string },
+  ): Promise<TriggeredPipeline> {
+    const login = await this.#currentLogin();
+    const where = `${projectWebUrl(slug)}${target.branch !== undefined ? `?branch=${encodeURIComponent(target.branch)}` : ''}`;
+    for (let look = 1; ; look++) {
+      const started = this.#now();
+      let listed: ListedPipeline[] | undefined;
+      try {
+        listed = await this.#recentPipelines(slug, target.branch);
+      } catch (error) {
+        if (error instanceof InputError) throw error;
+      }
+      const candidates = (listed ?? []).filter((pipeline) => isTriggeredBy(pipeline, { ...context, target, parameters, login }));
+      if (candidates.length === 1 && candidates[0] !== undefined) return { pipeline: candidates[0], recoveredFrom: context.why };
+      if (candidates.length > 1) {
+        throw new OperationError(
+          `the trigger's answer was lost (${context.why}) and ${candidates.length} new pipelines could be the one it created (${candidates.map((p) => p.number).join(', ')}); it was not sent again: look at ${where}`,
+        );
+      }
+      if (look >= 4 || !(await this.#retryWait(started, 1000 * 2 ** (look - 1)))) break;
+    }
+    throw new OperationError(
+      `the trigger's outcome is unknown (${context.why}) and no pipeline it created is listed; it was not sent again, so as not to deploy twice: look at ${where} before triggering again`,
+    );
+  }
+
+  /** A request that changes nothing: retried on 429, 5xx and no answer, within the budget. */
+  async #request(method: string, path: string, body: unknown, options: { auth: boolean }): Promise<Answer> {
     for (let attempt = 1; ; attempt++) {
+      const started = this.#now();
       let answer: Answer;
       try {
         answer = await this.#send(method, path, body, options.auth);
       } catch (error) {
-        // A trigger whose request may have reached the server is not repeated: it could run twice.
-        if (options.retry !== 'always' || attempt >= this.#attempts) throw this.#unreachable(error);
-        await this.#sleep(this.#backoff(attempt));
-        continue;
+        if (error instanceof InputError) throw error;
+        if (await this.#retryWait(started, this.#backoff(attempt))) continue;
+        throw this.#unreachable(error);
       }
       const retryable = answer.status === 429 || answer.status >= 500;
-      if (!retryable || attempt >= this.#attempts) return answer;
-      await this.#sleep(retryAfterMs(answer.headers) ?? this.#backoff(attempt));
+      if (!retryable || !(await this.#retryWait(started, retryAfterMs(answer.headers) ?? this.#backoff(attempt)))) return answer;
     }
   }
 
@@ -160,7 +291,7 @@ export class CircleCIClient {
       method,
       headers,
       ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-      signal: AbortSignal.timeout(60_000),
+      signal: AbortSignal.timeout(this.#requestTimeoutMs),
     });
     const text = await response.text();
     return { status: response.status, body: parseJson(text), text, headers: response.headers };
@@ -181,9 +312,41 @@ export class CircleCIClient {
 
   #unreachable(error: unknown): ApiError {
     if (error instanceof InputError) throw error;
-    const cause = error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
+    const cause = causeOf(error);
     return new ApiError(`CircleCI API at ${this.baseUrl} did not answer (${cause})`, 0, cause);
   }
+}
+
+function causeOf(error: unknown): string {
+  return error instanceof Error ? (error.cause instanceof Error ? error.cause.message : error.message) : String(error);
+}
+
+function isTriggeredBy(
+  pipeline: ListedPipeline,
+  by: { mark: number | undefined; sentAt: number; target: { branch?: string; tag?: string }; parameters: Record<string, string>; login: string | undefined },
+): boolean {
+  if (by.mark !== undefined ? !(pipeline.number > by.mark) : Date.parse(pipeline.trigger?.received_at ?? pipeline.created_at ?? '') < by.sentAt - 60_000) return false;
+  const type = pipeline.trigger?.type;
+  if (type !== undefined && type !== 'api' && type !== 'explicit') return false;
+  if (by.login !== undefined && pipeline.trigger?.actor?.login !== undefined && pipeline.trigger.actor.login !== by.login) return false;
+  if (by.target.branch !== undefined && pipeline.vcs?.branch !== undefined && pipeline.vcs.branch !== by.target.branch) return false;
+  if (by.target.tag !== undefined && pipeline.vcs?.tag !== by.target.tag) return false;
+  for (const [name, value] of Object.entries(by.parameters)) {
+    const shown = findParameter(pipeline.trigger_parameters, name);
+    const same = typeof shown === 'string' || typeof shown === 'number' || typeof shown === 'boolean' ? String(shown) === value : false;
+    if (shown !== undefined && !same) return false;
+  }
+  return true;
+}
+
+/** A parameter in trigger_parameters: at the top, or one level down (grouped by source). */
+function findParameter(parameters: Record<string, unknown> | undefined, name: string): unknown {
+  if (parameters === undefined) return undefined;
+  if (name in parameters) return parameters[name];
+  for (const group of Object.values(parameters)) {
+    if (typeof group === 'object' && group !== null && name in group) return (group as Record<string, unknown>)[name];
+  }
+  return undefined;
 }
 
 function parseJson(text: string): unknown {
@@ -211,18 +374,23 @@ function serverMessage(answer: Answer): string {
   return text === '' ? 'no message' : text.slice(0, 200);
 }
 
-/** `Retry-After` as milliseconds: seconds, or an HTTP date. */
+/** `Retry-After` as milliseconds: seconds, or an HTTP date. The retry budget bounds it, not a cap here. */
 export function retryAfterMs(headers: Headers): number | undefined {
   const value = headers.get('retry-after');
   if (value === null) return undefined;
-  if (/^\d+$/.test(value.trim())) return Math.min(Number(value) * 1000, 300_000);
+  if (/^\d+$/.test(value.trim())) return Number(value) * 1000;
   const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, Math.min(date - Date.now(), 300_000));
+  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
+}
+
+/** The project's pipelines page in the CircleCI app. */
+export function projectWebUrl(slug: string): string {
+  const [vcs = '', ...rest] = slug.split('/');
+  const long = vcs === 'gh' ? 'github' : vcs === 'bb' ? 'bitbucket' : vcs;
+  return `https://app.circleci.com/pipelines/${[long, ...rest].map(encodeURIComponent).join('/')}`;
 }
 
 /** The pipeline's page in the CircleCI app. */
 export function pipelineWebUrl(slug: string, number: number): string {
-  const [vcs = '', ...rest] = slug.split('/');
-  const long = vcs === 'gh' ? 'github' : vcs === 'bb' ? 'bitbucket' : vcs;
-  return `https://app.circleci.com/pipelines/${[long, ...rest].map(encodeURIComponent).join('/')}/${number}`;
+  return `${projectWebUrl(slug)}/${number}`;
 }

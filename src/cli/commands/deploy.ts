@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { InputError } from '../../errors.js';
-import { listFlag, secondsFlag, stringFlag, type Command } from '../command.js';
+import { DESCRIPTION_OPTIONS, descriptionLoadOptions, listFlag, secondsFlag, stringFlag, type Command } from '../command.js';
 
 export const deployCommand: Command = {
   name: 'deploy',
@@ -20,7 +20,7 @@ export const deployCommand: Command = {
     concurrency: { type: 'string' },
     'no-checks': { type: 'boolean' },
     region: { type: 'string' },
-    config: { type: 'string' },
+    ...DESCRIPTION_OPTIONS,
     timeout: { type: 'string' },
     'poll-interval': { type: 'string' },
     'no-wait': { type: 'boolean' },
@@ -70,6 +70,7 @@ Options:
   --no-checks                   skip the checks of the image, roles and log groups
   --region R                    AWS region (default: the environment's, else the SDK's own)
   --config PATH                 project description (default: circle-fargate.config.* here)
+  --load-timeout S              seconds a .ts/.mjs/.js description may take to load (default 10)
   --timeout SECONDS             how long a rollout may take before it is rolled back (default 900)
   --poll-interval SECONDS       first wait before polling a rollout (default 1; grows to twice that)
   --max-failed-tasks N          fail a rollout after N stopped tasks of it (default 3)
@@ -113,8 +114,7 @@ finish with rollback --record FILE.`,
     let region = stringFlag(args, 'region');
     if (environment !== undefined) {
       const { loadDescription } = await import('../../description/load.js');
-      const config = stringFlag(args, 'config');
-      const { description } = await loadDescription({ cwd: io.cwd, ...(config !== undefined ? { file: config } : {}) });
+      const { description } = await loadDescription(descriptionLoadOptions(args, io, 'deploy'));
       const env = description.environments.find((candidate) => candidate.name === environment);
       if (!env) {
         throw new InputError(`deploy: no environment "${environment}" in the project description (expected one of ${description.environments.map((e) => e.name).join(', ') || 'none'})`);

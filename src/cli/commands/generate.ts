@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { InputError } from '../../errors.js';
 import { explanationOf, formatExplanation } from '../../explain.js';
-import { writeFileAtomic } from '../../writeFile.js';
+import { prepareFileAtomic } from '../../writeFile.js';
 import { stringFlag, type Command } from '../command.js';
 import { PIPELINE_OPTIONS, PIPELINE_OPTIONS_HELP, readPipelineInput } from '../pipelineInput.js';
 
@@ -18,7 +18,8 @@ CircleCI's official schema before it is written. Why each job runs is written to
 
 Options:
 ${PIPELINE_OPTIONS_HELP}
-  --out FILE                  write the config to FILE (atomically) instead of stdout
+  --out FILE                  write the config to FILE (atomically) instead of stdout; with
+                              --continue, only once the pipeline continued
   --continue                  continue this setup pipeline with the config (CircleCI's
                               pipeline/continue, with CIRCLE_CONTINUATION_KEY; API base from
                               CIRCLECI_API_URL); prints no YAML unless --out is given
@@ -42,19 +43,27 @@ to continue; 2 bad flags, description or git state, or --continue without a cont
     const output = generateContinuation({ ...input, orb: await bundledOrb() });
     io.stderr(formatExplanation(explanationOf(output.plan, input.terraform)));
     const out = stringFlag(args, 'out');
-    if (out !== undefined) {
-      await writeFileAtomic(path.resolve(io.cwd, out), output.yaml);
+    // Written beside its place first (a path that cannot be written fails before continuing);
+    // put in place only once the pipeline continued: a failed command writes nothing.
+    const prepared = out !== undefined ? await prepareFileAtomic(path.resolve(io.cwd, out), output.yaml) : undefined;
+    try {
+      if (continuing && key !== undefined) {
+        const { CircleCIClient } = await import('../../circleci/api/client.js');
+        const client = new CircleCIClient(io.env.CIRCLECI_API_URL ? { baseUrl: io.env.CIRCLECI_API_URL } : {});
+        // No parameters: those the trigger sent reach the continuation already, and sending one
+        // again is refused ("Conflicting pipeline parameters").
+        const result = await client.continuePipeline(key, output.yaml);
+        io.stderr(result.alreadyContinued ? 'the pipeline was already continued by an earlier attempt\n' : 'continued the pipeline\n');
+      }
+    } catch (error) {
+      await prepared?.discard();
+      throw error;
+    }
+    if (prepared !== undefined && out !== undefined) {
+      await prepared.commit();
       io.stderr(`wrote ${out}\n`);
     } else if (!continuing) {
       io.stdout(output.yaml);
-    }
-    if (continuing && key !== undefined) {
-      const { CircleCIClient } = await import('../../circleci/api/client.js');
-      const client = new CircleCIClient(io.env.CIRCLECI_API_URL ? { baseUrl: io.env.CIRCLECI_API_URL } : {});
-      // No parameters: those the trigger sent reach the continuation already, and sending one
-      // again is refused ("Conflicting pipeline parameters").
-      const result = await client.continuePipeline(key, output.yaml);
-      io.stderr(result.alreadyContinued ? 'the pipeline was already continued by an earlier attempt\n' : 'continued the pipeline\n');
     }
     return 0;
   },

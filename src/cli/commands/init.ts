@@ -5,13 +5,13 @@ import { loadDescription } from '../../description/load.js';
 import { OperationError } from '../../errors.js';
 import { VERSION } from '../../version.js';
 import { writeFileAtomic } from '../../writeFile.js';
-import { stringFlag, type Command } from '../command.js';
+import { DESCRIPTION_OPTIONS, descriptionLoadOptions, stringFlag, type Command } from '../command.js';
 
 export const initCommand: Command = {
   name: 'init',
   summary: 'write .circleci/config.yml, the setup config that runs circle-fargate',
   positionals: { min: 0, max: 0, name: '' },
-  options: { config: { type: 'string' }, check: { type: 'boolean' } },
+  options: { ...DESCRIPTION_OPTIONS, check: { type: 'boolean' } },
   help: `Usage: circle-fargate init [--config PATH] [--check]
 
 Writes .circleci/config.yml in the working directory: a setup config (setup: true) declaring
@@ -24,6 +24,7 @@ CircleCI's schema and references before it is written.
 Options:
   --config PATH   project description (default: circle-fargate.config.{ts,mjs,js,json,yaml,yml}
                   in the working directory)
+  --load-timeout S  seconds a .ts/.mjs/.js description may take to load (default 10)
   --check         write nothing; exit 1 when the file on disk differs from what init writes
   --debug         show a stack trace on unexpected errors
   -h, --help      show this help
@@ -32,7 +33,7 @@ Exit codes: 0 written, or up to date with --check; 1 out of date (--check), or t
 validation; 2 bad flags or project description.`,
   async run(args, io) {
     const config = stringFlag(args, 'config');
-    const loaded = await loadDescription({ cwd: io.cwd, ...(config !== undefined ? { file: config } : {}) });
+    const loaded = await loadDescription(descriptionLoadOptions(args, io, 'init'));
     const source = path.relative(io.cwd, loaded.file).split(path.sep).join('/');
     const [{ bundledOrb }, { setupConfigShape, SETUP_CONFIG_FILE }, { renderConfig }, { toYaml }, { checkOfficialSchema }, { checkReferences }] =
       await Promise.all([

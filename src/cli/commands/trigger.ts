@@ -1,8 +1,9 @@
 import { loadDescription } from '../../description/load.js';
 import { InputError } from '../../errors.js';
+import { printable } from '../../printable.js';
 import { DEPLOY_ENV_PARAMETER } from '../../trigger/context.js';
 import { PROJECT_SLUG } from '../../description/schema.js';
-import { secondsFlag, stringFlag, type Command } from '../command.js';
+import { DESCRIPTION_OPTIONS, descriptionLoadOptions, secondsFlag, stringFlag, type Command } from '../command.js';
 
 export const triggerCommand: Command = {
   name: 'trigger',
@@ -12,7 +13,7 @@ export const triggerCommand: Command = {
     branch: { type: 'string' },
     tag: { type: 'string' },
     project: { type: 'string' },
-    config: { type: 'string' },
+    ...DESCRIPTION_OPTIONS,
     follow: { type: 'boolean' },
     json: { type: 'boolean' },
     'poll-interval': { type: 'string' },
@@ -29,6 +30,7 @@ Options:
   --tag T               tag to run instead of a branch
   --project SLUG        CircleCI project slug, such as gh/acme/monolith (default: project.slug)
   --config PATH         project description (default: circle-fargate.config.* here)
+  --load-timeout S      seconds a .ts/.mjs/.js description may take to load (default 10)
   --follow              follow the pipeline and its workflows to the end; exit 0 only if every
                         workflow succeeded (a pipeline whose config errored is reported, exit 1)
   --poll-interval S     seconds between polls while following (default 5)
@@ -41,15 +43,20 @@ Environment:
   CIRCLE_TOKEN          a CircleCI personal API token (sent as Circle-Token; never printed)
   CIRCLECI_API_URL      API base URL (default https://circleci.com/api/v2)
 
+A trigger fires at most once: when its answer is lost (a 5xx, a timeout, a dropped connection),
+it is not sent again; the project's recent pipelines are searched for the one it created. Found:
+it is reported as triggered. Not found, or several candidates: exit 1, naming where to look.
+Retries (429; reads while following) share one budget of 120 s per command.
+
 Exit codes: 0 triggered (with --follow: every workflow succeeded); 1 the API refused or failed,
-or a followed pipeline failed, errored or timed out; 2 bad flags, environment or description.`,
+the trigger's outcome is unknown, or a followed pipeline failed, errored or timed out; 2 bad
+flags, environment or description.`,
   async run(args, io) {
     const [environment = ''] = args.positionals;
     const branch = stringFlag(args, 'branch');
     const tag = stringFlag(args, 'tag');
     if (branch !== undefined && tag !== undefined) throw new InputError('trigger: --branch and --tag together; pass one');
-    const config = stringFlag(args, 'config');
-    const { description } = await loadDescription({ cwd: io.cwd, ...(config !== undefined ? { file: config } : {}) });
+    const { description } = await loadDescription(descriptionLoadOptions(args, io, 'trigger'));
     const apiEnvironments = description.environments.filter((env) => env.trigger.type === 'api').map((env) => env.name);
     if (!apiEnvironments.includes(environment)) {
       const known = description.environments.find((env) => env.name === environment);
@@ -69,10 +76,14 @@ or a followed pipeline failed, errored or timed out; 2 bad flags, environment or
     }
     const client = new CircleCIClient({ token, ...(io.env.CIRCLECI_API_URL ? { baseUrl: io.env.CIRCLECI_API_URL } : {}) });
     const target = tag !== undefined ? { tag } : { branch: branch ?? description.project.defaultBranch };
-    const pipeline = await client.triggerPipeline(slug, target, { [DEPLOY_ENV_PARAMETER]: environment });
+    const triggered = await client.triggerPipeline(slug, target, { [DEPLOY_ENV_PARAMETER]: environment });
+    const pipeline = triggered.pipeline;
     const url = pipelineWebUrl(slug, pipeline.number);
     const json = args.values.json === true;
-    if (!json) io.stdout(`pipeline ${pipeline.number} deploys ${environment} from ${tag !== undefined ? `tag ${tag}` : `branch ${target.branch ?? ''}`}: ${url}\n`);
+    if (triggered.recoveredFrom !== undefined) {
+      io.stderr(`the trigger's answer was lost (${triggered.recoveredFrom}); found the pipeline it created in the project's pipeline list, not triggering again\n`);
+    }
+    if (!json) io.stdout(`pipeline ${pipeline.number} deploys ${environment} from ${printable(tag !== undefined ? `tag ${tag}` : `branch ${target.branch ?? ''}`)}: ${url}\n`);
     if (args.values.follow !== true) {
       if (json) io.stdout(`${JSON.stringify({ id: pipeline.id, number: pipeline.number, url, state: pipeline.state })}\n`);
       return 0;

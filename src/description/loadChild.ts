@@ -1,0 +1,134 @@
+/**
+ * The process that runs a code description (.ts, .mjs, .js) for the loader (load.ts), so that
+ * whatever the file does stays here: its output goes to pipes the loader forwards to stderr, a
+ * `process.exit` or a crash ends this process only, an endless loop is killed at the time limit.
+ *
+ * Protocol: argv[2] is the file. On fd 3, `{ kind: 'ready' }` once start-up is done, then one
+ * JSON line, the first message wins:
+ *   { kind: 'value', json }            the default export, as JSON text
+ *   { kind: 'threw', message, line?, column? }   loading failed (syntax errors with a position)
+ *   { kind: 'unreadable', message }    the value could not be read (a getter threw, a BigInt)
+ *   { kind: 'no-default' }
+ *   { kind: 'exit', code }             the description called process.exit
+ *   { kind: 'unsettled' }              a top-level await or exported Promise never settled
+ */
+import { spawnSync } from 'node:child_process';
+import { writeSync } from 'node:fs';
+import Module, { register } from 'node:module';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+
+const RESULT_FD = 3;
+const exit: (code?: number) => never = process.exit.bind(process);
+let sent = false;
+
+function send(message: Record<string, unknown>): void {
+  if (sent) return;
+  sent = true;
+  writeSync(RESULT_FD, `${JSON.stringify(message)}\n`);
+}
+
+process.exit = ((code?: number | string | null) => {
+  send({ kind: 'exit', code: code ?? process.exitCode ?? 0 });
+  exit(0);
+});
+// The event loop ran dry while the description was still loading: a top-level await or an
+// exported Promise that nothing will ever settle (Node would end with code 13).
+let loading = true;
+process.on('exit', (code) => {
+  send(loading ? { kind: 'unsettled' } : { kind: 'exit', code });
+});
+for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
+  process.on(event, (error: unknown) => {
+    send({ kind: 'threw', ...describeError(error, process.argv[2] ?? '') });
+    exit(0);
+  });
+}
+
+const file = process.argv[2] ?? '';
+try {
+  const value = await importDefault(file);
+  loading = false;
+  if (value === undefined) send({ kind: 'no-default' });
+  else {
+    let json: string | undefined;
+    try {
+      json = JSON.stringify(value);
+    } catch (error) {
+      send({ kind: 'unreadable', message: firstLine(error) });
+    }
+    if (json !== undefined) send({ kind: 'value', json });
+  }
+} catch (error) {
+  send({ kind: 'threw', ...describeError(error, file) });
+}
+exit(0);
+
+async function importDefault(file: string): Promise<unknown> {
+  resolvePackageToSelf();
+  const extension = path.extname(file);
+  const typescript = extension === '.ts' || extension === '.mts' || extension === '.cts';
+  // Loaded only for .ts descriptions: tsx costs start-up time the other kinds do not need.
+  const tsx = typescript ? await import('tsx/esm/api') : undefined;
+  // Ready: the loader's time limit counts from here, the description's own time, not our start-up
+  // (which a busy CI machine can stretch).
+  writeSync(RESULT_FD, `${JSON.stringify({ kind: 'ready' })}\n`);
+  const module = (tsx ? await tsx.tsImport(pathToFileURL(file).href, import.meta.url) : await import(pathToFileURL(file).href)) as { default?: unknown };
+  // A file compiled to CommonJS arrives as its `exports` object, the default export inside.
+  const exported = module.default;
+  const value =
+    typeof exported === 'object' && exported !== null && (exported as { __esModule?: unknown }).__esModule === true
+      ? (exported as { default?: unknown }).default
+      : exported;
+  // An exported Promise is the description once it settles.
+  return value instanceof Promise ? ((await value) as unknown) : value;
+}
+
+/**
+ * Makes `import { defineConfig } from 'circle-fargate'` work in a description even where the
+ * package is not installed in the project (a PHP repository has no node_modules): the import
+ * resolves to this running copy of circle-fargate. tsx compiles a `.ts` file to an ES module or
+ * to CommonJS depending on the nearest package.json, so both resolutions are redirected.
+ */
+function resolvePackageToSelf(): void {
+  const self = new URL(`../index${path.extname(new URL(import.meta.url).pathname)}`, import.meta.url).href;
+  const hook = `export async function resolve(specifier, context, next) {
+    if (specifier === 'circle-fargate') return { url: ${JSON.stringify(self)}, shortCircuit: true };
+    return next(specifier, context);
+  }`;
+  register(`data:text/javascript,${encodeURIComponent(hook)}`);
+
+  // src/description and dist/description both sit two levels below the package root.
+  const commonJsSelf = fileURLToPath(new URL('../../src/description/define-config.cjs', import.meta.url));
+  const loader = Module as unknown as { _resolveFilename: (request: string, ...rest: unknown[]) => string };
+  const original = loader._resolveFilename;
+  loader._resolveFilename = function (this: unknown, request: string, ...rest: unknown[]): string {
+    return request === 'circle-fargate' ? commonJsSelf : original.call(this, request, ...rest);
+  };
+}
+
+/** A failure's message, and for a syntax error its line and column in `file`. */
+function describeError(error: unknown, file: string): { message: string; line?: number; column?: number } {
+  const message = error instanceof Error ? error.message : String(error);
+  // esbuild (tsx): "Transform failed with 1 error:\n/abs/file.ts:3:14: ERROR: Expected ..."
+  const esbuild = /:(\d+):(\d+): ERROR: (.+)$/m.exec(message);
+  if (esbuild) return { message: (esbuild[3] ?? '').trim(), line: Number(esbuild[1]), column: Number(esbuild[2]) + 1 };
+  if (error instanceof SyntaxError && /\.[cm]?js$/.test(file)) {
+    // A failed import() tells no position; Node's own check of the file does: "FILE:LINE", the
+    // line's text, a caret under the column, then "SyntaxError: message".
+    const check = spawnSync(process.execPath, ['--check', file], { encoding: 'utf8', timeout: 10_000 });
+    const lines = (check.stderr || '').split('\n');
+    const at = lines.findIndex((line) => line.startsWith(`${file}:`));
+    const position = at >= 0 ? /:(\d+)$/.exec(lines[at] ?? '') : null;
+    if (position) {
+      const column = (lines[at + 2] ?? '').indexOf('^');
+      return { message: firstLine(error), line: Number(position[1]), ...(column >= 0 ? { column: column + 1 } : {}) };
+    }
+  }
+  return { message: firstLine(error) };
+}
+
+function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return (message.split('\n').find((line) => line.trim() !== '') ?? message).trim();
+}

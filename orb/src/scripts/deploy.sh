@@ -7,10 +7,7 @@
 # Inputs: CF_ENVIRONMENT, CF_VERSION, CF_IMAGE_NAME or CF_IMAGE, CF_CONFIG, CF_WORKSPACE.
 set -eu
 
-fail() {
-  printf 'deploy: %s\n' "$1" >&2
-  exit 1
-}
+fail() { printf 'deploy: %s\n' "$1" >&2 && exit 1; }
 
 environment="${CF_ENVIRONMENT:-}"
 version="${CF_VERSION:-}"

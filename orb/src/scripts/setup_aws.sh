@@ -4,10 +4,7 @@
 # No long-lived keys. Inputs: CF_ROLE_ARN, CF_REGION, CIRCLE_OIDC_TOKEN_V2, CF_SESSION_DURATION (3600).
 set -eu
 
-fail() {
-  printf 'setup_aws: %s\n' "$1" >&2
-  exit 1
-}
+fail() { printf 'setup_aws: %s\n' "$1" >&2 && exit 1; }
 
 role="${CF_ROLE_ARN:-}"
 region="${CF_REGION:-}"

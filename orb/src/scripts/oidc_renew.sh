@@ -8,7 +8,7 @@
 # (https://circleci.com/docs/guides/permissions-authentication/oidc-tokens-with-custom-claims/),
 # with the audience of the token it replaces. The token is never printed.
 # Inputs: CF_RENEW_MARGIN (seconds before expiry, 900), CF_RENEW_RETRY (seconds, 30),
-# CF_TOKEN_FILE ($HOME/.aws/circleci-oidc-token), CF_RENEW_ONCE (renew once and stop: tests).
+# CF_TOKEN_FILE ($HOME/.aws/circleci-oidc-token), CF_RENEW_ONCE (renew once if due, then stop).
 set -eu
 
 file="${CF_TOKEN_FILE:-$HOME/.aws/circleci-oidc-token}"
@@ -24,7 +24,10 @@ while :; do
   exp=$(printf '%s' "$claims" | sed -n 's/.*"exp"[[:space:]]*:[[:space:]]*\([0-9][0-9]*\).*/\1/p')
   aud=$(printf '%s' "$claims" | sed -n 's/.*"aud"[[:space:]]*:[[:space:]]*"\([^"\\]*\)".*/\1/p')
   wait=$((${exp:-0} - margin - $(date +%s)))
-  if [ -z "${CF_RENEW_ONCE:-}" ] && [ "$wait" -gt 0 ]; then sleep "$wait" && continue; fi
+  if [ "$wait" -gt 0 ]; then
+    [ -z "${CF_RENEW_ONCE:-}" ] || { echo "oidc_renew: the token is not due for renewal for ${wait}s" && exit 0; }
+    sleep "$wait" && continue
+  fi
   set -- run oidc get
   [ -z "$aud" ] || set -- "$@" --claims "{\"aud\":\"$aud\"}"
   if (umask 077 && circleci "$@" > "$file.new") && [ -s "$file.new" ]; then

@@ -28,7 +28,7 @@ export function setupConfigShape(description: ProjectDescription, source: string
         description: 'Environment an API trigger deploys (set by `circle-fargate trigger`).',
       },
     ],
-    orb: orbUse(description, version, orb),
+    orb: orbUse(description, version, orb, ['setup']),
     jobs: [],
     workflows: [
       {
@@ -40,6 +40,8 @@ export function setupConfigShape(description: ProjectDescription, source: string
             orbJob: 'setup',
             requires: [],
             context: [],
+            // The setup workflow must run for tags too, or a tag pipeline runs nothing.
+            ...(description.project.tags.length > 0 ? { filters: { tags: { only: description.project.tags } } } : {}),
             parameters: {
               depth: description.checkout.depth,
               config: source,

@@ -7,10 +7,7 @@
 # summary, goes to deploy-summaries/ENV.json, the job's artifact.
 set -eu
 
-fail() {
-  printf 'deploy: %s\n' "$1" >&2
-  exit 1
-}
+fail() { printf 'deploy: %s\n' "$1" >&2 && exit 1; }
 
 environment="${CF_ENVIRONMENT:-}"
 bin="${CF_BIN:-/tmp/circle-fargate/install/node_modules/.bin/circle-fargate}"

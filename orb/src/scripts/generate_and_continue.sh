@@ -7,10 +7,7 @@
 # CF_DEPLOY_ENV, CF_OUT (/tmp/circle-fargate/continue.yml), CIRCLECI_API_URL (CircleCI's).
 set -eu
 
-fail() {
-  printf 'generate_and_continue: %s\n' "$1" >&2
-  exit 1
-}
+fail() { printf 'generate_and_continue: %s\n' "$1" >&2 && exit 1; }
 
 [ -n "${CIRCLE_CONTINUATION_KEY:-}" ] || fail "no continuation key: this runs only in a setup workflow (setup: true)"
 bin="${CF_BIN:-/tmp/circle-fargate/install/node_modules/.bin/circle-fargate}"

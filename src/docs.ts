@@ -3,7 +3,8 @@
  * `npm run docs` rewrites them and a test fails when README.md is stale.
  * A block is `<!-- generated:NAME -->` ... `<!-- /generated:NAME -->`.
  */
-import { COMMANDS, mainHelp } from './cli/main.js';
+import { COMMANDS } from './cli/commands/index.js';
+import { mainHelp } from './cli/main.js';
 import { descriptionReference } from './description/reference.js';
 
 function cliReference(): string {

@@ -8,6 +8,7 @@ import type { ConfigShape } from './circleci/emit/shape.js';
 import { orbUse } from './circleci/emit/synth.js';
 import type { ProjectDescription } from './description/resolve.js';
 import type { OrbObject } from './orb/pack.js';
+import { installParameters } from './install.js';
 import { DEPLOY_ENV_PARAMETER } from './trigger/context.js';
 
 export const SETUP_CONFIG_FILE = '.circleci/config.yml';
@@ -27,7 +28,7 @@ export function setupConfigShape(description: ProjectDescription, source: string
         description: 'Environment an API trigger deploys (set by `circle-fargate trigger`).',
       },
     ],
-    orb: orbUse(description, version, orb),
+    orb: orbUse(description, version, orb, ['setup']),
     jobs: [],
     workflows: [
       {
@@ -39,10 +40,13 @@ export function setupConfigShape(description: ProjectDescription, source: string
             orbJob: 'setup',
             requires: [],
             context: [],
+            // The setup workflow must run for tags too, or a tag pipeline runs nothing.
+            ...(description.project.tags.length > 0 ? { filters: { tags: { only: description.project.tags } } } : {}),
             parameters: {
               depth: description.checkout.depth,
               config: source,
               [DEPLOY_ENV_PARAMETER]: `<< pipeline.parameters.${DEPLOY_ENV_PARAMETER} >>`,
+              ...installParameters(description.install, version, 'setup'),
             },
           },
         ],

@@ -8,7 +8,12 @@ const account = '123456789012';
 const region = 'ap-northeast-1';
 const repository = `${account}.dkr.ecr.${region}.amazonaws.com/monolith/app`;
 
-/** pre (staging) and private (canary) deploy when an API trigger sets deploy_env; prod on master. */
+/**
+ * pre (staging) and private (canary) deploy when an API trigger sets deploy_env; prod on master.
+ * Terraform plans run on every branch as the environment's read-only plan role, in a context
+ * open to all branches; applies and deploys use the deploy role and a context that can be
+ * restricted to master.
+ */
 function environment(name: 'pre' | 'private' | 'prod') {
   return {
     trigger: name === 'prod' ? ({ type: 'branch', branch: 'master' } as const) : ({ type: 'api' } as const),
@@ -26,11 +31,14 @@ function environment(name: 'pre' | 'private' | 'prod') {
       containers: ['batch'],
     },
     circleciContext: `monolith-${name}`,
+    plan: { roleArn: `arn:aws:iam::${account}:role/monolith-${name}-circleci-plan`, circleciContext: 'monolith-plan' },
   };
 }
 
 export default defineConfig({
-  project: { slug: 'gh/acme/monolith', defaultBranch: 'master' },
+  // Version tags (v1.2.3) start pipelines too: tests, image build and plans of what changed
+  // since the previous tag.
+  project: { slug: 'gh/acme/monolith', defaultBranch: 'master', tags: ['/^v\\d+\\.\\d+\\.\\d+$/'] },
   checkout: { depth: 1 },
   images: {
     app: {
@@ -52,6 +60,11 @@ export default defineConfig({
       image: 'cimg/php:8.3',
       parallelism: 4,
       paths: ['app/**', 'batch/**', 'tests/**', 'composer.json', 'composer.lock', 'phpunit.xml.dist'],
+      // CakePHP's tests reach MySQL and Redis on localhost (test settings, not secrets).
+      services: [
+        { image: 'cimg/mysql:8.0', environment: { MYSQL_DATABASE: 'test_monolith', MYSQL_ROOT_PASSWORD: 'test' } },
+        { image: 'cimg/redis:7.2' },
+      ],
     },
   },
   terraform: {

@@ -15,7 +15,9 @@ setup() {
 @test "logs in to ECR, builds, pushes by commit and saves the digest" {
   CF_BUILD_ARGS='PHP_VERSION=8.3' run sh "$SCRIPTS/build_and_push_image.sh"
   [ "$status" -eq 0 ]
-  [ "$(sed -n 1,6p "$STUBS/aws.args" | tr '\n' ' ')" = 'ecr get-login-password --region ap-northeast-1 -- ' ]
+  # First: is there an image of this commit already? (the stub answers no)
+  [ "$(sed -n 1,8p "$STUBS/aws.args" | tr '\n' ' ')" = 'ecr describe-images --region ap-northeast-1 --repository-name acme/app --image-ids imageTag=0123456789abcdef0123456789abcdef01234567 ' ]
+  [ "$(sed -n 14,18p "$STUBS/aws.args" | tr '\n' ' ')" = 'ecr get-login-password --region ap-northeast-1 -- ' ]
   [ "$(cat "$STUBS/docker.stdin")" = ecr-password ]
   expected="login
 --username
@@ -79,8 +81,10 @@ case "$2" in
   batch-get-image)
     if [ -z "${BASE_IMAGE:-}" ]; then echo None; exit 0; fi
     case "$*" in *imageManifestMediaType*) echo application/vnd.oci.image.manifest.v1+json ;; *) echo "$BASE_IMAGE" ;; esac ;;
-  put-image) if [ -n "${ALREADY_TAGGED:-}" ]; then echo "An error occurred (ImageAlreadyExistsException)" >&2; exit 254; fi ;;
-  describe-images) echo sha256:feed ;;
+  put-image)
+    if [ -n "${ALREADY_TAGGED:-}" ]; then echo "An error occurred (ImageAlreadyExistsException)" >&2; exit 254; fi
+    touch "$STUBS/retagged" ;;
+  describe-images) if [ -e "$STUBS/retagged" ] || [ -n "${ALREADY_TAGGED:-}" ]; then echo sha256:feed; else echo None; fi ;;
 esac'
 }
 
@@ -96,11 +100,27 @@ esac'
   [ "$(cat "$CF_WORKSPACE/images/app")" = 123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/acme/app@sha256:feed ]
 }
 
-@test "treats an image already tagged with this commit as retagged" {
+@test "uses the image ECR already has of this commit, building and retagging nothing" {
   aws_with_ecr_image
   ALREADY_TAGGED=1 BASE_IMAGE='{"schemaVersion":2}' CF_REUSE_FROM=fedcba9876543210fedcba9876543210fedcba98 run sh "$SCRIPTS/build_and_push_image.sh"
   [ "$status" -eq 0 ]
+  [[ "$output" == *'ECR already has the image of 0123456789abcdef0123456789abcdef01234567: not rebuilt'* ]]
   [ ! -e "$STUBS/docker.args" ]
+  ! grep -qxF put-image "$STUBS/aws.args"
+  [ "$(cat "$CF_WORKSPACE/images/app")" = 123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/acme/app@sha256:feed ]
+}
+
+@test "with the registry cache, builds with BuildKit, caches in ECR and saves the pushed digest" {
+  stub docker 'if [ "$1" = buildx ] && [ "$2" = build ]; then
+  while [ $# -gt 0 ]; do [ "$1" = --metadata-file ] && printf "{\n  \"containerimage.digest\": \"sha256:beef\"\n}\n" > "$2"; shift; done
+fi'
+  CF_REGISTRY_CACHE=true CF_BUILD_ARGS='PHP_VERSION=8.3' run sh "$SCRIPTS/build_and_push_image.sh"
+  [ "$status" -eq 0 ]
+  grep -qxF 'type=registry,ref=123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/acme/app:buildcache' "$STUBS/docker.args"
+  grep -qxF 'type=registry,ref=123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/acme/app:buildcache,mode=max,image-manifest=true,oci-mediatypes=true' "$STUBS/docker.args"
+  grep -qxF -- --push "$STUBS/docker.args"
+  ! grep -qxF push "$STUBS/docker.args"
+  [ "$(cat "$CF_WORKSPACE/images/app")" = 123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/acme/app@sha256:beef ]
 }
 
 @test "builds when ECR has no image of the base revision" {

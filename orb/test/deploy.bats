@@ -1,38 +1,38 @@
 #!/usr/bin/env bats
-# deploy: circle-fargate at the orb's version, with the digest saved by the build.
+# deploy: the installed circle-fargate, with the digest saved by the build.
 
 load helpers
 
 setup() {
   setup_stubs
-  stub npx
-  export CF_WORKSPACE="$BATS_TEST_TMPDIR/workspace" CF_ENVIRONMENT=pre CF_VERSION=0.1.0 CF_IMAGE_NAME=app
+  stub circle-fargate
+  export CF_WORKSPACE="$BATS_TEST_TMPDIR/workspace" CF_ENVIRONMENT=pre CF_BIN="$STUBS/bin/circle-fargate" CF_IMAGE_NAME=app
   mkdir -p "$CF_WORKSPACE/images"
   echo '123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/acme/app@sha256:abc' > "$CF_WORKSPACE/images/app"
 }
 
-@test "deploys the saved digest with circle-fargate at the given version" {
+@test "deploys the saved digest with the installed circle-fargate" {
   run sh "$SCRIPTS/deploy.sh"
   [ "$status" -eq 0 ]
-  [ "$(cat "$STUBS/npx.args")" = $'--yes\ncircle-fargate@0.1.0\ndeploy\npre\n--image\n123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/acme/app@sha256:abc\n--record\n'"$CF_WORKSPACE"$'/deploy-records/pre.json\n--json\n--' ]
+  [ "$(cat "$STUBS/circle-fargate.args")" = $'deploy\npre\n--image\n123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/acme/app@sha256:abc\n--record\n'"$CF_WORKSPACE"$'/deploy-records/pre.json\n--json\n--' ]
 }
 
 @test "passes the description file and a given image" {
   CF_CONFIG='ci/my config.ts' CF_IMAGE=repo@sha256:def run sh "$SCRIPTS/deploy.sh"
   [ "$status" -eq 0 ]
-  [ "$(cat "$STUBS/npx.args")" = $'--yes\ncircle-fargate@0.1.0\ndeploy\npre\n--image\nrepo@sha256:def\n--record\n'"$CF_WORKSPACE"$'/deploy-records/pre.json\n--json\n--config\nci/my config.ts\n--' ]
+  [ "$(cat "$STUBS/circle-fargate.args")" = $'deploy\npre\n--image\nrepo@sha256:def\n--record\n'"$CF_WORKSPACE"$'/deploy-records/pre.json\n--json\n--config\nci/my config.ts\n--' ]
 }
 
 @test "refuses an environment that would read as an option" {
   CF_ENVIRONMENT=--help run sh "$SCRIPTS/deploy.sh"
   [ "$status" -eq 1 ]
-  [ ! -e "$STUBS/npx.args" ]
+  [ ! -e "$STUBS/circle-fargate.args" ]
 }
 
-@test "refuses a version that is not a version" {
-  CF_VERSION='1.0.0; touch pwned' run sh "$SCRIPTS/deploy.sh"
+@test "says how to install circle-fargate when it is not installed" {
+  CF_BIN="$BATS_TEST_TMPDIR/none/circle-fargate" run sh "$SCRIPTS/deploy.sh"
   [ "$status" -eq 1 ]
-  [ ! -e "$STUBS/npx.args" ]
+  [ "$output" = "deploy: circle-fargate is not installed at $BATS_TEST_TMPDIR/none/circle-fargate: run the orb's install command first" ]
 }
 
 @test "says what is missing when the build saved no digest" {
@@ -43,7 +43,7 @@ setup() {
 }
 
 @test "keeps the record in the workspace and the summary (stdout) beside it for the artifact" {
-  stub npx 'echo "{\"outcome\":\"deployed\"}"'
+  stub circle-fargate 'echo "{\"outcome\":\"deployed\"}"'
   run sh "$SCRIPTS/deploy.sh"
   [ "$status" -eq 0 ]
   [ -d "$CF_WORKSPACE/deploy-records" ]
@@ -55,20 +55,20 @@ setup() {
   echo '{}' > "$CF_WORKSPACE/deploy-records/pre.json"
   run sh "$SCRIPTS/deploy_rollback.sh"
   [ "$status" -eq 0 ]
-  [ "$(cat "$STUBS/npx.args")" = $'--yes\ncircle-fargate@0.1.0\nrollback\n--record\n'"$CF_WORKSPACE"$'/deploy-records/pre.json\n--if-incomplete\n--json\n--' ]
+  [ "$(cat "$STUBS/circle-fargate.args")" = $'rollback\n--record\n'"$CF_WORKSPACE"$'/deploy-records/pre.json\n--if-incomplete\n--json\n--' ]
 }
 
 @test "rollback step: no record means the deploy changed nothing" {
   run sh "$SCRIPTS/deploy_rollback.sh"
   [ "$status" -eq 0 ]
   [[ "$output" == *"no record at $CF_WORKSPACE/deploy-records/pre.json"* ]]
-  [ ! -e "$STUBS/npx.args" ]
+  [ ! -e "$STUBS/circle-fargate.args" ]
 }
 
 @test "rollback step: passes the exit code of an incomplete restore on (3)" {
   mkdir -p "$CF_WORKSPACE/deploy-records"
   echo '{}' > "$CF_WORKSPACE/deploy-records/pre.json"
-  stub npx 'exit 3'
+  stub circle-fargate 'exit 3'
   run sh "$SCRIPTS/deploy_rollback.sh"
   [ "$status" -eq 3 ]
 }

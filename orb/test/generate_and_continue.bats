@@ -6,18 +6,16 @@ load helpers
 
 setup() {
   setup_stubs
-  # npx: write a config where --out says.
-  stub npx 'while [ $# -gt 0 ]; do if [ "$1" = --out ]; then printf "version: 2.1\n" > "$2"; fi; shift; done'
-  export CIRCLE_CONTINUATION_KEY=secret-continuation-key CF_VERSION=0.1.0 CF_OUT="$BATS_TEST_TMPDIR/out/continue.yml"
+  # circle-fargate: writes a config where --out says.
+  stub circle-fargate 'while [ $# -gt 0 ]; do if [ "$1" = --out ]; then printf "version: 2.1\n" > "$2"; fi; shift; done'
+  export CIRCLE_CONTINUATION_KEY=secret-continuation-key CF_BIN="$STUBS/bin/circle-fargate" CF_OUT="$BATS_TEST_TMPDIR/out/continue.yml"
   export CF_TRIGGER_SOURCE=api CF_BASE_REVISION='<nil>' CF_DEPLOY_ENV=pre
 }
 
 @test "generates and continues with the pipeline's values" {
   run sh "$SCRIPTS/generate_and_continue.sh"
   [ "$status" -eq 0 ]
-  [ "$(cat "$STUBS/npx.args")" = "--yes
-circle-fargate@0.1.0
-generate
+  [ "$(cat "$STUBS/circle-fargate.args")" = "generate
 --continue
 --out
 $CF_OUT
@@ -34,7 +32,7 @@ deploy_env=pre
 @test "keeps the continuation key out of command lines and output" {
   run sh "$SCRIPTS/generate_and_continue.sh"
   [ "$status" -eq 0 ]
-  ! grep -q secret-continuation-key "$STUBS/npx.args"
+  ! grep -q secret-continuation-key "$STUBS/circle-fargate.args"
   [[ "$output" != *secret-continuation-key* ]]
 }
 
@@ -46,7 +44,7 @@ deploy_env=pre
 }
 
 @test "fails as circle-fargate fails" {
-  stub npx 'exit 2'
+  stub circle-fargate 'exit 2'
   run sh "$SCRIPTS/generate_and_continue.sh"
   [ "$status" -eq 2 ]
 }
@@ -54,6 +52,6 @@ deploy_env=pre
 @test "passes a hostile deploy_env as one argument" {
   CF_DEPLOY_ENV="\$(touch $BATS_TEST_TMPDIR/pwned)" run sh "$SCRIPTS/generate_and_continue.sh"
   [ "$status" -eq 0 ]
-  grep -qxF "deploy_env=\$(touch $BATS_TEST_TMPDIR/pwned)" "$STUBS/npx.args"
+  grep -qxF "deploy_env=\$(touch $BATS_TEST_TMPDIR/pwned)" "$STUBS/circle-fargate.args"
   [ ! -e "$BATS_TEST_TMPDIR/pwned" ]
 }

@@ -1,16 +1,21 @@
 #!/usr/bin/env bats
 # run_tests with a stand-in `circleci` CLI: this container's files reach the command as arguments.
+# The stand-in `tests run` does what CircleCI documents: it reads the globbed files on stdin, keeps
+# this container's share, and pipes that to --command.
 
 load helpers
 
 setup() {
   setup_stubs
-  # glob prints the files; split keeps every other line, as node 0 of 2 might get.
-  stub circleci 'if [ "$2" = glob ]; then printf "%s\n" "tests/a Test.php" "tests/\$(touch pwned)Test.php" "tests/cTest.php"; else awk "NR % 2 == 1"; fi'
+  # glob prints the files; run keeps every other line, as node 0 of 2 might get.
+  stub circleci 'if [ "$2" = glob ]; then printf "%s\n" "tests/a Test.php" "tests/\$(touch pwned)Test.php" "tests/cTest.php"; else
+  for arg in "$@"; do case "$arg" in --command=*) command="${arg#--command=}" ;; esac; done
+  awk "NR % 2 == 1" | sh -c "$command"
+fi'
   cd "$BATS_TEST_TMPDIR"
 }
 
-@test "runs the command as it is without parallelism" {
+@test "runs the command as it is without test files" {
   CF_COMMAND='echo ran; echo "args: $#"' run sh "$SCRIPTS/run_tests.sh"
   [ "$status" -eq 0 ]
   [ "$output" = $'ran\nargs: 0' ]
@@ -37,8 +42,25 @@ setup() {
 }
 
 @test "succeeds without running anything when this container gets no files" {
-  stub circleci 'if [ "$2" = glob ]; then echo tests/only.php; else true; fi'
+  stub circleci 'if [ "$2" = glob ]; then echo tests/only.php; else sh -c "${3#--command=}" < /dev/null; fi'
   CF_COMMAND='exit 9' CF_TEST_FILES='tests/*.php' CIRCLE_NODE_TOTAL=3 CIRCLE_NODE_INDEX=2 run sh "$SCRIPTS/run_tests.sh"
   [ "$status" -eq 0 ]
   [ "$output" = 'no test files for node 2' ]
+}
+
+@test "runs the files through circleci tests run, split by timings, so failed tests can be rerun alone" {
+  CF_COMMAND='true' CF_TEST_FILES='tests/**/*Test.php' run sh "$SCRIPTS/run_tests.sh"
+  [ "$status" -eq 0 ]
+  # Two calls, in either order (a pipeline): tests glob PATTERN, tests run --command=... --split-by=timings.
+  calls circleci | grep -qxF 'tests/**/*Test.php'
+  calls circleci | grep -qx -- --split-by=timings
+  # The command names a script of the orb's own, never a value of the project or the trigger.
+  calls circleci | grep -qxF -- '--command=sh -c "$CF_RUNNER" run_tests'
+}
+
+@test "makes the JUnit report's file paths relative to the project, also when tests fail" {
+  mkdir -p build/logs
+  CF_COMMAND='printf "<testsuite file=\"%s/tests/aTest.php\"/>\n" "$PWD" > build/logs/junit.xml; exit 1' CF_JUNIT=build/logs/junit.xml run sh "$SCRIPTS/run_tests.sh"
+  [ "$status" -eq 1 ]
+  [ "$(cat build/logs/junit.xml)" = '<testsuite file="tests/aTest.php"/>' ]
 }

@@ -6,25 +6,15 @@ import { closest } from '../description/schemaKit.js';
 import { EXIT_BAD_INPUT, EXIT_FAILED, InputError, isCircleFargateError } from '../errors.js';
 import { printable } from '../printable.js';
 import { VERSION } from '../version.js';
-import { parseCommandArgs, type Command } from './command.js';
-import { deployCommand } from './commands/deploy.js';
-import { runCommand } from './commands/run.js';
-import { explainCommand } from './commands/explain.js';
-import { generateCommand } from './commands/generate.js';
-import { initCommand } from './commands/init.js';
-import { orbCommand } from './commands/orb.js';
-import { rollbackCommand } from './commands/rollback.js';
-import { schemaCommand } from './commands/schema.js';
-import { triggerCommand } from './commands/trigger.js';
-import { validateCommand } from './commands/validate.js';
-import { configCommand } from './commands/config.js';
+import { parseCommandArgs } from './command.js';
+import { COMMAND_LIST, type CommandEntry } from './commandList.js';
 import { maskingIO, type CliIO } from './io.js';
 
-export const COMMANDS: readonly Command[] = [generateCommand, explainCommand, deployCommand, runCommand, rollbackCommand, triggerCommand, initCommand, validateCommand, configCommand, orbCommand, schemaCommand];
+export { processIO } from './io.js';
 
 export function mainHelp(): string {
-  const width = Math.max(...COMMANDS.map((command) => command.name.length));
-  const list = COMMANDS.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`).join('\n');
+  const width = Math.max(...COMMAND_LIST.map((command) => command.name.length));
+  const list = COMMAND_LIST.map((command) => `  ${command.name.padEnd(width)}  ${command.summary}`).join('\n');
   return `Usage: circle-fargate <command> [options]
 
 Runs the delivery pipeline of a containerised app on CircleCI and AWS ECS/Fargate.
@@ -69,10 +59,10 @@ async function dispatch(argv: readonly string[], io: CliIO): Promise<number> {
       io.stdout(mainHelp());
       return 0;
     }
-    io.stdout(`${findCommand(target).help}\n`);
+    io.stdout(`${(await findCommand(target).load()).help}\n`);
     return 0;
   }
-  const command = findCommand(first);
+  const command = await findCommand(first).load();
   const args = parseCommandArgs(command, rest);
   if (args.values.help === true) {
     io.stdout(`${command.help}\n`);
@@ -81,10 +71,10 @@ async function dispatch(argv: readonly string[], io: CliIO): Promise<number> {
   return command.run(args, io);
 }
 
-function findCommand(name: string): Command {
-  const command = COMMANDS.find((candidate) => candidate.name === name);
+function findCommand(name: string): CommandEntry {
+  const command = COMMAND_LIST.find((candidate) => candidate.name === name);
   if (command) return command;
-  const names = COMMANDS.map((candidate) => candidate.name);
+  const names = COMMAND_LIST.map((candidate) => candidate.name);
   const hint = closest(name, names);
   const what = name.startsWith('-') ? `unknown option ${JSON.stringify(name)}` : `unknown command ${JSON.stringify(name)}`;
   throw new InputError(`${what}${hint ? ` (did you mean ${hint}?)` : ''}; expected one of ${names.join(', ')}; see circle-fargate --help`);
@@ -98,8 +88,23 @@ function report(error: unknown, io: CliIO, debug: boolean): number {
     if (debug && error.stack) io.stderr(`${error.stack}\n`);
     return error.exitCode;
   }
+  const missing = missingPackage(error);
+  if (missing !== undefined) {
+    // The AWS SDK is a peer dependency: the orb's setup job installs without it.
+    const hint = missing.startsWith('@aws-sdk/')
+      ? 'deploy and rollback need the AWS SDK, a peer dependency: install circle-fargate without --omit=peer (the orb: install with deploy: true)'
+      : 'run `npm ci` (in a checkout) or reinstall circle-fargate';
+    io.stderr(`circle-fargate: ${missing} is not installed: ${hint}\n`);
+    return EXIT_FAILED;
+  }
   const message = error instanceof Error ? error.message : String(error);
   io.stderr(`circle-fargate: unexpected error: ${printable(message.split('\n')[0] ?? '')}${debug ? '' : ' (rerun with --debug for details)'}\n`);
   if (debug && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
   return error instanceof InputError ? EXIT_BAD_INPUT : EXIT_FAILED;
+}
+
+/** The package a failed import names, when the error is a module that is not installed. */
+export function missingPackage(error: unknown): string | undefined {
+  if (!(error instanceof Error) || (error as { code?: unknown }).code !== 'ERR_MODULE_NOT_FOUND') return undefined;
+  return /Cannot find (?:package|module) '([^']+)'/.exec(error.message)?.[1];
 }

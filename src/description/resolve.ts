@@ -26,6 +26,18 @@ export interface Image {
   readonly reuse: boolean;
   readonly roleArn: string;
   readonly circleciContext?: string;
+  readonly buildCache: 'docker-layer-caching' | 'registry' | 'none';
+}
+
+/** A read-only role (and context) for Terraform plans. */
+export interface PlanAccess {
+  readonly roleArn: string;
+  readonly circleciContext?: string;
+}
+
+export interface ServiceContainer {
+  readonly image: string;
+  readonly environment: Readonly<Record<string, string>>;
 }
 
 export interface TestSuite {
@@ -39,6 +51,7 @@ export interface TestSuite {
   readonly paths: PathRule;
   readonly junit?: string;
   readonly resourceClass?: string;
+  readonly services: readonly ServiceContainer[];
 }
 
 export interface TerraformRoot {
@@ -50,6 +63,8 @@ export interface TerraformRoot {
   readonly roleArn: string;
   readonly region: string;
   readonly circleciContext?: string;
+  /** What its plans run as; without it, plans run only where its apply may (the default branch). */
+  readonly plan?: PlanAccess;
 }
 
 export interface Terraform {
@@ -78,11 +93,13 @@ export interface Environment {
   /** Name of the image this environment deploys (under `images`), if it deploys one. */
   readonly image?: string;
   readonly deployWhen: 'image-changed' | 'always';
+  readonly plan?: PlanAccess;
 }
 
 /** The resolved project description. */
 export interface ProjectDescription {
-  readonly project: { readonly slug: string; readonly defaultBranch: string };
+  /** `tags`: CircleCI tag filter values (names or /regex/) of every tag that starts a pipeline. */
+  readonly project: { readonly slug: string; readonly defaultBranch: string; readonly tags: readonly string[] };
   readonly checkout: { readonly depth: number };
   readonly images: readonly Image[];
   readonly tests: readonly TestSuite[];
@@ -90,7 +107,14 @@ export interface ProjectDescription {
   readonly environments: readonly Environment[];
   /** Where the emitted config gets the orb: written inline, or a published reference. */
   readonly orb: { readonly source: 'inline' } | { readonly source: 'published'; readonly namespace: string; readonly version?: string };
+  /** Where the setup and deploy jobs get circle-fargate (see src/install.ts). */
+  readonly install: InstallSource;
 }
+
+export type InstallSource =
+  | { readonly source: 'registry'; readonly version?: string }
+  | { readonly source: 'lockfile'; readonly path?: string }
+  | { readonly source: 'tarball'; readonly location: string };
 
 const PRESETS = {
   phpunit: { command: 'vendor/bin/phpunit', junit: 'build/logs/junit.xml', testFiles: 'tests/**/*Test.php' },
@@ -127,6 +151,7 @@ export function resolveDescription(parsed: ParsedDescription): { description?: P
       ...(testFiles !== undefined ? { testFiles } : {}),
       ...(junit !== undefined ? { junit } : {}),
       ...(suite.resourceClass !== undefined ? { resourceClass: suite.resourceClass } : {}),
+      services: suite.services,
     });
   }
 
@@ -177,6 +202,7 @@ export function resolveDescription(parsed: ParsedDescription): { description?: P
       scheduledTasks,
       tasks,
       deployWhen: env.deployWhen,
+      ...(env.plan !== undefined ? { plan: env.plan } : {}),
       ...(env.circleciContext !== undefined ? { circleciContext: env.circleciContext } : {}),
       ...(image !== undefined ? { image } : {}),
     });
@@ -209,6 +235,7 @@ export function resolveDescription(parsed: ParsedDescription): { description?: P
       const roleArn = root.roleArn ?? env?.roleArn;
       const region = root.region ?? env?.region;
       const circleciContext = root.circleciContext ?? env?.circleciContext;
+      const plan = root.plan ?? env?.plan;
       if (roleArn === undefined || region === undefined) {
         const missing = roleArn === undefined ? 'roleArn' : 'region';
         problem([...path, missing], 'missing', undefined, `a value here, or an "environment" to take it from`);
@@ -222,6 +249,7 @@ export function resolveDescription(parsed: ParsedDescription): { description?: P
         region,
         ...(environment !== undefined ? { environment } : {}),
         ...(circleciContext !== undefined ? { circleciContext } : {}),
+        ...(plan !== undefined ? { plan } : {}),
       });
     });
     terraform = { version: parsed.terraform.version, roots, modules: parsed.terraform.modules.map(stripTrailingSlash) };
@@ -249,9 +277,10 @@ export function resolveDescription(parsed: ParsedDescription): { description?: P
   return {
     problems,
     description: {
-      project: parsed.project,
+      project: { ...parsed.project, tags: [...new Set([...parsed.project.tags, ...environments.flatMap((env) => (env.trigger.type === 'tag' ? env.trigger.tags : []))])] },
       checkout: parsed.checkout,
       orb: parsed.orb,
+      install: parsed.install,
       images,
       tests,
       environments,

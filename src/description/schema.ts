@@ -81,6 +81,34 @@ const iamRoleArn = string({
   expected: 'an IAM role ARN such as arn:aws:iam::123456789012:role/circleci-deploy',
 });
 
+/**
+ * A CircleCI tag filter value: a tag name, or `/regex/` that must match the whole tag
+ * (https://circleci.com/docs/reference/configuration-reference/#tags: "Regular expressions
+ * must match the entire string").
+ */
+export const tagFilter = string({
+  expected: 'a tag name, or a /regular expression/ matching the whole tag, such as /^v\\d+\\.\\d+\\.\\d+$/',
+  check: (value) => {
+    if (!(value.length > 2 && value.startsWith('/') && value.endsWith('/'))) return value.startsWith('/') ? 'starts with "/" but does not end with it' : undefined;
+    try {
+      new RegExp(value.slice(1, -1));
+    } catch (error) {
+      return `not a valid regular expression (${error instanceof Error ? error.message : String(error)})`;
+    }
+    return undefined;
+  },
+});
+
+/** What Terraform plans run as: a read-only role and its context, apart from what applies and deploys use. */
+const planAccess = (where: string) =>
+  optional(
+    object({
+      roleArn: required(iamRoleArn, 'Read-only IAM role Terraform plans assume through OIDC (state read and lock, no changes).'),
+      circleciContext: optional(string(), 'CircleCI context of the plan jobs: one open to every branch, holding nothing an apply needs.'),
+    }),
+    `What Terraform plans of ${where} run as. Plans run on every branch, so they never get the role or context of an apply or deploy; without this, plans on branches other than the default are skipped.`,
+  );
+
 const dockerImage = string({
   pattern: /^[^\s]+$/,
   expected: 'a Docker image reference such as cimg/php:8.3',
@@ -112,6 +140,11 @@ const imageSchema = object({
     string(),
     'CircleCI context of the build job. CircleCI gives an OIDC token only to jobs that use a context.',
   ),
+  buildCache: defaulted(
+    literalUnion(['docker-layer-caching', 'registry', 'none']),
+    'docker-layer-caching',
+    'Build cache: `docker-layer-caching` (CircleCI\'s, paid per job, not guaranteed to hit), `registry` (BuildKit cache stored in the ECR repository under tag `buildcache`), or `none`.',
+  ),
 });
 
 const testSuiteSchema = object({
@@ -126,6 +159,20 @@ const testSuiteSchema = object({
   paths: required(pathRuleSchema, 'Files that affect the tests: a list of globs, or `{ include, exclude }`.'),
   junit: optional(repoPath(), 'Path of the JUnit XML report the command writes; stored as test results.'),
   resourceClass: optional(string(), 'CircleCI resource class of the job, such as `large`.'),
+  services: defaulted(
+    array(
+      object({
+        image: required(dockerImage, 'Docker image of the service, such as `cimg/mysql:8.0`.'),
+        environment: defaulted(
+          record(string({ minLength: 0, expected: 'a string' }), { keyPattern: /^[A-Za-z_][A-Za-z0-9_]*$/, keyExpected: 'an environment variable name' }),
+          {},
+          'Environment of the service container (test settings only: it is written into the config).',
+        ),
+      }),
+    ),
+    [],
+    'Service containers (databases, caches) the tests reach on localhost, such as MySQL and Redis.',
+  ),
 });
 
 const terraformRootObject = object({
@@ -142,6 +189,7 @@ const terraformRootObject = object({
   roleArn: optional(iamRoleArn, 'IAM role for this root; defaults to its environment\'s role.'),
   region: optional(awsRegion, 'AWS region for this root; defaults to its environment\'s region.'),
   circleciContext: optional(string(), 'CircleCI context of the Terraform jobs; defaults to its environment\'s context.'),
+  plan: planAccess('this root; defaults to its environment\'s `plan`'),
 });
 
 export interface TerraformRoot {
@@ -152,6 +200,7 @@ export interface TerraformRoot {
   readonly roleArn?: string;
   readonly region?: string;
   readonly circleciContext?: string;
+  readonly plan?: { readonly roleArn: string; readonly circleciContext?: string };
 }
 
 const terraformSchema = object({
@@ -229,8 +278,9 @@ const environmentSchema = object({
     tagged('type', {
       api: object({}),
       branch: object({ branch: required(string(), 'Branch whose pushes deploy this environment.') }),
-    }, '`api`: deployed when a trigger sets pipeline parameter `deploy_env` to this name; `branch`: on pushes to `branch`.'),
-    'How a deploy starts: `{ type: "api" }` (pipeline parameter `deploy_env` set to this name) or `{ type: "branch", branch: "master" }`.',
+      tag: object({ tags: required(array(tagFilter, { minItems: 1 }), 'Tags whose pipelines deploy this environment: names or /regex/ (whole tag).') }),
+    }, '`api`: deployed when a trigger sets pipeline parameter `deploy_env` to this name; `branch`: on pushes to `branch`; `tag`: on tags matching `tags`.'),
+    'How a deploy starts: `{ type: "api" }` (pipeline parameter `deploy_env` set to this name), `{ type: "branch", branch: "master" }` or `{ type: "tag", tags: ["/^v\\d+\\.\\d+\\.\\d+$/"] }`.',
   ),
   region: required(awsRegion, 'AWS region of the ECS cluster.'),
   roleArn: required(iamRoleArn, 'IAM role assumed through CircleCI OIDC; no long-lived keys.'),
@@ -269,6 +319,7 @@ const environmentSchema = object({
     string({ pattern: NAME, expected: NAME_EXPECTED }),
     'Name of the image (under `images`) to deploy; defaults to the only image.',
   ),
+  plan: planAccess('this environment\'s roots'),
   deployWhen: defaulted(
     literalUnion(['image-changed', 'always']),
     'image-changed',
@@ -290,6 +341,11 @@ export const projectDescriptionSchema = object(
         defaultBranch: required(
           string(),
           'The default branch (such as `master`): Terraform applies and branch-less bases are taken from it.',
+        ),
+        tags: defaulted(
+          array(tagFilter),
+          [],
+          'Tags that start pipelines (CircleCI runs no workflow for a tag without tag filters): names or /regex/ (whole tag). A tag pipeline compares with the previous tag and runs the tests, image builds and plans its changes select, and the deploys of environments triggered by the tag. Tags of `tag`-triggered environments start pipelines too.',
         ),
       }),
       'The CircleCI project.',
@@ -326,6 +382,34 @@ export const projectDescriptionSchema = object(
       ),
       { source: 'inline' },
       'How the emitted config gets the circle-fargate orb whose jobs it runs.',
+    ),
+    install: defaulted(
+      tagged(
+        'source',
+        {
+          registry: object({
+            version: optional(
+              string({ pattern: /^\d+\.\d+\.\d+(-[0-9A-Za-z.-]+)?$/, expected: 'an exact version such as 1.2.3' }),
+              'Exact version; by default the version of circle-fargate that runs `init`.',
+            ),
+          }),
+          lockfile: object({
+            path: optional(
+              string({ pattern: /(^|\/)(package-lock\.json|yarn\.lock|pnpm-lock\.yaml)$/, expected: 'a path to package-lock.json, yarn.lock or pnpm-lock.yaml' }),
+              'The lockfile; by default the first of package-lock.json, yarn.lock, pnpm-lock.yaml in the repository root.',
+            ),
+          }),
+          tarball: object({
+            location: required(
+              string({ pattern: /^(https:\/\/\S+|[^\s-][^\s]*\.tgz)$/, expected: 'a repository path or https URL of a .tgz package' }),
+              'The package tarball (`npm pack` output): a path in the repository or an https URL.',
+            ),
+          }),
+        },
+        '`registry`: an exact version from the registry npm is configured with (a private registry or mirror included); `lockfile`: the version the repository\'s own lockfile pins; `tarball`: a package tarball.',
+      ),
+      { source: 'registry' },
+      'How the setup and deploy jobs get circle-fargate: always one exact version, installed with --ignore-scripts and cached by version.',
     ),
     environments: defaulted(
       record(environmentSchema, { keyPattern: NAME, keyExpected: NAME_EXPECTED }),

@@ -10,6 +10,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { readYaml as readCircleciYaml } from '../circleci/check/yamlRead.js';
 import { InputError } from '../errors.js';
+import { prebuiltOrb } from './packed.js';
 
 export type OrbObject = Record<string, unknown>;
 
@@ -125,8 +126,9 @@ export function isRecord(value: unknown): value is Record<string, unknown> {
 
 let bundled: Promise<OrbObject> | undefined;
 
-/** The packed orb this package ships, read once. */
+/** The packed orb this package ships, read once: the build's packed copy while it is current. */
 export function bundledOrb(): Promise<OrbObject> {
-  bundled ??= readOrbSource(bundledOrbSource()).then(packOrb);
+  const dir = bundledOrbSource();
+  bundled ??= prebuiltOrb(dir).then(async (orb) => orb ?? packOrb(await readOrbSource(dir)));
   return bundled;
 }

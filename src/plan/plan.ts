@@ -16,6 +16,7 @@ import {
 } from './jobNames.js';
 import { isUnder, NO_IMPACT, versionFileChanges, type TerraformImpact } from '../terraform/graph.js';
 import { compileRule, summarizeFiles, type CompiledRule } from './pathRules.js';
+import { tagFilterMatches } from './tagFilters.js';
 
 export type JobKind = 'test' | 'build-image' | 'terraform-plan' | 'terraform-approval' | 'terraform-apply' | 'deploy';
 
@@ -99,9 +100,21 @@ export function planPipeline(
   }
 
   const onDefaultBranch = trigger.tag === undefined && trigger.branch === description.project.defaultBranch;
+  const apiDeploy = requestedEnv !== undefined && requestedEnv !== '' ? requestedEnv : undefined;
   for (const root of description.terraform?.roots ?? []) {
-    const plan = terraformPlanSelection(root, changes, terraform, everything);
     const planName = terraformPlanJobName(root.name);
+    let plan = terraformPlanSelection(root, changes, terraform, everything);
+    if (plan.runs && apiDeploy !== undefined && root.environment !== apiDeploy) {
+      // Asking to deploy one environment touches nothing of another (nor of no environment).
+      plan = { runs: false, reasons: [`${DEPLOY_ENV_PARAMETER}=${apiDeploy} runs only what ${apiDeploy} needs; this root belongs to ${root.environment ?? 'no environment'}`] };
+    }
+    if (plan.runs && root.plan === undefined && !onDefaultBranch) {
+      // Plans on other branches would need the apply role: never hand it to any branch's code.
+      plan = {
+        runs: false,
+        reasons: [`no read-only plan role (terraform root ${root.name}: set "plan", or "plan" of its environment): off the default branch a plan never assumes the apply role`],
+      };
+    }
     jobs.push(job(planName, 'terraform-plan', root.name, plan, []));
 
     const apply: Selection = !plan.runs
@@ -169,6 +182,14 @@ function deploySelection(
   images: readonly { image: { name: string }; selection: Selection }[],
 ): Selection {
   const requested = trigger.parameters[DEPLOY_ENV_PARAMETER];
+  if (env.trigger.type === 'tag') {
+    const tag = trigger.tag;
+    if (tag === undefined) return { runs: false, reasons: [`deploys on tags matching ${env.trigger.tags.join(', ')}`] };
+    const matched = env.trigger.tags.find((filter) => tagFilterMatches(filter, tag));
+    if (matched === undefined) return { runs: false, reasons: [`tag ${tag} matches none of ${env.trigger.tags.join(', ')}`] };
+    if (trigger.source !== 'webhook') return { runs: false, reasons: [`deploys on tag pushes, not on ${trigger.source} triggers`] };
+    return { runs: true, reasons: [`tag ${tag} matches ${matched}`] };
+  }
   if (env.trigger.type === 'api') {
     return requested === env.name
       ? { runs: true, reasons: [`${DEPLOY_ENV_PARAMETER}=${env.name} (${trigger.source} trigger on ${refName(trigger)})`] }

@@ -1,11 +1,13 @@
 /**
- * Warnings for `explain`: parts of the description that look wrong against the repository,
+ * Warnings for `explain` and `generate`: parts of the description that look wrong against the repository,
  * though not wrong enough to refuse (a glob that matches no file may be for a file to come).
  */
 import type { ProjectDescription } from '../description/resolve.js';
 import type { PathRule } from '../description/schema.js';
 import type { TerraformImpact } from '../terraform/graph.js';
+import type { TriggerContext } from '../trigger/context.js';
 import { compileGlob, matchesAny } from './pathRules.js';
+import { matchingTagFilters } from './tagFilters.js';
 
 /** Globs that match no file of the repository (`files`: every tracked path, relative to the project root). */
 export function globWarnings(description: ProjectDescription, files: readonly string[]): string[] {
@@ -37,4 +39,12 @@ export function moduleWarnings(description: ProjectDescription, impact: Terrafor
   return (description.terraform?.modules ?? []).flatMap((module, index) =>
     used.has(module) ? [] : [`terraform.modules[${index}]: ${JSON.stringify(module)} is used by no root module (no local module block names it)`],
   );
+}
+
+/** A tag pipeline whose tag no filter of the description matches: CircleCI would not start it. */
+export function tagWarnings(description: ProjectDescription, trigger: TriggerContext): string[] {
+  const tag = trigger.tag;
+  if (tag === undefined || matchingTagFilters(description.project.tags, tag).length > 0) return [];
+  const filters = description.project.tags.length > 0 ? `none of project.tags (${description.project.tags.join(', ')})` : 'no project.tags (there are none)';
+  return [`tag ${JSON.stringify(tag)} matches ${filters}: CircleCI starts no pipeline for it; add a filter to project.tags to build it`];
 }

@@ -6,6 +6,7 @@ import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { EXAMPLE, ROOT, runCli } from '../helpers/cli.js';
+import { VERSION as PACKAGE_VERSION } from '../../src/version.js';
 import { parseConfig, workflowInvocation, workflowJobNames } from '../helpers/config.js';
 import { removeDir, repoFromDirectory } from '../helpers/git.js';
 import { officialSchemaErrors } from '../helpers/officialSchema.js';
@@ -35,7 +36,7 @@ describe('init', () => {
     assert.deepEqual(workflowJobNames(config), ['setup']);
     assert.deepEqual(workflowInvocation(config, 'setup'), {
       job: 'circle-fargate/setup',
-      parameters: { depth: 1, config: 'circle-fargate.config.ts', deploy_env: '<< pipeline.parameters.deploy_env >>' },
+      parameters: { depth: 1, config: 'circle-fargate.config.ts', deploy_env: '<< pipeline.parameters.deploy_env >>', install_source: 'registry', version: PACKAGE_VERSION, install_from: '' },
     });
     assert.equal(typeof config.orbs['circle-fargate'], 'object');
     assert.deepEqual(officialSchemaErrors(config), []);

@@ -13,13 +13,13 @@ const cases: { name: string; description: unknown; problems: string[] }[] = [
     name: 'not an object',
     description: 42,
     problems: [
-      '(top level): not an object (got 42; expected an object with keys project, checkout, images, tests, terraform, orb, environments)',
+      '(top level): not an object (got 42; expected an object with keys project, checkout, images, tests, terraform, orb, install, environments)',
     ],
   },
   {
     name: 'missing project',
     description: {},
-    problems: ['project: missing (got nothing; expected an object with keys slug, defaultBranch)'],
+    problems: ['project: missing (got nothing; expected an object with keys slug, defaultBranch, tags)'],
   },
   {
     name: 'misspelled key, with the key it resembles',
@@ -28,7 +28,7 @@ const cases: { name: string; description: unknown; problems: string[] }[] = [
       delete d.environments.prod.cluster;
     }),
     problems: [
-      'environments.prod.clustr: unknown key; did you mean "cluster"? (got "clustr"; expected one of trigger, region, roleArn, cluster, services, scheduledTasks, tasks, circleciContext, image, deployWhen)',
+      'environments.prod.clustr: unknown key; did you mean "cluster"? (got "clustr"; expected one of trigger, region, roleArn, cluster, services, scheduledTasks, tasks, circleciContext, image, plan, deployWhen)',
       'environments.prod.cluster: missing (got nothing; expected a non-empty string)',
     ],
   },
@@ -57,7 +57,7 @@ const cases: { name: string; description: unknown; problems: string[] }[] = [
     description: edited((d) => {
       d.environments.pre.trigger = { type: 'push' };
     }),
-    problems: ['environments.pre.trigger.type: unknown value (got "push"; expected one of "api", "branch")'],
+    problems: ['environments.pre.trigger.type: unknown value (got "push"; expected one of "api", "branch", "tag")'],
   },
   {
     name: 'branch trigger without a branch',

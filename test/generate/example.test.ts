@@ -60,12 +60,12 @@ const cases: { name: string; args: string[]; input?: string; jobs: string[] }[] 
   {
     name: 'api-deploy-pre',
     args: ['--branch', 'feature/login', '--trigger-source', 'api', '--param', 'deploy_env=pre'],
-    jobs: ['phpunit', 'build-image', 'terraform-plan-pre', 'terraform-plan-private', 'terraform-plan-prod', 'deploy-pre'],
+    jobs: ['phpunit', 'build-image', 'terraform-plan-pre', 'deploy-pre'],
   },
   {
     name: 'api-deploy-private',
     args: ['--branch', 'release/canary', '--trigger-source', 'api', '--param', 'deploy_env=private'],
-    jobs: ['phpunit', 'build-image', 'terraform-plan-pre', 'terraform-plan-private', 'terraform-plan-prod', 'deploy-private'],
+    jobs: ['phpunit', 'build-image', 'terraform-plan-private', 'deploy-private'],
   },
   {
     name: 'nothing-relevant',
@@ -95,7 +95,11 @@ describe('generate on the bundled example', () => {
   it('deploys prod only after the tests and the image build, in the prod context', async () => {
     const result = await runCli(['generate', '--branch', 'master', '--changed-files', '-'], { cwd: repo, input: APP_CHANGE });
     const config = parseConfig(result.stdout);
-    assert.deepEqual(workflowEntry(config, 'deploy-prod'), { requires: ['phpunit', 'build-image'], context: ['monolith-prod'] });
+    assert.deepEqual(workflowEntry(config, 'deploy-prod'), {
+      requires: ['phpunit', 'build-image'],
+      context: ['monolith-prod'],
+      'serial-group': 'gh/acme/monolith/deploy-prod',
+    });
     assert.deepEqual(workflowEntry(config, 'build-image'), { context: ['monolith-build'] });
   });
 
@@ -110,6 +114,7 @@ describe('generate on the bundled example', () => {
     assert.deepEqual(workflowEntry(config, 'terraform-apply-prod'), {
       requires: ['approve-terraform-apply-prod'],
       context: ['monolith-prod'],
+      'serial-group': 'gh/acme/monolith/terraform-apply-prod',
     });
   });
 
@@ -146,7 +151,17 @@ describe('generate on the bundled example', () => {
     assert.equal(result.code, 0, result.stderr);
     const config = parseConfig(result.stdout);
     const packed = parseConfig((await runCli(['orb', 'pack'])).stdout);
-    assert.deepEqual(config.orbs['circle-fargate'], packed);
+    // The inline orb holds the jobs the config runs and what they use, no examples.
+    const inline = config.orbs['circle-fargate'];
+    assert.deepEqual(Object.keys(inline.jobs).sort(), ['build_image', 'deploy', 'phpunit', 'terraform_apply', 'terraform_plan']);
+    assert.deepEqual(Object.keys(inline.commands).sort(), [
+      'build_and_push_image', 'composer_install', 'deploy', 'install', 'phpunit', 'setup_aws', 'shallow_checkout', 'terraform_apply', 'terraform_plan',
+    ]);
+    assert.deepEqual(Object.keys(inline.executors).sort(), ['aws', 'node', 'php', 'terraform']);
+    assert.equal(inline.examples, undefined);
+    for (const kind of ['jobs', 'commands', 'executors']) {
+      for (const name of Object.keys(inline[kind])) assert.deepEqual(Object.keys(inline[kind][name].parameters ?? {}), Object.keys(packed[kind][name].parameters ?? {}), `${kind}.${name}`);
+    }
     let checked = 0;
     for (const name of workflowJobNames(config)) {
       const { job, parameters } = workflowInvocation(config, name);
@@ -166,12 +181,13 @@ describe('generate on the bundled example', () => {
       parameters: {
         depth: 1,
         image: 'hashicorp/terraform:1.9.8',
-        role_arn: 'arn:aws:iam::123456789012:role/monolith-prod-circleci-deploy',
+        role_arn: 'arn:aws:iam::123456789012:role/monolith-prod-circleci-plan',
         region: 'ap-northeast-1',
         root_dir: 'terraform/prod',
         root_name: 'prod',
       },
     });
+    assert.deepEqual(workflowInvocation(config, 'terraform-apply-prod').parameters.role_arn, 'arn:aws:iam::123456789012:role/monolith-prod-circleci-deploy');
   });
 
   it('names a published orb instead when the description asks for it', async () => {

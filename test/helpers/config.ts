@@ -30,21 +30,21 @@ export function workflowInvocation(config: Config, name: string): { job: string;
       if (entryName(entry) !== name) continue;
       if (typeof entry === 'string') return { job: entry, parameters: {} };
       const [job, options] = Object.entries(entry)[0] ?? ['', {}];
-      const { name: _name, requires: _requires, context: _context, type: _type, filters: _filters, ...parameters } = (options ?? {}) as Config;
+      const { name: _name, requires: _requires, context: _context, type: _type, filters: _filters, 'serial-group': _serialGroup, ...parameters } = (options ?? {}) as Config;
       return { job, parameters };
     }
   }
   throw new Error(`no workflow entry for ${name}`);
 }
 
-/** A workflow entry's options (`requires`, `context`, `type`), or {} for a bare name. */
+/** A workflow entry's options (`requires`, `context`, `type`, `serial-group`, `filters`), or {} for a bare name. */
 export function workflowEntry(config: Config, name: string): Config {
   for (const workflow of Object.values<Config>(config.workflows ?? {})) {
     for (const entry of workflow.jobs as (string | Config)[]) {
       if (entryName(entry) !== name) continue;
       if (typeof entry === 'string') return {};
       const options = (Object.values(entry)[0] ?? {}) as Config;
-      return Object.fromEntries(['type', 'requires', 'context'].filter((key) => key in options).map((key) => [key, options[key]]));
+      return Object.fromEntries(['type', 'requires', 'context', 'serial-group', 'filters'].filter((key) => key in options).map((key) => [key, options[key]]));
     }
   }
   throw new Error(`no workflow entry for ${name}`);

@@ -59,7 +59,7 @@ describe('orb pack', () => {
   it('packs every component, with scripts included, into an orb the official schema accepts', async () => {
     const orb = await packed();
     assert.deepEqual(Object.keys(orb.commands).sort(), [
-      'build_and_push_image', 'deploy', 'generate_and_continue', 'phpunit', 'run_tests', 'setup_aws', 'shallow_checkout', 'terraform_apply', 'terraform_plan',
+      'build_and_push_image', 'composer_install', 'deploy', 'generate_and_continue', 'install', 'phpunit', 'run_tests', 'setup_aws', 'shallow_checkout', 'terraform_apply', 'terraform_plan',
     ]);
     assert.deepEqual(Object.keys(orb.jobs).sort(), ['build_image', 'deploy', 'phpunit', 'run_tests', 'setup', 'terraform_apply', 'terraform_plan']);
     assert.deepEqual(Object.keys(orb.executors).sort(), ['aws', 'base', 'node', 'php', 'terraform']);
@@ -88,8 +88,9 @@ describe('orb pack', () => {
   it('deploys and generates with circle-fargate at the version of this package', async () => {
     const orb = await packed();
     const version = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version;
-    assert.equal(orb.commands.deploy.parameters.version.default, version);
-    assert.equal(orb.commands.generate_and_continue.parameters.version.default, version);
+    assert.equal(orb.commands.install.parameters.version.default, version);
+    assert.equal(orb.jobs.setup.parameters.version.default, version);
+    assert.equal(orb.jobs.deploy.parameters.version.default, version);
     for (const example of Object.values<any>(orb.examples)) {
       assert.equal(example.usage.orbs['circle-fargate'], `circle-fargate/circle-fargate@${version}`);
     }

@@ -1,34 +1,45 @@
 #!/bin/sh
-# Runs a test suite's command. With parallelism, this node's share of CF_TEST_FILES (split by
-# timings) follows the command as arguments. CF_JUNIT_FLAG, when set, is passed with CF_JUNIT
-# (PHPUnit: --log-junit build/logs/junit.xml). CF_COMMAND is the project's own command, from its
-# configuration; file names reach it as arguments, never as shell code.
-# Inputs: CF_COMMAND, CF_TEST_FILES, CF_JUNIT, CF_JUNIT_FLAG, CIRCLE_NODE_TOTAL.
+# Runs a test suite's command. With CF_TEST_FILES, the files go through `circleci tests run`,
+# which splits them between parallel containers by timings and, on "Rerun failed tests", hands
+# this container only the files that failed: "The testing job must use circleci tests run to
+# execute tests" (https://circleci.com/docs/guides/test/rerun-failed-tests/). This container's
+# files reach the command as arguments, never as shell code. CF_JUNIT_FLAG, when set, is passed
+# with CF_JUNIT (PHPUnit: --log-junit build/logs/junit.xml); the report's file paths are made
+# relative to the project afterwards, so timings match the globbed names. CF_COMMAND is the
+# project's own command, from its configuration.
+# Inputs: CF_COMMAND, CF_TEST_FILES, CF_JUNIT, CF_JUNIT_FLAG.
 set -eu
 
-[ -n "${CF_COMMAND:-}" ] || {
-  echo 'run_tests: command is empty' >&2
-  exit 1
-}
-if [ -n "${CF_JUNIT:-}" ]; then
-  mkdir -p "$(dirname "$CF_JUNIT")"
+[ -n "${CF_COMMAND:-}" ] || { echo 'run_tests: command is empty' >&2 && exit 1; }
+[ -z "${CF_JUNIT:-}" ] || mkdir -p "$(dirname "$CF_JUNIT")"
+
+# Runs the command with the JUnit flag and the files read from stdin (one a line) as arguments;
+# `circleci tests run` runs it once per container with that container's files.
+# shellcheck disable=SC2016,SC2089 # code for `sh -c`: expanded there, not here
+CF_RUNNER='set -eu
+set --
+[ -z "${CF_JUNIT_FLAG:-}" ] || [ -z "${CF_JUNIT:-}" ] || set -- "$CF_JUNIT_FLAG" "$CF_JUNIT"
+if [ -n "${CF_TEST_FILES:-}" ]; then
+  flags=$#
+  while IFS= read -r file || [ -n "$file" ]; do [ -z "$file" ] || set -- "$@" "$file"; done
+  [ $# -gt "$flags" ] || { echo "no test files for node ${CIRCLE_NODE_INDEX:-0}" && exit 0; }
+  echo "node ${CIRCLE_NODE_INDEX:-0} of ${CIRCLE_NODE_TOTAL:-1}: $(($# - flags)) test files"
+fi
+exec sh -c "$CF_COMMAND \"\$@\"" run_tests "$@"'
+# shellcheck disable=SC2090
+export CF_RUNNER
+status=0
+if [ -n "${CF_TEST_FILES:-}" ]; then
+  # shellcheck disable=SC2016 # expanded by the shell circleci runs the command with
+  circleci tests glob "$CF_TEST_FILES" | circleci tests run --command='sh -c "$CF_RUNNER" run_tests' --split-by=timings || status=$?
+else
+  sh -c "$CF_RUNNER" run_tests < /dev/null || status=$?
 fi
 
-set --
-if [ -n "${CF_TEST_FILES:-}" ] && [ "${CIRCLE_NODE_TOTAL:-1}" -gt 1 ]; then
-  list=$(mktemp)
-  circleci tests glob "$CF_TEST_FILES" | circleci tests split --split-by=timings > "$list"
-  if [ ! -s "$list" ]; then
-    echo "no test files for node ${CIRCLE_NODE_INDEX:-0}"
-    exit 0
-  fi
-  while IFS= read -r file || [ -n "$file" ]; do
-    [ -n "$file" ] && set -- "$@" "$file"
-  done < "$list"
-  rm -f "$list"
-  echo "node ${CIRCLE_NODE_INDEX:-0} of ${CIRCLE_NODE_TOTAL}: $# test files"
+# PHPUnit writes absolute paths (file="/home/circleci/project/tests/..."); timings are matched
+# against the globbed, relative names.
+if [ -n "${CF_JUNIT:-}" ] && [ -f "$CF_JUNIT" ]; then
+  prefix=$(printf '%s/' "$PWD" | sed 's/[][\\.*^$|#]/\\&/g')
+  sed "s#file=\"$prefix#file=\"#g" "$CF_JUNIT" > "$CF_JUNIT.relative" && mv "$CF_JUNIT.relative" "$CF_JUNIT"
 fi
-if [ -n "${CF_JUNIT_FLAG:-}" ] && [ -n "${CF_JUNIT:-}" ]; then
-  set -- "$CF_JUNIT_FLAG" "$CF_JUNIT" "$@"
-fi
-exec sh -c "$CF_COMMAND"' "$@"' run_tests "$@"
+exit "$status"

@@ -6,10 +6,7 @@
 # CF_PATH (.), CF_MAX_DEPTH (1000), CHECKOUT_KEY (CircleCI's checkout key, if any).
 set -eu
 
-fail() {
-  printf 'shallow_checkout: %s\n' "$1" >&2
-  exit 1
-}
+fail() { printf 'shallow_checkout: %s\n' "$1" >&2 && exit 1; }
 
 depth="${CF_DEPTH:-1}"
 max_depth="${CF_MAX_DEPTH:-1000}"

@@ -1,13 +1,11 @@
 #!/bin/sh
 # Applies exactly the plan terraform_plan saved in this pipeline's workspace: refuses a plan made
-# at another commit, and applies nothing when the plan has no changes.
+# at another commit, and applies nothing when the plan has no changes. The lock file the plan
+# was made with is put back, and init may not change it: the apply runs the planned providers.
 # Inputs: CF_ROOT_DIR, CF_ROOT_NAME, CF_WORKSPACE (/tmp/workspace), CIRCLE_SHA1.
 set -eu
 
-fail() {
-  printf 'terraform_apply: %s\n' "$1" >&2
-  exit 1
-}
+fail() { printf 'terraform_apply: %s\n' "$1" >&2 && exit 1; }
 
 root="${CF_ROOT_DIR:-}"
 name="${CF_ROOT_NAME:-}"
@@ -25,5 +23,13 @@ if [ "$(cat "$out/changes")" = none ]; then
   echo "the plan of $name has no changes: nothing to apply"
   exit 0
 fi
-terraform -chdir="$root" init -input=false
+TF_PLUGIN_CACHE_DIR="$HOME/.terraform.d/plugin-cache"
+export TF_PLUGIN_CACHE_DIR
+mkdir -p "$TF_PLUGIN_CACHE_DIR"
+if [ "$(cat "$out/.terraform.lock.hcl" 2> /dev/null || true)" != 'no providers' ] && [ -f "$out/.terraform.lock.hcl" ]; then
+  cp "$out/.terraform.lock.hcl" "$root/.terraform.lock.hcl"
+  terraform -chdir="$root" init -input=false -lockfile=readonly
+else
+  terraform -chdir="$root" init -input=false
+fi
 terraform -chdir="$root" apply -input=false -lock-timeout=5m "$out/tfplan"

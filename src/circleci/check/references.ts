@@ -97,7 +97,10 @@ export function checkReferences(config: unknown): ReferenceFinding[] {
     const declared = isRecord(component.parameters) ? component.parameters : {};
     checkInterpolations(component, path, declared, kind);
     if (kind === 'executor') return;
-    if (kind === 'job' && component.executor !== undefined) checkExecutor(scope, component.executor, [...path, 'executor']);
+    // `executor: << parameters.x >>` with x of type executor: the caller names the executor.
+    const fromParameter = typeof component.executor === 'string' ? /^<<\s*parameters\.([\w-]+)\s*>>$/.exec(component.executor)?.[1] : undefined;
+    const parameterExecutor = fromParameter !== undefined && isRecord(declared[fromParameter]) && declared[fromParameter].type === 'executor';
+    if (kind === 'job' && component.executor !== undefined && !parameterExecutor) checkExecutor(scope, component.executor, [...path, 'executor']);
     checkSteps(scope, component.steps, [...path, 'steps']);
   }
 

@@ -5,7 +5,7 @@
  */
 import CircleCI from '@circleci/circleci-config-sdk';
 import { isRecord } from '../../orb/pack.js';
-import type { ConfigShape, LocalJobShape, OrbUse } from './shape.js';
+import type { ConfigShape, LocalJobShape, OrbUse, WorkflowJobShape } from './shape.js';
 
 /** A CircleCI config as a plain object, ready for YAML. */
 export type ConfigObject = Record<string, unknown>;
@@ -60,15 +60,35 @@ export function renderConfig(shape: ConfigShape): ConfigObject {
     const target = workflows?.[workflow.name];
     if (workflow.when !== undefined && target) workflows[workflow.name] = { when: workflow.when, ...target };
   }
+  for (const workflow of shape.workflows) {
+    const entries = workflows?.[workflow.name]?.jobs;
+    if (workflows && Array.isArray(entries)) workflows[workflow.name] = { ...workflows[workflow.name], jobs: entries.map((entry, index) => withEntryOptions(entry, workflow.jobs[index])) };
+  }
   const orbsOut = shape.orb?.inline === true && isRecord(orbs) ? { ...orbs, [shape.orb.alias]: shape.orb.orb } : orbs;
+  const executors = shape.executors ?? [];
   return {
     version: rest.version,
     ...(setup === true ? { setup } : {}),
     ...(orbsOut !== undefined ? { orbs: orbsOut } : {}),
     ...(shape.parameters.length > 0 ? { parameters: rest.parameters } : {}),
+    ...(executors.length > 0 ? { executors: Object.fromEntries(executors.map((executor) => [executor.name, { docker: executor.docker.map((image) => ({ ...image })) }])) } : {}),
     ...(shape.jobs.length > 0 ? { jobs: generatedJobs } : {}),
     workflows: rest.workflows,
   };
+}
+
+/** Adds what the SDK cannot express (`serial-group`) or renders stale (`filters`) to a workflow entry. */
+function withEntryOptions(entry: unknown, job: WorkflowJobShape | undefined): unknown {
+  if (job === undefined || (job.filters === undefined && job.serialGroup === undefined)) return entry;
+  const extra = {
+    ...(job.serialGroup !== undefined ? { 'serial-group': job.serialGroup } : {}),
+    ...(job.filters?.tags !== undefined ? { filters: { tags: { only: [...job.filters.tags.only] } } } : {}),
+  };
+  if (typeof entry === 'string') return { [entry]: extra };
+  if (!isRecord(entry)) return entry;
+  const [key, options] = Object.entries(entry)[0] ?? [];
+  if (key === undefined) return entry;
+  return { [key]: { ...(isRecord(options) ? options : {}), ...extra } };
 }
 
 /** The SDK's import of our orb, with each job's parameters read from the packed orb. */

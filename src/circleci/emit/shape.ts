@@ -21,11 +21,28 @@ export interface LocalJobShape {
   readonly steps: readonly Step[];
 }
 
+/**
+ * A workflow job's `filters`. CircleCI runs no job for a tag unless it has tag filters: "CircleCI
+ * does not run workflows for tags unless you explicitly specify tag filters. Additionally, if a
+ * job requires any other jobs (directly or indirectly), you must specify tag filters for those
+ * jobs." (https://circleci.com/docs/reference/configuration-reference/#tags)
+ */
+export interface FiltersShape {
+  readonly tags?: { readonly only: readonly string[] };
+}
+
 export type WorkflowJobShape = {
   /** The job's name in the workflow: the contract users make required checks of. */
   readonly name: string;
   readonly requires: readonly string[];
   readonly context: readonly string[];
+  readonly filters?: FiltersShape;
+  /**
+   * Jobs with the same `serial-group` run one at a time across the organization: "Serial groups
+   * control the orchestration of jobs across an organization, not just within projects and
+   * pipelines." (https://circleci.com/docs/reference/configuration-reference/#serial-group)
+   */
+  readonly serialGroup?: string;
 } & (
   | {
       readonly kind: 'orb';
@@ -62,6 +79,12 @@ export interface OrbUse {
   readonly inline: boolean;
 }
 
+/** An executor of the config itself: a job's image with its service containers. */
+export interface ExecutorShape {
+  readonly name: string;
+  readonly docker: readonly { readonly image: string; readonly environment?: Readonly<Record<string, string>> }[];
+}
+
 export interface ConfigShape {
   /** Comment lines at the top of the file, without `#`. */
   readonly header: readonly string[];
@@ -69,6 +92,7 @@ export interface ConfigShape {
   readonly setup?: boolean;
   readonly parameters: readonly PipelineParameterShape[];
   readonly orb?: OrbUse;
+  readonly executors?: readonly ExecutorShape[];
   readonly jobs: readonly LocalJobShape[];
   readonly workflows: readonly WorkflowShape[];
 }

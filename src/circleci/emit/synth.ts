@@ -3,11 +3,14 @@
  * the circle-fargate orb, called with the description's values as parameters; the orb hands
  * them to its scripts as environment variables, so no value becomes shell code.
  */
+import { installParameters } from '../../install.js';
 import type { Environment, Image, ProjectDescription, TerraformRoot, TestSuite } from '../../description/resolve.js';
 import type { OrbObject } from '../../orb/pack.js';
 import type { Plan, PlannedJob } from '../../plan/plan.js';
 import { describeTrigger, DEPLOY_ENV_PARAMETER } from '../../trigger/context.js';
-import type { ConfigShape, LocalJobShape, OrbUse, ParameterValue, PipelineParameterShape, WorkflowJobShape } from './shape.js';
+import { tagFilterMatches } from '../../plan/tagFilters.js';
+import { orbSubset } from './orbSubset.js';
+import type { ConfigShape, ExecutorShape, FiltersShape, LocalJobShape, OrbUse, ParameterValue, PipelineParameterShape, WorkflowJobShape } from './shape.js';
 
 export const WORKFLOW_NAME = 'circle-fargate';
 export const ORB_ALIAS = 'circle-fargate';
@@ -44,23 +47,49 @@ export function synthesize({ description, plan, source, version, orb }: Synthesi
     };
   }
   const configFile = source.startsWith('/') || source.startsWith('..') ? '' : source;
+  const filters = tagFilters(description, plan.trigger.tag);
+  const jobs = running.map((job) => ({ ...workflowJob(job, description, configFile, version), ...(filters ? { filters } : {}) }));
+  const executors = description.tests.filter((suite) => running.some((job) => job.kind === 'test' && job.subject === suite.name)).flatMap(testExecutor);
   return {
     header,
     parameters,
-    orb: orbUse(description, version, orb),
+    orb: orbUse(description, version, orb, jobs.flatMap((job) => (job.kind === 'orb' ? [job.orbJob] : []))),
+    ...(executors.length > 0 ? { executors } : {}),
     jobs: [],
-    workflows: [{ name: WORKFLOW_NAME, jobs: running.map((job) => workflowJob(job, description, configFile)) }],
+    workflows: [{ name: WORKFLOW_NAME, jobs }],
   };
 }
 
+/**
+ * The tag filters every job of a tag pipeline carries: the description's tags (CircleCI runs
+ * no job for a tag without them, nor one whose required jobs lack them). Undefined on branches.
+ */
+export function tagFilters(description: ProjectDescription, tag: string | undefined): FiltersShape | undefined {
+  if (tag === undefined) return undefined;
+  const only = description.project.tags.some((filter) => tagFilterMatches(filter, tag)) ? description.project.tags : [...description.project.tags, tag];
+  return { tags: { only } };
+}
+
+/** The executor of a test suite: its image, then its service containers (reached on localhost). */
+function testExecutor(suite: TestSuite): ExecutorShape[] {
+  if (suite.preset !== 'phpunit') return [];
+  const services = suite.services.map((service) => ({ image: service.image, ...(Object.keys(service.environment).length > 0 ? { environment: service.environment } : {}) }));
+  return [{ name: testExecutorName(suite), docker: [{ image: suite.image }, ...services] }];
+}
+
+function testExecutorName(suite: TestSuite): string {
+  return suite.name;
+}
+
 /** How a config gets the orb: inline (the packed orb itself) or the published reference. */
-export function orbUse(description: ProjectDescription, version: string, orb: OrbObject): OrbUse {
+export function orbUse(description: ProjectDescription, version: string, orb: OrbObject, jobs: readonly string[]): OrbUse {
   const use = description.orb;
   return {
     alias: ORB_ALIAS,
     namespace: use.source === 'published' ? use.namespace : DEFAULT_ORB_NAMESPACE,
     version: use.source === 'published' ? (use.version ?? version) : version,
-    orb,
+    // Inline, the config carries only the jobs it runs and what they use; no examples.
+    orb: use.source === 'inline' ? orbSubset(orb, jobs) : orb,
     inline: use.source === 'inline',
   };
 }
@@ -79,7 +108,7 @@ function pipelineParameters(plan: Plan): PipelineParameterShape[] {
   }));
 }
 
-function workflowJob(job: PlannedJob, description: ProjectDescription, configFile: string): WorkflowJobShape {
+function workflowJob(job: PlannedJob, description: ProjectDescription, configFile: string, version: string): WorkflowJobShape {
   const base = { name: job.name, requires: job.requires };
   const find = <T extends { name: string }>(items: readonly T[]): T => {
     const item = items.find((candidate) => candidate.name === job.subject);
@@ -101,17 +130,26 @@ function workflowJob(job: PlannedJob, description: ProjectDescription, configFil
       const image = find(description.images);
       return orbJob('build_image', { ...buildImageParameters(image), reuse_from: job.reuseFrom ?? '' }, image.circleciContext);
     }
-    case 'terraform-plan':
+    case 'terraform-plan': {
+      // A plan runs as the root's read-only plan role when it has one; without one the plan
+      // selects it only on the default branch, where the apply role is in play anyway.
+      const root = find(description.terraform?.roots ?? []);
+      const access = root.plan ?? root;
+      return orbJob('terraform_plan', terraformParameters(root, access.roleArn, description.terraform?.version ?? ''), access.circleciContext);
+    }
     case 'terraform-apply': {
       const root = find(description.terraform?.roots ?? []);
-      const parameters = terraformParameters(root, description.terraform?.version ?? '');
-      return orbJob(job.kind === 'terraform-plan' ? 'terraform_plan' : 'terraform_apply', parameters, root.circleciContext);
+      const parameters = terraformParameters(root, root.roleArn, description.terraform?.version ?? '');
+      return { ...orbJob('terraform_apply', parameters, root.circleciContext), serialGroup: `${description.project.slug}/${job.name}` };
     }
     case 'terraform-approval':
       return { ...base, kind: 'approval', context: [] };
     case 'deploy': {
       const env = find(description.environments);
-      return orbJob('deploy', deployParameters(env, configFile), env.circleciContext);
+      return {
+        ...orbJob('deploy', { ...deployParameters(env, configFile), ...installParameters(description.install, version, 'generated') }, env.circleciContext),
+        serialGroup: `${description.project.slug}/${job.name}`,
+      };
     }
   }
 }
@@ -128,15 +166,16 @@ type OrbJob = (name: string, parameters: Record<string, ParameterValue>, context
 
 function testJob(suite: TestSuite, orbJob: OrbJob): WorkflowJobShape {
   const parameters: Record<string, ParameterValue> = {
-    image: suite.image,
     resource_class: suite.resourceClass ?? 'medium',
     parallelism: suite.parallelism,
     command: suite.command,
     test_files: suite.testFiles ?? '',
     junit: suite.junit ?? '',
   };
-  // PHPUnit suites run the orb's phpunit job (Composer install, --log-junit); others run_tests.
-  return orbJob(suite.preset === 'phpunit' ? 'phpunit' : 'run_tests', parameters, undefined);
+  // PHPUnit suites run the orb's phpunit job (Composer install and cache, --log-junit, service
+  // containers through the config's executor of the suite); others run_tests.
+  if (suite.preset === 'phpunit') return orbJob('phpunit', { executor: testExecutorName(suite), ...parameters }, undefined);
+  return orbJob('run_tests', { image: suite.image, ...parameters }, undefined);
 }
 
 function buildImageParameters(image: Image): Record<string, ParameterValue> {
@@ -151,6 +190,8 @@ function buildImageParameters(image: Image): Record<string, ParameterValue> {
     dockerfile: image.dockerfile,
     build_context: image.context,
     build_args: buildArgs.join('\n'),
+    docker_layer_caching: image.buildCache === 'docker-layer-caching',
+    registry_cache: image.buildCache === 'registry',
   };
 }
 
@@ -159,10 +200,10 @@ export function ecrRegion(repository: string): string {
   return repository.split('.')[3] ?? '';
 }
 
-function terraformParameters(root: TerraformRoot, version: string): Record<string, ParameterValue> {
+function terraformParameters(root: TerraformRoot, roleArn: string, version: string): Record<string, ParameterValue> {
   return {
     image: `hashicorp/terraform:${version}`,
-    role_arn: root.roleArn,
+    role_arn: roleArn,
     region: root.region,
     root_dir: root.dir,
     root_name: root.name,

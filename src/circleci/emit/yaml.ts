@@ -3,16 +3,40 @@
  * quoted wherever a YAML 1.1 reader (CircleCI's among them) would read a string as something
  * else (`on`, `yes`, `y`, `off`, `0777`, `12:30`).
  */
-import { stringify } from 'yaml';
+import { Document, isMap, isPair, isScalar, isSeq, visit, type YAMLMap } from 'yaml';
+
+/** Whether a mapping reads well on one line: scalars (no line breaks) and lists of scalars. */
+function oneLine(map: YAMLMap): boolean {
+  return map.items.every(({ value }) =>
+    isScalar(value) ? !(typeof value.value === 'string' && value.value.includes('\n')) : isSeq(value) && value.items.every((item) => isScalar(item)),
+  );
+}
 
 export function toYaml(value: unknown, header: readonly string[] = []): string {
-  const body = stringify(value, {
-    version: '1.1',
-    lineWidth: 0,
-    blockQuote: 'literal',
-    aliasDuplicateObjects: false,
-    indentSeq: true,
+  const document = new Document(value, { version: '1.1', aliasDuplicateObjects: false });
+  // Each parameter's declaration on one line (`image: { type: string, default: cimg/php:8.3 }`):
+  // the inline orb declares dozens, and a config is read more often than its declarations.
+  // So is a step's or executor's short argument list (`- attach_workspace: { at: /tmp/workspace }`)
+  // and a short `environment`.
+  visit(document, {
+    Pair(_, pair) {
+      if (!isPair(pair) || !isScalar(pair.key) || !isMap(pair.value)) return;
+      if (pair.key.value === 'parameters') {
+        for (const item of pair.value.items) if (isMap(item.value) && oneLine(item.value)) item.value.flow = true;
+      } else if ((pair.key.value === 'executor' || (pair.key.value === 'environment' && pair.value.items.length <= 3)) && oneLine(pair.value)) {
+        pair.value.flow = true;
+      }
+    },
+    Seq(key, seq) {
+      if (key !== 'value') return;
+      for (const step of seq.items) {
+        if (!isMap(step) || step.items.length !== 1) continue;
+        const [only] = step.items;
+        if (only && isScalar(only.key) && only.key.value !== 'run' && isMap(only.value) && only.value.items.length <= 3 && oneLine(only.value)) only.value.flow = true;
+      }
+    },
   });
+  const body = document.toString({ lineWidth: 0, blockQuote: 'literal', indentSeq: true });
   // A line break inside a header line (a branch name may hold one) must not end the comment.
   // Nor may `<<` in one read as an interpolation.
   const lines = header.flatMap((line) => line.replaceAll('<<', '< <').split(/\r\n|\r|\n|\u2028|\u2029|\u0085/));

@@ -1,7 +1,6 @@
-import { gitComplaint, gitIn, parseNulSeparated } from '../../changes/git.js';
 import { explanationOf, formatExplanation } from '../../explain.js';
 import { planPipeline } from '../../plan/plan.js';
-import { globWarnings, moduleWarnings } from '../../plan/warnings.js';
+import { pipelineWarnings } from '../warnings.js';
 import type { Command } from '../command.js';
 import { PIPELINE_OPTIONS, PIPELINE_OPTIONS_HELP, readPipelineInput } from '../pipelineInput.js';
 
@@ -29,11 +28,7 @@ Exit codes: 0 explained; 2 bad flags, description or git state.`,
   async run(args, io) {
     const input = await readPipelineInput(args, io, { analyseAllRoots: true });
     const plan = planPipeline(input.description, input.trigger, input.changes, input.terraform);
-    const warnings: string[] = [];
-    const listed = await gitIn(input.projectRoot)(['ls-files', '-z', '--cached', '--others', '--exclude-standard']);
-    if (listed.ok) warnings.push(...globWarnings(input.description, parseNulSeparated(listed.stdout)));
-    else warnings.push(`globs not checked against the repository: git cannot list its files (${gitComplaint(listed)})`);
-    warnings.push(...moduleWarnings(input.description, input.terraform));
+    const warnings = await pipelineWarnings(input);
     const explanation = explanationOf(plan, input.terraform, warnings);
     if (args.values.json === true) io.stdout(`${JSON.stringify(explanation, null, 2)}\n`);
     else io.stdout(formatExplanation(explanation, { allFiles: true }));

@@ -4,6 +4,7 @@ import { explanationOf, formatExplanation } from '../../explain.js';
 import { prepareFileAtomic } from '../../writeFile.js';
 import { stringFlag, type Command } from '../command.js';
 import { PIPELINE_OPTIONS, PIPELINE_OPTIONS_HELP, readPipelineInput } from '../pipelineInput.js';
+import { pipelineWarnings } from '../warnings.js';
 
 export const generateCommand: Command = {
   name: 'generate',
@@ -14,7 +15,8 @@ export const generateCommand: Command = {
 
 Reads the project description, the trigger and the changed files, decides which jobs this
 pipeline needs, and emits the CircleCI continuation config. The config is checked against
-CircleCI's official schema before it is written. Why each job runs is written to stderr.
+CircleCI's official schema before it is written. Why each job runs, and the warnings explain
+prints, are written to stderr.
 
 Options:
 ${PIPELINE_OPTIONS_HELP}
@@ -36,12 +38,13 @@ to continue; 2 bad flags, description or git state, or --continue without a cont
         'generate --continue: CIRCLE_CONTINUATION_KEY is not set: --continue runs in the setup job of a CircleCI setup workflow (setup: true); elsewhere, leave it out',
       );
     }
-    const input = await readPipelineInput(args, io);
+    // Every root's modules are read, as for explain, so that both show the same explanation.
+    const input = await readPipelineInput(args, io, { analyseAllRoots: true });
     // Loaded here, not at start-up: the config SDK and the schema validator serve generate only.
     const { generateContinuation } = await import('../../generate.js');
     const { bundledOrb } = await import('../../orb/pack.js');
     const output = generateContinuation({ ...input, orb: await bundledOrb() });
-    io.stderr(formatExplanation(explanationOf(output.plan, input.terraform)));
+    io.stderr(formatExplanation(explanationOf(output.plan, input.terraform, await pipelineWarnings(input))));
     const out = stringFlag(args, 'out');
     // Written beside its place first (a path that cannot be written fails before continuing);
     // put in place only once the pipeline continued: a failed command writes nothing.

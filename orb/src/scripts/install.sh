@@ -1,0 +1,41 @@
+#!/bin/sh
+# Installs the circle-fargate that install_resolve.sh chose into /tmp/circle-fargate/install,
+# with --ignore-scripts (no package's install script runs in a job that holds deploy
+# credentials), unless the restored cache already holds that exact install.
+# Inputs: CF_STATE (/tmp/circle-fargate), written by install_resolve.sh.
+set -eu
+
+fail() {
+  printf 'install: %s\n' "$1" >&2
+  exit 1
+}
+
+state="${CF_STATE:-/tmp/circle-fargate}"
+dir="$state/install"
+[ -f "$state/install.key" ] || fail "no $state/install.key: run install_resolve.sh first"
+key=$(cat "$state/install.key")
+spec=$(cat "$state/install.spec")
+label=$(cat "$state/install.label")
+source=$(cat "$state/install.source")
+deploy=$(cat "$state/install.deploy")
+bin="$dir/node_modules/.bin/circle-fargate"
+
+if [ -x "$bin" ] && [ "$(cat "$dir/.installed" 2>/dev/null || true)" = "$key" ]; then
+  echo "circle-fargate $label: from the cache"
+  exit 0
+fi
+rm -rf "$dir"
+mkdir -p "$dir"
+printf '{ "private": true }\n' >"$dir/package.json"
+set -- install --prefix "$dir" --ignore-scripts --no-audit --no-fund --no-save --loglevel=error
+[ "$deploy" = true ] || set -- "$@" --omit=peer
+if ! npm "$@" -- "$spec" >"$state/npm.log" 2>&1; then
+  where="the registry $(npm config get registry 2>/dev/null || echo '(npm config)')"
+  [ "$source" != tarball ] || where="its tarball"
+  code=$(grep -Eo 'code E[A-Z0-9]+' "$state/npm.log" | head -n 1 || true)
+  rm -rf "$dir"
+  fail "cannot install circle-fargate $label from $where${code:+ ($code)}; npm's log: $state/npm.log"
+fi
+[ -x "$bin" ] || fail "circle-fargate $label installed no circle-fargate command"
+printf '%s\n' "$key" >"$dir/.installed"
+echo "circle-fargate $label: installed ($("$bin" --version))"

@@ -1,0 +1,115 @@
+#!/usr/bin/env bats
+# install: one exact circle-fargate version from the source the team chose (registry, its
+# lockfile, a tarball), cache key written before the cache is restored, --ignore-scripts.
+# (The real install from a registry is tested end to end with Verdaccio: test/package/.)
+
+load helpers
+
+setup() {
+  setup_stubs
+  export CF_STATE="$BATS_TEST_TMPDIR/state"
+  cd "$BATS_TEST_TMPDIR"
+}
+
+key() {
+  cut -d ' ' -f 1-4 "$CF_STATE/install.key"
+}
+
+@test "registry: an exact version, the AWS SDK left out for the setup job" {
+  CF_INSTALL_SOURCE=registry CF_VERSION=1.2.3 run sh "$SCRIPTS/install_resolve.sh"
+  [ "$status" -eq 0 ]
+  [ "$(key)" = "circle-fargate registry 1.2.3 deploy=false" ]
+  [ "$(cat "$CF_STATE/install.spec")" = "circle-fargate@1.2.3" ]
+}
+
+@test "registry: refuses a range, a tag and shell code as the version" {
+  for version in '^1.2.3' latest '1.0.0; touch pwned' '' '1.0'; do
+    CF_INSTALL_SOURCE=registry CF_VERSION="$version" run sh "$SCRIPTS/install_resolve.sh"
+    [ "$status" -eq 1 ]
+    [ "$output" = "install: version must be an exact version such as 1.2.3 (got \"$version\")" ]
+  done
+  [ ! -e pwned ]
+}
+
+@test "lockfile: the version package-lock.json pins" {
+  printf '%s\n' '{"lockfileVersion":3,"packages":{"":{"devDependencies":{"circle-fargate":"^0.4.0"}},"node_modules/circle-fargate":{"version":"0.4.2"},"node_modules/circle-fargate-extra":{"version":"9.9.9"}}}' > package-lock.json
+  CF_INSTALL_SOURCE=lockfile run sh "$SCRIPTS/install_resolve.sh"
+  [ "$status" -eq 0 ]
+  [ "$(key)" = "circle-fargate lockfile 0.4.2 deploy=false" ]
+  [ "$output" = "circle-fargate 0.4.2 (from package-lock.json)" ]
+}
+
+@test "lockfile: yarn.lock, classic and berry" {
+  printf '%s\n' '# yarn lockfile v1' '' 'circle-fargate-extra@^1.0.0:' '  version "9.9.9"' '' 'circle-fargate@0.4.1, circle-fargate@^0.4.0:' '  version "0.4.1"' '  resolved "https://registry.example/circle-fargate-0.4.1.tgz"' > yarn.lock
+  CF_INSTALL_SOURCE=lockfile run sh "$SCRIPTS/install_resolve.sh"
+  [ "$status" -eq 0 ]
+  [ "$(key)" = "circle-fargate lockfile 0.4.1 deploy=false" ]
+  printf '%s\n' '__metadata:' '  version: 8' '' '"circle-fargate@npm:^0.5.0":' '  version: 0.5.3' '  resolution: "circle-fargate@npm:0.5.3"' > yarn.lock
+  CF_INSTALL_SOURCE=lockfile CF_INSTALL_FROM=yarn.lock run sh "$SCRIPTS/install_resolve.sh"
+  [ "$status" -eq 0 ]
+  [ "$(key)" = "circle-fargate lockfile 0.5.3 deploy=false" ]
+}
+
+@test "lockfile: pnpm-lock.yaml, v6 and v9 keys" {
+  mkdir frontend
+  printf '%s\n' "lockfileVersion: '9.0'" 'importers:' '  .:' '    devDependencies:' '      circle-fargate:' '        specifier: 0.6.0' '        version: 0.6.0' 'packages:' '  circle-fargate@0.6.0:' '    resolution: {integrity: sha512-x}' > frontend/pnpm-lock.yaml
+  CF_INSTALL_SOURCE=lockfile CF_INSTALL_FROM=frontend/pnpm-lock.yaml run sh "$SCRIPTS/install_resolve.sh"
+  [ "$status" -eq 0 ]
+  [ "$(key)" = "circle-fargate lockfile 0.6.0 deploy=false" ]
+  printf '%s\n' "lockfileVersion: '6.0'" 'packages:' '  /circle-fargate@0.6.1:' '    resolution: {integrity: sha512-x}' > pnpm-lock.yaml
+  CF_INSTALL_SOURCE=lockfile run sh "$SCRIPTS/install_resolve.sh"
+  [ "$status" -eq 0 ]
+  [ "$(key)" = "circle-fargate lockfile 0.6.1 deploy=false" ]
+}
+
+@test "lockfile: one line when the lockfile pins no circle-fargate, or none exists" {
+  printf '%s\n' '{"lockfileVersion":3,"packages":{"node_modules/left-pad":{"version":"1.3.0"}}}' > package-lock.json
+  CF_INSTALL_SOURCE=lockfile run sh "$SCRIPTS/install_resolve.sh"
+  [ "$status" -eq 1 ]
+  [ "$output" = "install: source lockfile: package-lock.json pins no single circle-fargate version; add it (npm install --save-dev --save-exact circle-fargate) or use source registry" ]
+  rm package-lock.json
+  CF_INSTALL_SOURCE=lockfile run sh "$SCRIPTS/install_resolve.sh"
+  [ "$status" -eq 1 ]
+  [[ "$output" == "install: source lockfile: no package-lock.json, yarn.lock or pnpm-lock.yaml in "* ]]
+}
+
+@test "tarball: keyed on the tarball's digest, so a new tarball is a new install" {
+  printf 'one' > cf.tgz
+  CF_INSTALL_SOURCE=tarball CF_INSTALL_FROM=cf.tgz CF_INSTALL_DEPLOY=true run sh "$SCRIPTS/install_resolve.sh"
+  [ "$status" -eq 0 ]
+  [ "$(key)" = "circle-fargate tarball sha256-$(printf one | sha256sum | cut -d ' ' -f 1) deploy=true" ]
+  CF_INSTALL_SOURCE=tarball CF_INSTALL_FROM=--help run sh "$SCRIPTS/install_resolve.sh"
+  [ "$status" -eq 1 ]
+  CF_INSTALL_SOURCE=tarball CF_INSTALL_FROM=missing.tgz run sh "$SCRIPTS/install_resolve.sh"
+  [ "$output" = "install: source tarball: missing.tgz does not exist" ]
+}
+
+@test "refuses an unknown source" {
+  CF_INSTALL_SOURCE=git run sh "$SCRIPTS/install_resolve.sh"
+  [ "$status" -eq 1 ]
+  [ "$output" = 'install: source must be registry, lockfile or tarball (got "git")' ]
+}
+
+@test "installs with --ignore-scripts, without the AWS SDK for setup; one line when npm fails" {
+  stub npm 'if [ "$1" = config ]; then echo https://registry.example/; else echo "npm error code E404" >&2; exit 1; fi'
+  CF_INSTALL_SOURCE=registry CF_VERSION=9.9.9 sh "$SCRIPTS/install_resolve.sh"
+  run sh "$SCRIPTS/install.sh"
+  [ "$status" -eq 1 ]
+  [ "$output" = "install: cannot install circle-fargate 9.9.9 from the registry https://registry.example/ (code E404); npm's log: $CF_STATE/npm.log" ]
+  head -n 10 "$STUBS/npm.args" | grep -qx -- --ignore-scripts
+  head -n 12 "$STUBS/npm.args" | grep -qx -- --omit=peer
+  [ ! -e "$CF_STATE/install" ]
+}
+
+@test "uses the restored cache when it holds the same install" {
+  CF_INSTALL_SOURCE=registry CF_VERSION=1.2.3 sh "$SCRIPTS/install_resolve.sh"
+  mkdir -p "$CF_STATE/install/node_modules/.bin"
+  printf '#!/bin/sh\necho 1.2.3\n' > "$CF_STATE/install/node_modules/.bin/circle-fargate"
+  chmod +x "$CF_STATE/install/node_modules/.bin/circle-fargate"
+  cp "$CF_STATE/install.key" "$CF_STATE/install/.installed"
+  stub npm 'exit 1'
+  run sh "$SCRIPTS/install.sh"
+  [ "$status" -eq 0 ]
+  [ "$output" = "circle-fargate 1.2.3: from the cache" ]
+  [ ! -e "$STUBS/npm.args" ]
+}

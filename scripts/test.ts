@@ -1,0 +1,120 @@
+/**
+ * `npm test`: the whole suite, as fast as two cores allow, ending with one line CI can read.
+ *
+ * 1. Checks every tool a test needs before running anything: a missing one is one line naming
+ *    its install command, exit 2 (never a failure minutes in, never a silent skip).
+ * 2. Says in one line that shellcheck is not part of npm test (`npm run test:shellcheck`; CI runs
+ *    it from .ci/run after installing it).
+ * 3. Starts one moto_server for every test file (test/helpers/moto.ts returns it to startMoto()).
+ * 4. Builds, while typecheck and lint run beside it; then runs the test files concurrently and the
+ *    orb's bats tests (bats from npm).
+ * 5. Prints each step's time and a closing line: `npm test: N passed, N failed (...) in S s`.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync, readdirSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { startMotoServer } from '../test/helpers/moto.js';
+
+const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const BATS = path.join(ROOT, 'node_modules/bats/bin/bats');
+const started = performance.now();
+const seconds = (from: number): string => `${((performance.now() - from) / 1000).toFixed(1)} s`;
+
+/** Tools the tests run, each with the command that installs it. */
+const TOOLS: readonly { readonly ok: () => boolean; readonly line: string }[] = [
+  { ok: () => existsSync(path.join(ROOT, 'node_modules/.package-lock.json')), line: 'node_modules is missing: run `npm ci`' },
+  { ok: () => onPath('git'), line: 'git is not installed (real repositories in the change-set tests): sudo apt-get install git' },
+  { ok: () => onPath('moto_server'), line: 'moto_server is not installed (the AWS contract tests): pip install "moto[server]>=5,<6"' },
+  { ok: () => onPath('script'), line: 'script is not installed (the terminal test of deploy): sudo apt-get install bsdutils' },
+  { ok: () => existsSync(BATS), line: 'bats is missing from node_modules (the orb script tests; a devDependency): run `npm ci`' },
+  { ok: () => existsSync(path.join(ROOT, 'node_modules/verdaccio')), line: 'verdaccio is missing from node_modules (the install tests; a devDependency): run `npm ci`' },
+];
+
+function onPath(tool: string): boolean {
+  return spawnSync('sh', ['-c', `command -v ${tool}`], { stdio: 'ignore' }).status === 0;
+}
+
+interface StepResult {
+  readonly name: string;
+  readonly code: number | null;
+  readonly output: string;
+  readonly time: string;
+}
+
+/** Runs a command; its output is kept and printed when it ends (or streamed, for the tests). */
+function step(name: string, command: string, args: readonly string[], options: { stream?: boolean; env?: Record<string, string> } = {}): Promise<StepResult> {
+  const from = performance.now();
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: ROOT, env: { ...process.env, ...options.env, FORCE_COLOR: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const take = (chunk: Buffer): void => {
+      output += chunk.toString('utf8');
+      if (options.stream === true) process.stdout.write(chunk);
+    };
+    child.stdout.on('data', take);
+    child.stderr.on('data', take);
+    child.on('error', (error) => {
+      output += `${error.message}\n`;
+    });
+    child.on('close', (code) => {
+      const result = { name, code, output, time: seconds(from) };
+      if (options.stream !== true || code !== 0) process.stdout.write(code === 0 ? `✔ ${name} (${result.time})\n` : `${output}\n✖ ${name} failed, exit ${String(code)} (${result.time})\n`);
+      resolve(result);
+    });
+  });
+}
+
+const missing = TOOLS.filter((tool) => !tool.ok());
+if (missing.length > 0) {
+  for (const tool of missing) process.stderr.write(`npm test: ${tool.line}\n`);
+  process.exit(2);
+}
+process.stdout.write('npm test: shellcheck is not run here; run `npm run test:shellcheck` (needs shellcheck: sudo apt-get install shellcheck); CI runs it from .ci/run\n');
+
+const npx = (bin: string): string => path.join(ROOT, 'node_modules/.bin', bin);
+const moto = await startMotoServer();
+const typecheck = step('typecheck', npx('tsc'), ['-p', 'tsconfig.json']);
+const lint = step('lint', npx('eslint'), ['--max-warnings', '0', '.']);
+const build = await step('build', 'npm', ['run', '--silent', 'build']);
+const results: StepResult[] = [build];
+let nodeCounts = { pass: 0, fail: build.code === 0 ? 0 : 1 };
+let batsCounts = { pass: 0, fail: 0 };
+if (build.code === 0) {
+  const testFiles = readdirSync(path.join(ROOT, 'test'), { withFileTypes: true })
+    .filter((entry) => entry.isDirectory())
+    .flatMap((entry) => readdirSync(path.join(ROOT, 'test', entry.name)).filter((name) => name.endsWith('.test.ts')).map((name) => `test/${entry.name}/${name}`))
+    .sort();
+  // Test files mostly wait on child processes (the CLI, git, moto): three at once keep two cores busy.
+  const unit = step('node tests', process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=3', '--test-reporter=spec', ...testFiles], {
+    stream: true,
+    env: { CF_TEST_MOTO_URL: moto.url },
+  });
+  const bats = step('bats (orb scripts)', BATS, ['--tap', 'orb/test']);
+  results.push(await unit, await bats);
+  nodeCounts = specCounts((await unit).output, (await unit).code);
+  batsCounts = tapCounts((await bats).output, (await bats).code);
+}
+results.push(await typecheck, await lint);
+moto.stop();
+
+/** Counts from the spec reporter's closing summary (`ℹ pass N`, `ℹ fail N`). */
+function specCounts(output: string, code: number | null): { pass: number; fail: number } {
+  const pass = Number(/^ℹ pass (\d+)$/m.exec(output)?.[1] ?? 0);
+  const fail = Number(/^ℹ fail (\d+)$/m.exec(output)?.[1] ?? 0) + Number(/^ℹ cancelled (\d+)$/m.exec(output)?.[1] ?? 0);
+  return { pass, fail: fail === 0 && code !== 0 ? 1 : fail };
+}
+
+function tapCounts(output: string, code: number | null): { pass: number; fail: number } {
+  const pass = (output.match(/^ok /gm) ?? []).length;
+  const fail = (output.match(/^not ok /gm) ?? []).length;
+  return { pass, fail: fail === 0 && code !== 0 ? 1 : fail };
+}
+
+const failedSteps = results.filter((result) => result.code !== 0).map((result) => result.name);
+const passed = nodeCounts.pass + batsCounts.pass;
+const failed = nodeCounts.fail + batsCounts.fail;
+const steps = results.map((result) => `${result.name} ${result.code === 0 ? 'ok' : 'FAILED'} ${result.time}`).join(', ');
+process.stdout.write(`\nnpm test: ${passed} passed, ${failed} failed (node tests ${nodeCounts.pass}/${nodeCounts.pass + nodeCounts.fail}, bats ${batsCounts.pass}/${batsCounts.pass + batsCounts.fail}; ${steps}) in ${seconds(started)}\n`);
+if (failedSteps.length > 0) process.stdout.write(`npm test: FAILED: ${failedSteps.join(', ')}\n`);
+process.exitCode = failedSteps.length > 0 ? 1 : 0;

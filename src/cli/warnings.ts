@@ -1,0 +1,17 @@
+/**
+ * The warnings `explain` and `generate` both print: globs that match no file of the repository,
+ * declared Terraform modules no root uses, and a tag no tag filter of the description matches.
+ */
+import { gitComplaint, gitIn, parseNulSeparated } from '../changes/git.js';
+import { globWarnings, moduleWarnings, tagWarnings } from '../plan/warnings.js';
+import type { PipelineInput } from './pipelineInput.js';
+
+export async function pipelineWarnings(input: PipelineInput): Promise<string[]> {
+  const warnings: string[] = [];
+  const listed = await gitIn(input.projectRoot)(['ls-files', '-z', '--cached', '--others', '--exclude-standard']);
+  if (listed.ok) warnings.push(...globWarnings(input.description, parseNulSeparated(listed.stdout)));
+  else warnings.push(`globs not checked against the repository: git cannot list its files (${gitComplaint(listed)})`);
+  warnings.push(...moduleWarnings(input.description, input.terraform));
+  warnings.push(...tagWarnings(input.description, input.trigger));
+  return warnings;
+}

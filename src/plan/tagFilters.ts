@@ -1,0 +1,19 @@
+/**
+ * CircleCI's tag filter values: a name, or `/regex/` that must match the whole tag. From
+ * https://circleci.com/docs/reference/configuration-reference/#tags: "Regular expressions must
+ * match the entire string." CircleCI's regular expressions are Java's; the ones the schema
+ * accepts are those JavaScript compiles, and the common syntax means the same in both.
+ */
+
+/** Whether one filter value (`v1.2.3` or `/^v\d+$/`) matches `tag`. */
+export function tagFilterMatches(filter: string, tag: string): boolean {
+  if (filter.length > 2 && filter.startsWith('/') && filter.endsWith('/')) {
+    return new RegExp(`^(?:${filter.slice(1, -1)})$`).test(tag);
+  }
+  return filter === tag;
+}
+
+/** The filter values of `filters` that match `tag`. */
+export function matchingTagFilters(filters: readonly string[], tag: string): string[] {
+  return filters.filter((filter) => tagFilterMatches(filter, tag));
+}

@@ -1,0 +1,305 @@
+/**
+ * Runs the jobs of an emitted config the way a CircleCI container would, offline: the job is
+ * expanded (its orb job, commands, parameters and executor, `when`/`unless` decided), and each
+ * step runs in order in a temporary home and project directory, `run` steps under `sh` with the
+ * environment CircleCI sets. `circleci`, `aws`, `docker` and `npx` are stand-ins that record how
+ * they were called (one argument a line, calls separated by `--`, in STUBS/NAME.args); git and
+ * terraform are the real ones. Caches and the workspace are directories shared by the jobs of one
+ * pipeline, so a job's steps and the jobs of a workflow must fit together for a test to pass.
+ * Only what our own emitted configs use is supported; anything else throws.
+ *
+ * CircleCI's rules followed here, from https://circleci.com/docs/reference/configuration-reference/:
+ * - save_cache: "Generates and stores a cache of a file or directory ... in object storage"
+ *   under `key`; "If key is already present in the cache, it will not be recreated." Template
+ *   `{{ checksum "filename" }}` is "A base64 encoded SHA256 hash of the given filename's
+ *   contents"; `{{ arch }}` the OS and CPU architecture.
+ * - restore_cache keys: "CircleCI restores the first matching key": an exact key, else "the most
+ *   recently generated cache" whose key starts with it.
+ * - persist_to_workspace / attach_workspace: paths under `root`, attached under `at`.
+ * - `\<<` escapes parameter interpolation.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import type { Config } from './config.js';
+
+export interface Pipeline {
+  /** Shared by the pipeline's jobs. */
+  readonly cacheDir: string;
+  readonly workspaceStore: string;
+  /** Values of `<< pipeline.* >>`. */
+  readonly values: Readonly<Record<string, string>>;
+}
+
+export interface ExpandedStep {
+  readonly kind: string;
+  readonly body: Config;
+}
+
+export interface ExpandedJob {
+  readonly name: string;
+  readonly images: readonly { image: string; environment?: Record<string, string> }[];
+  readonly parallelism: number;
+  readonly steps: readonly ExpandedStep[];
+}
+
+const INTERPOLATION = /(\\?)<<\s*([\w.-]+)\s*>>/g;
+
+function substitute(value: unknown, parameters: Record<string, unknown>, pipeline: Pipeline['values']): unknown {
+  if (typeof value === 'string') {
+    // A whole-value reference keeps the parameter's type (booleans decide `when`).
+    const whole = /^<<\s*parameters\.([\w-]+)\s*>>$/.exec(value);
+    if (whole?.[1] !== undefined && whole[1] in parameters) return parameters[whole[1]];
+    return value.replace(INTERPOLATION, (match, escaped: string, name: string) => {
+      if (escaped !== '') return match.slice(1);
+      if (name.startsWith('parameters.')) {
+        const key = name.slice('parameters.'.length);
+        if (!(key in parameters)) throw new Error(`<< ${name} >> is not a declared parameter`);
+        return String(parameters[key]);
+      }
+      if (name.startsWith('pipeline.')) {
+        if (!(name in pipeline)) throw new Error(`<< ${name} >> has no value in this pipeline`);
+        return pipeline[name] as string;
+      }
+      throw new Error(`unknown interpolation ${match}`);
+    });
+  }
+  if (Array.isArray(value)) return value.map((item) => substitute(item, parameters, pipeline));
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, substitute(item, parameters, pipeline)]));
+  }
+  return value;
+}
+
+function withDefaults(declared: Config | undefined, given: Config, where: string): Record<string, unknown> {
+  const values: Record<string, unknown> = {};
+  for (const [name, spec] of Object.entries<Config>(declared ?? {})) {
+    if (name in given) values[name] = given[name];
+    else if ('default' in spec) values[name] = spec.default;
+    else throw new Error(`${where}: required parameter ${name} not given`);
+  }
+  for (const name of Object.keys(given)) if (!(name in values)) throw new Error(`${where}: parameter ${name} is not declared`);
+  return values;
+}
+
+const BUILT_IN = new Set(['run', 'restore_cache', 'save_cache', 'persist_to_workspace', 'attach_workspace', 'store_test_results', 'store_artifacts', 'setup_remote_docker']);
+
+/** Expands workflow entry `name` of `config` into the steps a container runs. */
+export function expandJob(config: Config, name: string, pipeline: Pipeline, overrides: Record<string, unknown> = {}): ExpandedJob {
+  const workflow = Object.values<Config>(config.workflows)[0] as Config;
+  const entry = (workflow.jobs as Config[]).find((item) => {
+    const [job, options] = Object.entries(item)[0] as [string, Config | null];
+    return (options?.name ?? job) === name;
+  });
+  if (!entry) throw new Error(`no workflow job ${name}`);
+  const [reference, options] = Object.entries(entry)[0] as [string, Config | null];
+  const { name: _n, requires: _r, context: _c, filters: _f, 'serial-group': _s, type: _t, ...given } = options ?? {};
+  const [alias, jobName] = reference.split('/') as [string, string];
+  const orb = config.orbs?.[alias] as Config | undefined;
+  if (!orb || typeof orb !== 'object') throw new Error(`${reference}: not a job of an inline orb`);
+  const definition = orb.jobs[jobName] as Config;
+  const declared = definition.parameters as Config | undefined;
+  const values = withDefaults(declared, given, reference);
+  for (const [key, value] of Object.entries(overrides)) if (key in values && !(key in given)) values[key] = value;
+  const job = substitute({ ...definition, parameters: undefined }, values, pipeline.values) as Config;
+
+  const images = expandExecutor(config, orb, job.executor, pipeline);
+  const steps = expandSteps(orb, job.steps as unknown[], pipeline, overrides, reference);
+  return { name, images, parallelism: Number(job.parallelism ?? 1), steps };
+}
+
+function expandExecutor(config: Config, orb: Config, executor: unknown, pipeline: Pipeline): ExpandedJob['images'] {
+  const ref = typeof executor === 'string' ? { name: executor } : (executor as Config);
+  const fromConfig = config.executors?.[ref.name] as Config | undefined;
+  const fromOrb = orb.executors?.[ref.name] as Config | undefined;
+  const definition = fromConfig ?? fromOrb;
+  if (!definition) throw new Error(`executor ${ref.name} is not defined`);
+  const { name: _name, ...given } = ref;
+  const values = withDefaults(definition.parameters as Config | undefined, given, `executor ${ref.name}`);
+  return (substitute(definition.docker, values, pipeline.values) as Config[]).map((image) => ({ ...image }) as { image: string });
+}
+
+function expandSteps(orb: Config, steps: unknown[], pipeline: Pipeline, overrides: Record<string, unknown>, where: string): ExpandedStep[] {
+  const out: ExpandedStep[] = [];
+  for (const step of steps) {
+    const [kind, body] = typeof step === 'string' ? [step, null] : (Object.entries(step as Config)[0] as [string, Config | null]);
+    if (kind === 'when' || kind === 'unless') {
+      const condition = body?.condition;
+      const truthy = condition === true || (typeof condition === 'string' && condition !== '' && condition !== 'false');
+      if (truthy === (kind === 'when')) out.push(...expandSteps(orb, body?.steps as unknown[], pipeline, overrides, where));
+      continue;
+    }
+    if (BUILT_IN.has(kind)) {
+      out.push({ kind, body: typeof body === 'string' ? { command: body } : (body ?? {}) });
+      continue;
+    }
+    const command = orb.commands?.[kind] as Config | undefined;
+    if (!command) throw new Error(`${where}: step ${kind} is neither built in nor a command of the orb`);
+    const values = withDefaults(command.parameters as Config | undefined, body ?? {}, `command ${kind}`);
+    for (const [key, value] of Object.entries(overrides)) if (key in values && !(body && key in body)) values[key] = value;
+    const inner = substitute(command.steps, values, pipeline.values) as unknown[];
+    out.push(...expandSteps(orb, inner, pipeline, overrides, `${where} > ${kind}`));
+  }
+  return out;
+}
+
+export interface JobRun {
+  readonly status: number;
+  readonly output: string;
+  /** The run steps that ran, by name. */
+  readonly ran: readonly string[];
+  readonly storedTestResults: readonly string[];
+  readonly savedCaches: readonly string[];
+  readonly restoredCaches: readonly (string | null)[];
+}
+
+export interface RunOptions {
+  readonly home: string;
+  readonly project: string;
+  /** The environment CircleCI sets (CIRCLE_SHA1, CIRCLE_BRANCH, ...), without PATH or HOME. */
+  readonly env: Readonly<Record<string, string>>;
+  /** Directory of stand-in commands, put first on PATH. */
+  readonly stubs: string;
+  /** Which of the job's parallel containers this is. */
+  readonly nodeIndex?: number;
+}
+
+/** `{{ checksum "file" }}` and `{{ arch }}` in a cache key, relative to the project. */
+function renderKey(template: string, project: string): string {
+  return template
+    .replace(/\{\{\s*arch\s*\}\}/g, 'arch1-linux-amd64-6_85')
+    .replace(/\{\{\s*checksum\s+"([^"]+)"\s*\}\}/g, (_, file: string) => {
+      const full = path.resolve(project, file);
+      if (!existsSync(full)) throw new Error(`cache key: checksum of ${file}, which does not exist`);
+      return createHash('sha256').update(readFileSync(full)).digest('base64');
+    });
+}
+
+function expandHome(file: string, home: string, project: string): string {
+  if (file === '~' || file.startsWith('~/')) return path.join(home, file.slice(2));
+  return path.resolve(project, file);
+}
+
+/** Runs the steps of one container. A failing step ends the job, as on CircleCI. */
+export function runJob(job: ExpandedJob, pipeline: Pipeline, options: RunOptions): JobRun {
+  const env: Record<string, string> = {
+    PATH: `${options.stubs}:${process.env.PATH ?? ''}`,
+    HOME: options.home,
+    CIRCLECI: 'true',
+    CI: 'true',
+    CIRCLE_JOB: job.name,
+    CIRCLE_NODE_TOTAL: String(job.parallelism),
+    CIRCLE_NODE_INDEX: String(options.nodeIndex ?? 0),
+    CIRCLE_WORKING_DIRECTORY: options.project,
+    ...options.env,
+  };
+  let output = '';
+  const ran: string[] = [];
+  const storedTestResults: string[] = [];
+  const savedCaches: string[] = [];
+  const restoredCaches: (string | null)[] = [];
+  const background: ReturnType<typeof spawn>[] = [];
+  const status = 0;
+  try {
+    for (const step of job.steps) {
+      const body = step.body;
+      switch (step.kind) {
+        case 'run': {
+          const environment = Object.fromEntries(Object.entries<unknown>(body.environment ?? {}).map(([key, value]) => [key, String(value)]));
+          const script = path.join(options.home, `.step-${ran.length}.sh`);
+          writeFileSync(script, String(body.command));
+          ran.push(String(body.name ?? body.command));
+          if (body.background === true) {
+            background.push(spawn('sh', [script], { cwd: options.project, env: { ...env, ...environment }, stdio: 'ignore', detached: true }));
+            continue;
+          }
+          const result = spawnSync('sh', [script], { cwd: options.project, env: { ...env, ...environment }, encoding: 'utf8' });
+          output += result.stdout + result.stderr;
+          if (result.status !== 0) return { status: result.status ?? 1, output, ran, storedTestResults, savedCaches, restoredCaches };
+          break;
+        }
+        case 'restore_cache': {
+          const keys = ((body.keys ?? [body.key]) as string[]).map((key) => renderKey(key, options.project));
+          const existing = existsSync(pipeline.cacheDir) ? readdirSync(pipeline.cacheDir).map(decodeURIComponent) : [];
+          const hit = keys.map((key) => (existing.includes(key) ? key : existing.filter((name) => name.startsWith(key)).sort().pop())).find((key) => key !== undefined);
+          restoredCaches.push(hit ?? null);
+          if (hit !== undefined) {
+            const stored = path.join(pipeline.cacheDir, encodeURIComponent(hit));
+            for (const entry of readdirSync(stored)) {
+              const target = JSON.parse(decodeURIComponent(entry)) as string;
+              cpSync(path.join(stored, entry), target, { recursive: true });
+            }
+          }
+          break;
+        }
+        case 'save_cache': {
+          const key = renderKey(String(body.key), options.project);
+          const stored = path.join(pipeline.cacheDir, encodeURIComponent(key));
+          if (existsSync(stored)) break;
+          mkdirSync(stored, { recursive: true });
+          for (const file of body.paths as string[]) {
+            const source = expandHome(file, options.home, options.project);
+            if (existsSync(source)) cpSync(source, path.join(stored, encodeURIComponent(JSON.stringify(source))), { recursive: true });
+          }
+          savedCaches.push(key);
+          break;
+        }
+        case 'persist_to_workspace': {
+          const root = expandHome(String(body.root), options.home, options.project);
+          for (const file of body.paths as string[]) {
+            const source = path.join(root, file);
+            if (!existsSync(source)) throw new Error(`persist_to_workspace: ${source} does not exist`);
+            cpSync(source, path.join(pipeline.workspaceStore, file), { recursive: true });
+          }
+          break;
+        }
+        case 'attach_workspace':
+          mkdirSync(pipeline.workspaceStore, { recursive: true });
+          cpSync(pipeline.workspaceStore, expandHome(String(body.at), options.home, options.project), { recursive: true });
+          break;
+        case 'store_test_results':
+        case 'store_artifacts': {
+          const file = expandHome(String(body.path), options.home, options.project);
+          if (step.kind === 'store_test_results') storedTestResults.push(existsSync(file) ? readFileSync(file, 'utf8') : '');
+          break;
+        }
+        case 'setup_remote_docker':
+          ran.push(`setup_remote_docker${body.docker_layer_caching === true ? ' (layer caching)' : ''}`);
+          break;
+        default:
+          throw new Error(`step ${step.kind} is not supported by the test runner`);
+      }
+    }
+  } finally {
+    for (const child of background) if (child.pid !== undefined) try { process.kill(-child.pid, 'SIGTERM'); } catch { /* ended already */ }
+  }
+  return { status, output, ran, storedTestResults, savedCaches, restoredCaches };
+}
+
+/** A stand-in command in `dir`: records its arguments and stdin, then runs `body` (sh). */
+export function stub(dir: string, name: string, body = ':'): void {
+  mkdirSync(dir, { recursive: true });
+  const file = path.join(dir, name);
+  writeFileSync(
+    file,
+    `#!/bin/sh\n{ for arg in "$@"; do printf '%s\\n' "$arg"; done; echo '--'; } >> "${dir}/${name}.args"\n${body}\n`,
+    { mode: 0o755 },
+  );
+}
+
+/** The recorded calls of a stand-in: one list of arguments a call. */
+export function calls(dir: string, name: string): string[][] {
+  const file = path.join(dir, `${name}.args`);
+  if (!existsSync(file)) return [];
+  const out: string[][] = [[]];
+  for (const line of readFileSync(file, 'utf8').split('\n').slice(0, -1)) {
+    if (line === '--') out.push([]);
+    else (out[out.length - 1] as string[]).push(line);
+  }
+  return out.slice(0, -1);
+}
+
+export function clean(...dirs: string[]): void {
+  for (const dir of dirs) rmSync(dir, { recursive: true, force: true });
+}

@@ -1,0 +1,59 @@
+/**
+ * The package as users get it: `npm pack` of this checkout (already built: the pack skips
+ * `prepack` so that it does not rebuild dist/ under concurrently running tests), installed into
+ * a temp directory outside the repository, so that nothing resolves to the repository's
+ * node_modules.
+ */
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { ROOT, type CliResult } from './cli.js';
+
+export interface Packed {
+  readonly tarball: string;
+  readonly version: string;
+  /** Paths in the tarball, relative to the package root. */
+  readonly files: readonly string[];
+  readonly size: number;
+}
+
+export const PACKAGE = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { name: string; version: string };
+
+export function packPackage(destination: string): Packed {
+  const out = execFileSync('npm', ['pack', '--ignore-scripts', '--json', '--pack-destination', destination], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+  const [info] = JSON.parse(out) as [{ filename: string; version: string; size: number; files: { path: string }[] }];
+  return { tarball: path.join(destination, info.filename), version: info.version, files: info.files.map((file) => file.path).sort(), size: info.size };
+}
+
+/** An empty npm project in a fresh temp directory outside the repository. */
+export function emptyProject(prefix = 'circle-fargate-consumer-'): string {
+  const dir = mkdtempSync(path.join(tmpdir(), prefix));
+  writeFileSync(path.join(dir, 'package.json'), `${JSON.stringify({ name: 'consumer', version: '1.0.0', private: true }, null, 2)}\n`);
+  return dir;
+}
+
+/** npm with the given arguments in `cwd`; offline-first, so CI's warm npm cache is used. */
+export function npm(cwd: string, args: readonly string[], env: Record<string, string> = {}): string {
+  return execFileSync('npm', [...args, '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd, encoding: 'utf8', env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+}
+
+/** Runs an installed copy's bin (not this checkout's) with a clean environment plus `env`. */
+export function runInstalled(bin: string, args: readonly string[], options: { cwd: string; env?: Record<string, string>; input?: string }): Promise<CliResult> {
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value !== undefined && !key.startsWith('CIRCLE') && !key.startsWith('AWS_') && !key.startsWith('npm_')) env[key] = value;
+  }
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [bin, ...args], { cwd: options.cwd, env: { ...env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(options.input ?? '');
+  });
+}

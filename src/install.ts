@@ -16,14 +16,15 @@ export interface InstallParameters {
 /**
  * For `init`'s setup job, `version` is the registry version the description pins, else the
  * running one. For the jobs `generate` emits it is always the running version: the one the setup
- * job installed, so that one pipeline runs one version.
+ * job installed, so that one pipeline runs one version. A lockfile source becomes the registry
+ * there: the setup job read the lockfile and runs the version it pins, which is this one.
  */
 export function installParameters(install: InstallSource, version: string, use: 'setup' | 'generated'): InstallParameters {
   switch (install.source) {
     case 'registry':
       return { install_source: 'registry', version: use === 'setup' ? (install.version ?? version) : version, install_from: '' };
     case 'lockfile':
-      return { install_source: 'lockfile', version, install_from: install.path ?? '' };
+      return use === 'setup' ? { install_source: 'lockfile', version, install_from: install.path ?? '' } : { install_source: 'registry', version, install_from: '' };
     case 'tarball':
       return { install_source: 'tarball', version, install_from: install.location };
   }

@@ -15,11 +15,16 @@ key() {
   cut -d ' ' -f 1-4 "$CF_STATE/install.key"
 }
 
+# What the setup job runs for source lockfile: the lockfile_version command, then install's resolve.
+lockfile_resolve() {
+  sh "$SCRIPTS/install_lockfile.sh" && CF_INSTALL_SOURCE=lockfile sh "$SCRIPTS/install_resolve.sh"
+}
+
 @test "registry: an exact version, the AWS SDK left out for the setup job" {
   CF_INSTALL_SOURCE=registry CF_VERSION=1.2.3 run sh "$SCRIPTS/install_resolve.sh"
   [ "$status" -eq 0 ]
   [ "$(key)" = "circle-fargate registry 1.2.3 deploy=false" ]
-  [ "$(cat "$CF_STATE/install.spec")" = "circle-fargate@1.2.3" ]
+  [ "$(head -n 1 "$CF_STATE/install.vars")" = "circle-fargate@1.2.3" ]
 }
 
 @test "registry: refuses a range, a tag and shell code as the version" {
@@ -33,7 +38,7 @@ key() {
 
 @test "lockfile: the version package-lock.json pins" {
   printf '%s\n' '{"lockfileVersion":3,"packages":{"":{"devDependencies":{"circle-fargate":"^0.4.0"}},"node_modules/circle-fargate":{"version":"0.4.2"},"node_modules/circle-fargate-extra":{"version":"9.9.9"}}}' > package-lock.json
-  CF_INSTALL_SOURCE=lockfile run sh "$SCRIPTS/install_resolve.sh"
+  run lockfile_resolve
   [ "$status" -eq 0 ]
   [ "$(key)" = "circle-fargate lockfile 0.4.2 deploy=false" ]
   [ "$output" = "circle-fargate 0.4.2 (from package-lock.json)" ]
@@ -41,11 +46,11 @@ key() {
 
 @test "lockfile: yarn.lock, classic and berry" {
   printf '%s\n' '# yarn lockfile v1' '' 'circle-fargate-extra@^1.0.0:' '  version "9.9.9"' '' 'circle-fargate@0.4.1, circle-fargate@^0.4.0:' '  version "0.4.1"' '  resolved "https://registry.example/circle-fargate-0.4.1.tgz"' > yarn.lock
-  CF_INSTALL_SOURCE=lockfile run sh "$SCRIPTS/install_resolve.sh"
+  run lockfile_resolve
   [ "$status" -eq 0 ]
   [ "$(key)" = "circle-fargate lockfile 0.4.1 deploy=false" ]
   printf '%s\n' '__metadata:' '  version: 8' '' '"circle-fargate@npm:^0.5.0":' '  version: 0.5.3' '  resolution: "circle-fargate@npm:0.5.3"' > yarn.lock
-  CF_INSTALL_SOURCE=lockfile CF_INSTALL_FROM=yarn.lock run sh "$SCRIPTS/install_resolve.sh"
+  CF_INSTALL_FROM=yarn.lock run lockfile_resolve
   [ "$status" -eq 0 ]
   [ "$(key)" = "circle-fargate lockfile 0.5.3 deploy=false" ]
 }
@@ -53,24 +58,38 @@ key() {
 @test "lockfile: pnpm-lock.yaml, v6 and v9 keys" {
   mkdir frontend
   printf '%s\n' "lockfileVersion: '9.0'" 'importers:' '  .:' '    devDependencies:' '      circle-fargate:' '        specifier: 0.6.0' '        version: 0.6.0' 'packages:' '  circle-fargate@0.6.0:' '    resolution: {integrity: sha512-x}' > frontend/pnpm-lock.yaml
-  CF_INSTALL_SOURCE=lockfile CF_INSTALL_FROM=frontend/pnpm-lock.yaml run sh "$SCRIPTS/install_resolve.sh"
+  CF_INSTALL_FROM=frontend/pnpm-lock.yaml run lockfile_resolve
   [ "$status" -eq 0 ]
   [ "$(key)" = "circle-fargate lockfile 0.6.0 deploy=false" ]
   printf '%s\n' "lockfileVersion: '6.0'" 'packages:' '  /circle-fargate@0.6.1:' '    resolution: {integrity: sha512-x}' > pnpm-lock.yaml
-  CF_INSTALL_SOURCE=lockfile run sh "$SCRIPTS/install_resolve.sh"
+  run lockfile_resolve
   [ "$status" -eq 0 ]
   [ "$(key)" = "circle-fargate lockfile 0.6.1 deploy=false" ]
 }
 
 @test "lockfile: one line when the lockfile pins no circle-fargate, or none exists" {
   printf '%s\n' '{"lockfileVersion":3,"packages":{"node_modules/left-pad":{"version":"1.3.0"}}}' > package-lock.json
-  CF_INSTALL_SOURCE=lockfile run sh "$SCRIPTS/install_resolve.sh"
+  run lockfile_resolve
   [ "$status" -eq 1 ]
   [ "$output" = "install: source lockfile: package-lock.json pins no single circle-fargate version; add it (npm install --save-dev --save-exact circle-fargate) or use source registry" ]
   rm package-lock.json
-  CF_INSTALL_SOURCE=lockfile run sh "$SCRIPTS/install_resolve.sh"
+  run lockfile_resolve
   [ "$status" -eq 1 ]
   [[ "$output" == "install: source lockfile: no package-lock.json, yarn.lock or pnpm-lock.yaml in "* ]]
+}
+
+@test "lockfile: install's resolve says to read the lockfile first when nothing read it" {
+  CF_INSTALL_SOURCE=lockfile run sh "$SCRIPTS/install_resolve.sh"
+  [ "$status" -eq 1 ]
+  [ "$output" = "install: source lockfile: no version read from a lockfile: run the orb's lockfile_version command first (the setup job does)" ]
+}
+
+@test "lockfile: a lockfile path that would read as shell code is data" {
+  printf '%s\n' '{"packages":{"node_modules/circle-fargate":{"version":"0.4.2"}}}' > '$(touch pwned).json'
+  CF_INSTALL_FROM='$(touch pwned).json' run lockfile_resolve
+  [ "$status" -eq 0 ]
+  [ "$(key)" = "circle-fargate lockfile 0.4.2 deploy=false" ]
+  [ ! -e pwned ]
 }
 
 @test "tarball: keyed on the tarball's digest, so a new tarball is a new install" {

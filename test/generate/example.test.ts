@@ -176,11 +176,11 @@ describe('generate on the bundled example', () => {
       checked++;
     }
     assert.equal(checked, 9);
+    // Values equal to the inline job's defaults (depth 1, the terraform image of 1.9.8) are not repeated.
+    assert.equal(inline.jobs.terraform_plan.parameters.image.default, 'hashicorp/terraform:1.9.8');
     assert.deepEqual(workflowInvocation(config, 'terraform-plan-prod'), {
       job: 'circle-fargate/terraform_plan',
       parameters: {
-        depth: 1,
-        image: 'hashicorp/terraform:1.9.8',
         role_arn: 'arn:aws:iam::123456789012:role/monolith-prod-circleci-plan',
         region: 'ap-northeast-1',
         root_dir: 'terraform/prod',
@@ -200,6 +200,9 @@ describe('generate on the bundled example', () => {
       const config = parseConfig(result.stdout);
       assert.deepEqual(config.orbs, { 'circle-fargate': `acme/circle-fargate@${VERSION}` });
       assert.equal(workflowInvocation(config, 'deploy-prod').job, 'circle-fargate/deploy');
+      // Another version's defaults may differ: with a published orb every value is written out.
+      assert.equal(workflowInvocation(config, 'deploy-prod').parameters.depth, 1);
+      assert.equal(workflowInvocation(config, 'deploy-prod').parameters.version, VERSION);
       assert.deepEqual(officialSchemaErrors(config), []);
     } finally {
       removeDir(dir);

@@ -1,13 +1,14 @@
 /**
  * The emitted jobs run: each job of the bundled example's configs is expanded and its steps run
  * under `sh` with CircleCI's environment (test/helpers/jobRunner.ts), with stand-ins for
- * `circleci`, `aws`, `docker` and `npx`, real git and real terraform. What the tools are called
+ * `circleci`, `aws`, `docker` and `npm` (whose install puts a recording `circle-fargate` where the
+ * orb's install command expects it), real git and real terraform. What the tools are called
  * with, what the workspace and caches carry from step to step and job to job, and that no
  * untrusted value runs, are checked on the result.
  */
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { VERSION } from '../../src/version.js';
@@ -47,6 +48,18 @@ function container(): { home: string; project: string; stubs: string } {
 function pipeline(): Pipeline {
   const dir = path.join(scratch, `pipeline-${counter++}`);
   return { cacheDir: path.join(dir, 'caches'), workspaceStore: path.join(dir, 'workspace-store'), values: { 'pipeline.trigger_source': 'webhook', 'pipeline.git.base_revision': '' } };
+}
+
+/**
+ * `npm` for the orb's install command: `npm install --prefix DIR ... -- SPEC` puts a recording
+ * `circle-fargate` stand-in at DIR/node_modules/.bin, as the real install of the package would.
+ */
+function npmInstalls(stubs: string): void {
+  stub(stubs, 'circle-fargate', ':');
+  stub(stubs, 'npm', `[ "$1" = install ] || exit 0
+prefix=
+while [ $# -gt 0 ]; do [ "$1" != --prefix ] || prefix="$2"; shift; done
+mkdir -p "$prefix/node_modules/.bin" && cp '${stubs}/circle-fargate' "$prefix/node_modules/.bin/circle-fargate"`);
 }
 
 async function generate(cwd: string, args: string[], input?: string): Promise<Config> {
@@ -98,15 +111,51 @@ describe('the jobs of a master push run, and fit together', () => {
     assert.match(readFileSync(path.join(build.home, '.aws/config'), 'utf8'), /^role_arn = arn:aws:iam::123456789012:role\/monolith-circleci-ecr-push$/m);
 
     const deploy = container();
-    stub(deploy.stubs, 'npx', ':');
+    npmInstalls(deploy.stubs);
     stub(deploy.stubs, 'circleci', ':');
     const deployed = runJob(expandJob(config, 'deploy-prod', run, { workspace }), run, { ...deploy, env: circleEnv() });
     assert.equal(deployed.status, 0, deployed.output);
-    const [npx] = calls(deploy.stubs, 'npx');
-    assert.ok(npx, 'the deploy ran circle-fargate');
-    assert.ok(npx.join(' ').includes(`deploy prod --image ${DIGEST} --config circle-fargate.config.ts`), npx.join(' '));
-    assert.ok(npx.join(' ').includes(`circle-fargate@${VERSION}`), npx.join(' '));
+    const [install] = calls(deploy.stubs, 'npm');
+    assert.ok(install, 'the deploy job installed circle-fargate');
+    assert.equal(install.at(-2), '--', install.join(' '));
+    assert.equal(install.at(-1), `circle-fargate@${VERSION}`, 'the exact version of the package that generated the config');
+    assert.ok(install.includes('--ignore-scripts') && !install.includes('--omit=peer'), install.join(' '));
+    const deployCall = calls(deploy.stubs, 'circle-fargate').find((call) => call[0] === 'deploy');
+    assert.ok(deployCall, 'the deploy ran circle-fargate');
+    assert.deepEqual(deployCall, ['deploy', 'prod', '--image', DIGEST, '--record', `${workspace}/deploy-records/prod.json`, '--json', '--config', 'circle-fargate.config.ts']);
+    assert.deepEqual(deployed.restoredCaches, [null], 'the first install of a version finds no cache');
+    assert.equal(deployed.savedCaches.length, 1);
+
+    // The next job on a fresh container restores the install and does not run npm again.
+    const again = container();
+    npmInstalls(again.stubs);
+    stub(again.stubs, 'circleci', ':');
+    const redeployed = runJob(expandJob(config, 'deploy-prod', run, { workspace }), run, { ...again, env: circleEnv() });
+    assert.equal(redeployed.status, 0, redeployed.output);
+    assert.deepEqual(redeployed.restoredCaches, deployed.savedCaches);
+    assert.deepEqual(calls(again.stubs, 'npm'), [], 'a warm job installs nothing');
+    assert.match(redeployed.output, /from the cache/);
     assert.match(readFileSync(path.join(deploy.home, '.aws/config'), 'utf8'), /^role_arn = arn:aws:iam::123456789012:role\/monolith-prod-circleci-deploy$/m);
+  });
+
+  it('a failed deploy-prod rolls back from its record with the same installed circle-fargate, and the job fails', async () => {
+    const config = await generate(repo, ['--branch', 'master', '--revision', sha, '--changed-files', '-'], 'app/src/Controller/ArticlesController.php\n');
+    const run = pipeline();
+    const workspace = path.join(scratch, `workspace-${counter++}`);
+    mkdirSync(path.join(run.workspaceStore, 'images'), { recursive: true });
+    writeFileSync(path.join(run.workspaceStore, 'images/app'), `${DIGEST}\n`);
+    const box = container();
+    npmInstalls(box.stubs);
+    // The installed circle-fargate: deploy writes its record, then fails as a failed rollout does.
+    stub(box.stubs, 'circle-fargate', `[ "$1" = deploy ] || exit 0
+while [ $# -gt 0 ]; do [ "$1" != --record ] || echo '{}' > "$2"; shift; done
+exit 1`);
+    stub(box.stubs, 'circleci', ':');
+    const result = runJob(expandJob(config, 'deploy-prod', run, { workspace }), run, { ...box, env: circleEnv() });
+    assert.equal(result.status, 1, 'the job fails even when the rollback succeeds');
+    assert.ok(result.ran.includes('Roll back from the deploy record'), result.ran.join(', '));
+    const record = `${workspace}/deploy-records/prod.json`;
+    assert.deepEqual(calls(box.stubs, 'circle-fargate').map((call) => call.slice(0, 3)), [['--version'], ['deploy', 'prod', '--image'], ['rollback', '--record', record]]);
   });
 
   it('phpunit splits the tests between containers through circleci tests run, with the services, the Composer cache and relative JUnit paths', async () => {
@@ -163,7 +212,7 @@ esac`);
       stub(box.stubs, 'aws', 'case "$2" in describe-images) echo None ;; esac');
       stub(box.stubs, 'docker', `[ "$1" != inspect ] || echo '${DIGEST}'`);
       stub(box.stubs, 'circleci', ':');
-      stub(box.stubs, 'npx', ':');
+      npmInstalls(box.stubs);
       const result = runJob(expandJob(config, name, run, { workspace }), run, { ...box, env: circleEnv({ CIRCLE_BRANCH: hostile }) });
       assert.equal(result.status, 0, result.output);
     }

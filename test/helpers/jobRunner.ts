@@ -2,10 +2,14 @@
  * Runs the jobs of an emitted config the way a CircleCI container would, offline: the job is
  * expanded (its orb job, commands, parameters and executor, `when`/`unless` decided), and each
  * step runs in order in a temporary home and project directory, `run` steps under `sh` with the
- * environment CircleCI sets. `circleci`, `aws`, `docker` and `npx` are stand-ins that record how
- * they were called (one argument a line, calls separated by `--`, in STUBS/NAME.args); git and
+ * environment CircleCI sets. `circleci`, `aws`, `docker`, `npm` (and what they install) are stand-ins that record how
+ * they were called (one argument a line, each call ending in a marker line, in STUBS/NAME.args); git and
  * terraform are the real ones. Caches and the workspace are directories shared by the jobs of one
  * pipeline, so a job's steps and the jobs of a workflow must fit together for a test to pass.
+ * Each container has its own `/tmp`: the orb's `/tmp/circle-fargate` and `/tmp/workspace` in a step
+ * (command, environment, cache key or path) are in the container's `tmp` directory beside its home. A cache holds each path as the
+ * config writes it (`~/...`, relative, or `/tmp/...`) and restores it into the restoring
+ * container's home, project or tmp, as on CircleCI where every job starts on a fresh container.
  * Only what our own emitted configs use is supported; anything else throws.
  *
  * CircleCI's rules followed here, from https://circleci.com/docs/reference/configuration-reference/:
@@ -17,6 +21,9 @@
  *   recently generated cache" whose key starts with it.
  * - persist_to_workspace / attach_workspace: paths under `root`, attached under `at`.
  * - `\<<` escapes parameter interpolation.
+ * - run `when`: "Specify when to enable or disable the step. Takes the following values: always,
+ *   on_success, on_fail (default: on_success)". A failing step ends the job's success; the steps
+ *   after it run only when they say `always` or `on_fail`, and the job fails.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -166,23 +173,42 @@ export interface RunOptions {
 }
 
 /** `{{ checksum "file" }}` and `{{ arch }}` in a cache key, relative to the project. */
-function renderKey(template: string, project: string): string {
+function renderKey(template: string, project: string, tmp: string): string {
   return template
     .replace(/\{\{\s*arch\s*\}\}/g, 'arch1-linux-amd64-6_85')
     .replace(/\{\{\s*checksum\s+"([^"]+)"\s*\}\}/g, (_, file: string) => {
-      const full = path.resolve(project, file);
+      const full = path.resolve(project, inTmp(file, tmp));
       if (!existsSync(full)) throw new Error(`cache key: checksum of ${file}, which does not exist`);
       return createHash('sha256').update(readFileSync(full)).digest('base64');
     });
 }
 
-function expandHome(file: string, home: string, project: string): string {
-  if (file === '~' || file.startsWith('~/')) return path.join(home, file.slice(2));
-  return path.resolve(project, file);
+/**
+ * The container's own /tmp: the orb's `/tmp/circle-fargate` and `/tmp/workspace` become
+ * `TMP/circle-fargate` and `TMP/workspace` (in commands and values alike). Other /tmp paths, such
+ * as the test's own scratch directories, are left alone; rewriting twice changes nothing.
+ */
+function inTmp(text: string, tmp: string): string {
+  return text.replace(/(^|[^\w./])\/tmp\/(?=(?:circle-fargate|workspace)(?:[/"'\s}]|$))/g, `$1${tmp}/`);
 }
 
-/** Runs the steps of one container. A failing step ends the job, as on CircleCI. */
+function inTmpDeep(value: unknown, tmp: string): unknown {
+  if (typeof value === 'string') return inTmp(value, tmp);
+  if (Array.isArray(value)) return value.map((item) => inTmpDeep(item, tmp));
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, inTmpDeep(item, tmp)]));
+  return value;
+}
+
+function expandHome(file: string, home: string, project: string, tmp: string): string {
+  if (file === '~' || file.startsWith('~/')) return path.join(home, file.slice(2));
+  return path.resolve(project, inTmp(file, tmp));
+}
+
+/** Runs the steps of one container. After a failing step only `when: always`/`on_fail` steps run, as on CircleCI. */
 export function runJob(job: ExpandedJob, pipeline: Pipeline, options: RunOptions): JobRun {
+  const tmp = path.join(path.dirname(options.home), 'tmp');
+  mkdirSync(tmp, { recursive: true });
+  const at = (file: string): string => expandHome(file, options.home, options.project, tmp);
   const env: Record<string, string> = {
     PATH: `${options.stubs}:${process.env.PATH ?? ''}`,
     HOME: options.home,
@@ -200,10 +226,13 @@ export function runJob(job: ExpandedJob, pipeline: Pipeline, options: RunOptions
   const savedCaches: string[] = [];
   const restoredCaches: (string | null)[] = [];
   const background: ReturnType<typeof spawn>[] = [];
-  const status = 0;
+  let status = 0;
   try {
     for (const step of job.steps) {
-      const body = step.body;
+      const when = String(step.body.when ?? 'on_success');
+      if (status !== 0 ? when === 'on_success' : when === 'on_fail') continue;
+      const raw = step.body;
+      const body = (step.kind === 'save_cache' ? { ...(inTmpDeep(raw, tmp) as Config), paths: raw.paths } : inTmpDeep(raw, tmp)) as Config;
       switch (step.kind) {
         case 'run': {
           const environment = Object.fromEntries(Object.entries<unknown>(body.environment ?? {}).map(([key, value]) => [key, String(value)]));
@@ -216,37 +245,37 @@ export function runJob(job: ExpandedJob, pipeline: Pipeline, options: RunOptions
           }
           const result = spawnSync('sh', [script], { cwd: options.project, env: { ...env, ...environment }, encoding: 'utf8' });
           output += result.stdout + result.stderr;
-          if (result.status !== 0) return { status: result.status ?? 1, output, ran, storedTestResults, savedCaches, restoredCaches };
+          if (result.status !== 0 && status === 0) status = result.status ?? 1;
           break;
         }
         case 'restore_cache': {
-          const keys = ((body.keys ?? [body.key]) as string[]).map((key) => renderKey(key, options.project));
+          const keys = ((body.keys ?? [body.key]) as string[]).map((key) => renderKey(key, options.project, tmp));
           const existing = existsSync(pipeline.cacheDir) ? readdirSync(pipeline.cacheDir).map(decodeURIComponent) : [];
           const hit = keys.map((key) => (existing.includes(key) ? key : existing.filter((name) => name.startsWith(key)).sort().pop())).find((key) => key !== undefined);
           restoredCaches.push(hit ?? null);
           if (hit !== undefined) {
             const stored = path.join(pipeline.cacheDir, encodeURIComponent(hit));
             for (const entry of readdirSync(stored)) {
-              const target = JSON.parse(decodeURIComponent(entry)) as string;
-              cpSync(path.join(stored, entry), target, { recursive: true });
+              const written = JSON.parse(decodeURIComponent(entry)) as string;
+              cpSync(path.join(stored, entry), at(written), { recursive: true });
             }
           }
           break;
         }
         case 'save_cache': {
-          const key = renderKey(String(body.key), options.project);
+          const key = renderKey(String(body.key), options.project, tmp);
           const stored = path.join(pipeline.cacheDir, encodeURIComponent(key));
           if (existsSync(stored)) break;
           mkdirSync(stored, { recursive: true });
           for (const file of body.paths as string[]) {
-            const source = expandHome(file, options.home, options.project);
-            if (existsSync(source)) cpSync(source, path.join(stored, encodeURIComponent(JSON.stringify(source))), { recursive: true });
+            const source = at(file);
+            if (existsSync(source)) cpSync(source, path.join(stored, encodeURIComponent(JSON.stringify(file))), { recursive: true });
           }
           savedCaches.push(key);
           break;
         }
         case 'persist_to_workspace': {
-          const root = expandHome(String(body.root), options.home, options.project);
+          const root = at(String(body.root));
           for (const file of body.paths as string[]) {
             const source = path.join(root, file);
             if (!existsSync(source)) throw new Error(`persist_to_workspace: ${source} does not exist`);
@@ -256,11 +285,11 @@ export function runJob(job: ExpandedJob, pipeline: Pipeline, options: RunOptions
         }
         case 'attach_workspace':
           mkdirSync(pipeline.workspaceStore, { recursive: true });
-          cpSync(pipeline.workspaceStore, expandHome(String(body.at), options.home, options.project), { recursive: true });
+          cpSync(pipeline.workspaceStore, at(String(body.at)), { recursive: true });
           break;
         case 'store_test_results':
         case 'store_artifacts': {
-          const file = expandHome(String(body.path), options.home, options.project);
+          const file = at(String(body.path));
           if (step.kind === 'store_test_results') storedTestResults.push(existsSync(file) ? readFileSync(file, 'utf8') : '');
           break;
         }
@@ -277,13 +306,17 @@ export function runJob(job: ExpandedJob, pipeline: Pipeline, options: RunOptions
   return { status, output, ran, storedTestResults, savedCaches, restoredCaches };
 }
 
-/** A stand-in command in `dir`: records its arguments and stdin, then runs `body` (sh). */
+/** Ends each recorded call in STUBS/NAME.args (not `--`, which is an argument of its own). */
+const END_OF_CALL = '-- end of call --';
+
+/** A stand-in command in `dir`: records its arguments, then runs `body` (sh). */
 export function stub(dir: string, name: string, body = ':'): void {
   mkdirSync(dir, { recursive: true });
   const file = path.join(dir, name);
   writeFileSync(
     file,
-    `#!/bin/sh\n{ for arg in "$@"; do printf '%s\\n' "$arg"; done; echo '--'; } >> "${dir}/${name}.args"\n${body}\n`,
+    // One write per call (commands piped into each other record at the same time), ending with END_OF_CALL.
+    `#!/bin/sh\ncf_record=$(for arg in "$@"; do printf '%s\\n' "$arg"; done; echo '${END_OF_CALL}')\nprintf '%s\\n' "$cf_record" >> "${dir}/${name}.args"\n${body}\n`,
     { mode: 0o755 },
   );
 }
@@ -294,7 +327,7 @@ export function calls(dir: string, name: string): string[][] {
   if (!existsSync(file)) return [];
   const out: string[][] = [[]];
   for (const line of readFileSync(file, 'utf8').split('\n').slice(0, -1)) {
-    if (line === '--') out.push([]);
+    if (line === END_OF_CALL) out.push([]);
     else (out[out.length - 1] as string[]).push(line);
   }
   return out.slice(0, -1);

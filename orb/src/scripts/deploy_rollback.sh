@@ -3,23 +3,20 @@
 # record in the workspace, unless the record says the deploy completed or already verifiably
 # rolled back (rollback --if-incomplete). A killed deploy or one that exited 3 is finished here.
 # Exit 3: not everything could be restored; the record lists what is left.
-# Inputs: CF_ENVIRONMENT, CF_VERSION, CF_WORKSPACE.
+# Inputs: CF_ENVIRONMENT, CF_BIN (/tmp/circle-fargate/install/node_modules/.bin/circle-fargate), CF_WORKSPACE.
 set -eu
 
-fail() {
-  printf 'deploy rollback: %s\n' "$1" >&2
-  exit 1
-}
+fail() { printf 'deploy rollback: %s\n' "$1" >&2 && exit 1; }
 
 environment="${CF_ENVIRONMENT:-}"
-version="${CF_VERSION:-}"
+bin="${CF_BIN:-/tmp/circle-fargate/install/node_modules/.bin/circle-fargate}"
 workspace="${CF_WORKSPACE:-/tmp/workspace}"
 case "$environment" in '' | -* | */* | .*) fail "environment must be a name (got \"$environment\")" ;; esac
-case "$version" in '' | *[!0-9A-Za-z.+-]*) fail "version is not a package version (got \"$version\")" ;; esac
 record="$workspace/deploy-records/$environment.json"
 if [ ! -f "$record" ]; then
   printf 'deploy rollback: no record at %s: the deploy failed before changing anything\n' "$record"
   exit 0
 fi
+[ -x "$bin" ] || fail "circle-fargate is not installed at $bin: the record at $record is left for \`circle-fargate rollback --record\`"
 mkdir -p "$workspace/deploy-summaries"
-exec npx --yes "circle-fargate@$version" rollback --record "$record" --if-incomplete --json > "$workspace/deploy-summaries/$environment.json"
+exec "$bin" rollback --record "$record" --if-incomplete --json > "$workspace/deploy-summaries/$environment.json"

@@ -5,19 +5,13 @@
 # Inputs: CF_STATE (/tmp/circle-fargate), written by install_resolve.sh.
 set -eu
 
-fail() {
-  printf 'install: %s\n' "$1" >&2
-  exit 1
-}
+fail() { printf 'install: %s\n' "$1" >&2 && exit 1; }
 
 state="${CF_STATE:-/tmp/circle-fargate}"
 dir="$state/install"
 [ -f "$state/install.key" ] || fail "no $state/install.key: run install_resolve.sh first"
 key=$(cat "$state/install.key")
-spec=$(cat "$state/install.spec")
-label=$(cat "$state/install.label")
-source=$(cat "$state/install.source")
-deploy=$(cat "$state/install.deploy")
+{ read -r spec && read -r label && read -r source && read -r deploy; } <"$state/install.vars"
 bin="$dir/node_modules/.bin/circle-fargate"
 
 if [ -x "$bin" ] && [ "$(cat "$dir/.installed" 2>/dev/null || true)" = "$key" ]; then

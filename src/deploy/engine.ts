@@ -219,13 +219,18 @@ async function servicesWhenIdle(ecs: ECSClient, request: DeployRequest, hooks: D
   for (;;) {
     const described = names.length > 0 ? await describeServices(ecs, request.cluster, names, hooks) : [];
     const busy = described.filter(isBusy);
-    if (busy.length === 0) {
-      return described.map((service, index) => {
+    const toDeploy = (): ServiceToDeploy[] =>
+      described.map((service, index) => {
         const containers = request.services[index]?.containers ?? request.containers;
         return { service, ...(containers ? { containers } : {}) };
       });
-    }
+    if (busy.length === 0) return toDeploy();
     const list = busy.map((service) => `${service.serviceName ?? '?'} (${serviceState(service)})`).join(', ');
+    if (request.dryRun) {
+      // A dry run changes nothing, so it has nothing to wait for: it plans on the state as it is.
+      hooks.progress(`another deployment is in progress: ${list}; a deploy would ${request.ifBusy === 'refuse' ? 'refuse to start (--if-busy refuse)' : 'wait for it first'}`);
+      return toDeploy();
+    }
     if (request.ifBusy === 'refuse') throw new OperationError(`another deployment is in progress: ${list}; nothing was changed (--if-busy wait waits for it)`);
     if (hooks.signal?.aborted === true) throw new OperationError(`interrupted while waiting for another deployment: ${list}; nothing was changed`);
     if (now() >= deadline) throw new OperationError(`another deployment is still in progress after ${request.timeoutMs / 1000} s: ${list}; nothing was changed`);

@@ -207,6 +207,11 @@ describe('deploy faults against moto', () => {
     const refused = await deploy(world, recordPath(), ['--if-busy', 'refuse']);
     assert.equal(refused.code, 1, refused.stderr);
     assert.match(refused.stderr, /another deployment is in progress: .*nothing was changed/);
+    // A dry run has nothing to wait for: it plans on the state as it is, and says so.
+    const planned = await deploy(world, recordPath(), ['--dry-run']);
+    assert.equal(planned.code, 0, planned.stderr);
+    assert.match(planned.stderr, /another deployment is in progress: .*; a deploy would wait for it first/);
+    assert.match(planned.stderr, /would update service /);
     const newer = `localhost:5000/monolith/app@sha256:${'f'.repeat(64)}`;
     let waiting = false;
     const second = spawnDeploy(world, recordPath(), ['--image', newer], (stderr) => {

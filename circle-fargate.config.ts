@@ -20,4 +20,22 @@ export default defineConfig({
       },
     },
   },
+  // A vX.Y.Z tag (made by `npm version X.Y.Z`) releases the package and the orb at that version,
+  // after the tests; the tokens are in the context circle-fargate-release, restricted to tags.
+  releases: {
+    npm: {
+      tags: ['/^v\\d+\\.\\d+\\.\\d+$/'],
+      image: 'cimg/node:20.19',
+      command: 'bash scripts/release.sh npm',
+      circleciContext: 'circle-fargate-release',
+      resourceClass: 'medium',
+    },
+    orb: {
+      tags: ['/^v\\d+\\.\\d+\\.\\d+$/'],
+      image: 'cimg/node:20.19',
+      command: 'bash scripts/release.sh orb',
+      circleciContext: 'circle-fargate-release',
+      resourceClass: 'medium',
+    },
+  },
 });

@@ -7,6 +7,7 @@ import {
   buildImageJobName,
   defaultRootName,
   deployJobName,
+  releaseJobName,
   terraformApplyJobName,
   terraformApprovalJobName,
   terraformPlanJobName,
@@ -105,10 +106,21 @@ export interface ProjectDescription {
   readonly tests: readonly TestSuite[];
   readonly terraform?: Terraform;
   readonly environments: readonly Environment[];
+  /** Commands run on tag pipelines whose tag matches, after the tests. */
+  readonly releases: readonly Release[];
   /** Where the emitted config gets the orb: written inline, or a published reference. */
   readonly orb: { readonly source: 'inline' } | { readonly source: 'published'; readonly namespace: string; readonly version?: string };
   /** Where the setup and deploy jobs get circle-fargate (see src/install.ts). */
   readonly install: InstallSource;
+}
+
+export interface Release {
+  readonly name: string;
+  readonly tags: readonly string[];
+  readonly image: string;
+  readonly command: string;
+  readonly circleciContext?: string;
+  readonly resourceClass?: string;
 }
 
 export type InstallSource =
@@ -271,19 +283,25 @@ export function resolveDescription(parsed: ParsedDescription): { description?: P
     if (root.approve) claim(terraformApprovalJobName(root.name), owner);
   }
   for (const env of environments) claim(deployJobName(env.name), ['environments', env.name]);
+  const releases: Release[] = Object.entries(parsed.releases).map(([name, release]) => ({ name, ...release }));
+  for (const release of releases) claim(releaseJobName(release.name), ['releases', release.name]);
   for (const suite of tests) claim(testJobName(suite.name), ['tests', suite.name]);
 
   if (problems.length > 0) return { problems };
   return {
     problems,
     description: {
-      project: { ...parsed.project, tags: [...new Set([...parsed.project.tags, ...environments.flatMap((env) => (env.trigger.type === 'tag' ? env.trigger.tags : []))])] },
+      project: {
+        ...parsed.project,
+        tags: [...new Set([...parsed.project.tags, ...environments.flatMap((env) => (env.trigger.type === 'tag' ? env.trigger.tags : [])), ...releases.flatMap((release) => release.tags)])],
+      },
       checkout: parsed.checkout,
       orb: parsed.orb,
       install: parsed.install,
       images,
       tests,
       environments,
+      releases,
       ...(terraform ? { terraform } : {}),
     },
   };

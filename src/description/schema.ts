@@ -147,6 +147,15 @@ const imageSchema = object({
   ),
 });
 
+/** A release: a command run on tag pipelines whose tag matches, after the pipeline's tests. */
+const releaseSchema = object({
+  tags: required(array(tagFilter, { minItems: 1 }), 'Tags whose pipelines run this release: names or /regex/ (whole tag), such as `/^v\\d+\\.\\d+\\.\\d+$/`.'),
+  image: required(dockerImage, 'Docker image the release runs in, such as `cimg/node:20.19`.'),
+  command: required(string(), 'Command that releases, such as `npm publish`; it runs after every test job of the tag pipeline passed.'),
+  circleciContext: optional(string(), 'CircleCI context holding the release credentials (restrict it to tags); only the release job references it.'),
+  resourceClass: optional(string(), 'CircleCI resource class of the job, such as `medium`.'),
+});
+
 const testSuiteSchema = object({
   preset: optional(
     literalUnion(['phpunit']),
@@ -366,6 +375,11 @@ export const projectDescriptionSchema = object(
       record(testSuiteSchema, { keyPattern: NAME, keyExpected: NAME_EXPECTED }),
       {},
       'Test suites by job name, such as `phpunit`.',
+    ),
+    releases: defaulted(
+      record(releaseSchema, { keyPattern: NAME, keyExpected: NAME_EXPECTED }),
+      {},
+      'Releases by name (job `release-<name>`): a command run on the pipelines of matching tags, after their tests, such as publishing a package. Their tags start pipelines too.',
     ),
     terraform: optional(terraformSchema, 'Terraform root modules planned on every branch and applied on the default branch.'),
     orb: defaulted(

@@ -29,6 +29,10 @@ export function deployJobName(environmentName: string): string {
   return `deploy-${environmentName}`;
 }
 
+export function releaseJobName(releaseName: string): string {
+  return `release-${releaseName}`;
+}
+
 /** The last segment of a root module directory: `terraform/prod` -> `prod`. */
 export function defaultRootName(dir: string): string {
   const segments = dir.split('/').filter((segment) => segment !== '');

@@ -9,6 +9,7 @@ import { DEPLOY_ENV_PARAMETER, type TriggerContext } from '../trigger/context.js
 import {
   buildImageJobName,
   deployJobName,
+  releaseJobName,
   terraformApplyJobName,
   terraformApprovalJobName,
   terraformPlanJobName,
@@ -18,7 +19,7 @@ import { isUnder, NO_IMPACT, versionFileChanges, type TerraformImpact } from '..
 import { compileRule, summarizeFiles, type CompiledRule } from './pathRules.js';
 import { tagFilterMatches } from './tagFilters.js';
 
-export type JobKind = 'test' | 'build-image' | 'terraform-plan' | 'terraform-approval' | 'terraform-apply' | 'deploy';
+export type JobKind = 'test' | 'build-image' | 'terraform-plan' | 'terraform-approval' | 'terraform-apply' | 'deploy' | 'release';
 
 export interface PlannedJob {
   readonly name: string;
@@ -141,6 +142,13 @@ export function planPipeline(
     jobs.push(job(deploy.name, 'deploy', env.name, deploy.selection, requires));
   }
 
+  // A release runs on the push of a matching tag, after every test of the pipeline (and the deploys
+  // the tag triggers): it publishes what this revision is.
+  for (const release of description.releases) {
+    const requires = [...tests.map((t) => t.name), ...deploys.map((d) => d.name)];
+    jobs.push(job(releaseJobName(release.name), 'release', release.name, tagSelection(release.tags, trigger, 'releases'), requires));
+  }
+
   // Only running jobs can be waited for.
   const running = new Set(jobs.filter((j) => j.runs).map((j) => j.name));
   return {
@@ -182,14 +190,7 @@ function deploySelection(
   images: readonly { image: { name: string }; selection: Selection }[],
 ): Selection {
   const requested = trigger.parameters[DEPLOY_ENV_PARAMETER];
-  if (env.trigger.type === 'tag') {
-    const tag = trigger.tag;
-    if (tag === undefined) return { runs: false, reasons: [`deploys on tags matching ${env.trigger.tags.join(', ')}`] };
-    const matched = env.trigger.tags.find((filter) => tagFilterMatches(filter, tag));
-    if (matched === undefined) return { runs: false, reasons: [`tag ${tag} matches none of ${env.trigger.tags.join(', ')}`] };
-    if (trigger.source !== 'webhook') return { runs: false, reasons: [`deploys on tag pushes, not on ${trigger.source} triggers`] };
-    return { runs: true, reasons: [`tag ${tag} matches ${matched}`] };
-  }
+  if (env.trigger.type === 'tag') return tagSelection(env.trigger.tags, trigger, 'deploys');
   if (env.trigger.type === 'api') {
     return requested === env.name
       ? { runs: true, reasons: [`${DEPLOY_ENV_PARAMETER}=${env.name} (${trigger.source} trigger on ${refName(trigger)})`] }
@@ -208,6 +209,16 @@ function deploySelection(
     return { runs: true, reasons: [`push to ${branch} changed image ${image.image.name}: ${image.selection.reasons.join('; ')}`] };
   }
   return { runs: false, reasons: [`push to ${branch} changed no input of the image`] };
+}
+
+/** A job that runs on the push of a tag matching one of `tags` (a tag deploy, a release). */
+function tagSelection(tags: readonly string[], trigger: TriggerContext, what: 'deploys' | 'releases'): Selection {
+  const tag = trigger.tag;
+  if (tag === undefined) return { runs: false, reasons: [`${what} on tags matching ${tags.join(', ')}`] };
+  const matched = tags.find((filter) => tagFilterMatches(filter, tag));
+  if (matched === undefined) return { runs: false, reasons: [`tag ${tag} matches none of ${tags.join(', ')}`] };
+  if (trigger.source !== 'webhook') return { runs: false, reasons: [`${what} on tag pushes, not on ${trigger.source} triggers`] };
+  return { runs: true, reasons: [`tag ${tag} matches ${matched}`] };
 }
 
 function checkRequestedEnvironment(requested: string, environments: readonly Environment[]): void {

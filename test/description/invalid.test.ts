@@ -13,7 +13,7 @@ const cases: { name: string; description: unknown; problems: string[] }[] = [
     name: 'not an object',
     description: 42,
     problems: [
-      '(top level): not an object (got 42; expected an object with keys project, checkout, images, tests, terraform, orb, install, environments)',
+      '(top level): not an object (got 42; expected an object with keys project, checkout, images, tests, releases, terraform, orb, install, environments)',
     ],
   },
   {
@@ -50,6 +50,16 @@ const cases: { name: string; description: unknown; problems: string[] }[] = [
     problems: [
       'environments.pre.region: malformed (got "tokyo"; expected an AWS region such as ap-northeast-1)',
       'environments.pre.roleArn: malformed (got "deploy"; expected an IAM role ARN such as arn:aws:iam::123456789012:role/circleci-deploy)',
+    ],
+  },
+  {
+    name: 'a release without tags or command',
+    description: edited((d) => {
+      d.releases = { npm: { tags: [], image: 'cimg/node:20.19' } };
+    }),
+    problems: [
+      'releases.npm.tags: too few items (got an empty list; expected a list of at least 1 (each a tag name, or a /regular expression/ matching the whole tag, such as /^v\\d+\\.\\d+\\.\\d+$/))',
+      'releases.npm.command: missing (got nothing; expected a non-empty string)',
     ],
   },
   {

@@ -8,7 +8,7 @@ import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CreateClusterCommand, CreateServiceCommand, ECSClient, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
-import { EXAMPLE } from '../helpers/cli.js';
+import { EXAMPLE, ROOT } from '../helpers/cli.js';
 import { created, FakeCircleCI } from '../helpers/fakeCircleci.js';
 import { removeDir, repoFromDirectory, tempDir } from '../helpers/git.js';
 import { startMoto, type Moto } from '../helpers/moto.js';
@@ -43,6 +43,13 @@ describe('the packed package', () => {
     for (const needed of ['bin/circle-fargate', 'dist/cli/main.js', 'dist/index.d.ts', 'generated/circleci-config-validator.cjs', 'generated/orb.json', 'orb/src/@orb.yml', 'CHANGELOG.md', 'README.md']) {
       assert.ok(packed.files.includes(needed), needed);
     }
+  });
+
+  it('npm publish --dry-run would publish exactly the files of the packed package', () => {
+    // What the release job's `npm publish` sends (--ignore-scripts: the build ran for the pack).
+    const report = JSON.parse(npm(ROOT, ['publish', '--dry-run', '--json', '--ignore-scripts'])) as { files: { path: string }[] } | Record<string, { files: { path: string }[] }>;
+    const entry = 'files' in report ? report : Object.values(report)[0];
+    assert.deepEqual(entry?.files.map((file) => file.path).sort(), [...packed.files].sort());
   });
 
   it('has no prepare or install scripts for consumers', () => {

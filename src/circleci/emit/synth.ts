@@ -144,6 +144,11 @@ function workflowJob(job: PlannedJob, description: ProjectDescription, configFil
     }
     case 'terraform-approval':
       return { ...base, kind: 'approval', context: [] };
+    case 'release': {
+      // A release is a command run in an image: the orb's run_tests job without test files.
+      const release = find(description.releases);
+      return orbJob('run_tests', { image: release.image, resource_class: release.resourceClass ?? 'medium', command: release.command }, release.circleciContext);
+    }
     case 'deploy': {
       const env = find(description.environments);
       return {

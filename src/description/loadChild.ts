@@ -91,7 +91,9 @@ async function importDefault(file: string): Promise<unknown> {
  * to CommonJS depending on the nearest package.json, so both resolutions are redirected.
  */
 function resolvePackageToSelf(): void {
-  const self = new URL(`../index${path.extname(new URL(import.meta.url).pathname)}`, import.meta.url).href;
+  // Only defineConfig (types are erased): not the whole library, whose loading would cost every
+  // run of a .ts description about 300 ms of start-up.
+  const self = new URL(`./define${path.extname(new URL(import.meta.url).pathname)}`, import.meta.url).href;
   const hook = `export async function resolve(specifier, context, next) {
     if (specifier === 'circle-fargate') return { url: ${JSON.stringify(self)}, shortCircuit: true };
     return next(specifier, context);

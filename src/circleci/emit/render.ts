@@ -45,7 +45,9 @@ export function renderConfig(shape: ConfigShape): ConfigObject {
         case 'orb': {
           const ref = orb?.jobs[entry.orbJob];
           if (!ref) throw new Error(`workflow ${workflow.name} runs orb job ${entry.orbJob}, which the orb does not have`);
-          const parameters = shape.orb?.inline === true ? withoutDefaults(entry.parameters, shape.orb.orb, entry.orbJob) : entry.parameters;
+          // The setup config, committed and read by people, keeps every value (the version it pins
+          // above all); a continuation config omits the inline orb's defaults.
+          const parameters = shape.orb?.inline === true && shape.setup !== true ? withoutDefaults(entry.parameters, shape.orb.orb, entry.orbJob) : entry.parameters;
           sdkWorkflow.jobs.push(new CircleCI.workflow.WorkflowJob(ref, { name: entry.name, ...options, ...parameters }));
           break;
         }

@@ -39,10 +39,16 @@ to continue; 2 bad flags, description or git state, or --continue without a cont
       );
     }
     // Every root's modules are read, as for explain, so that both show the same explanation.
-    const input = await readPipelineInput(args, io, { analyseAllRoots: true });
     // Loaded here, not at start-up: the config SDK and the schema validator serve generate only.
-    const { generateContinuation } = await import('../../generate.js');
-    const { bundledOrb } = await import('../../orb/pack.js');
+    // They load while the description loads in its own process and git reads the changes: on
+    // two cores, at the same time.
+    const emitter = import('../../generate.js');
+    const packer = import('../../orb/pack.js');
+    emitter.catch(() => undefined);
+    packer.catch(() => undefined);
+    const input = await readPipelineInput(args, io, { analyseAllRoots: true });
+    const { generateContinuation } = await emitter;
+    const { bundledOrb } = await packer;
     const output = generateContinuation({ ...input, orb: await bundledOrb() });
     io.stderr(formatExplanation(explanationOf(output.plan, input.terraform, await pipelineWarnings(input))));
     const out = stringFlag(args, 'out');

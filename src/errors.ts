@@ -49,3 +49,10 @@ export type CircleFargateError = InputError | OperationError;
 export function isCircleFargateError(error: unknown): error is CircleFargateError {
   return error instanceof InputError || error instanceof OperationError;
 }
+
+/** Why a file could not be read, in words (`no such file`), for a one-line error. */
+export function unreadable(error: unknown): string {
+  const code = error instanceof Error && 'code' in error ? String(error.code) : '';
+  const words: Record<string, string> = { ENOENT: 'no such file', EISDIR: 'a directory, not a file', EACCES: 'permission denied', ENOTDIR: 'a path through something that is not a directory' };
+  return words[code] ?? (code !== '' ? code : error instanceof Error ? error.message : String(error));
+}

@@ -63,12 +63,21 @@ function selectAll(reason: string): ChangeSet {
  */
 export async function changeSetFromGit(git: Git, trigger: TriggerContext, options: ChangeSetOptions): Promise<ChangeSet> {
   const inside = await git(['rev-parse', '--is-inside-work-tree']);
-  if (!inside.ok) throw new InputError(`not a git repository (${gitComplaint(inside)}): run in the checkout, or pass --changed-files FILE`);
+  if (!inside.ok) {
+    const complaint = gitComplaint(inside);
+    const what = /^not a git repository/.test(complaint) ? complaint : `not a git repository (${complaint})`;
+    throw new InputError(`${what}: run in the checkout, or pass --changed-files FILE`);
+  }
   const history = new History(git, { remote: options.remote ?? 'origin', maxDepth: options.maxDepth });
 
   const wanted = trigger.revision ?? 'HEAD';
   const revision = await history.commit(wanted);
-  if (!revision.ok) return selectAll(`the revision ${wanted} is not in this clone and cannot be fetched (${revision.error})`);
+  if (!revision.ok) {
+    // A repository without commits has no HEAD: say that, rather than that HEAD cannot be fetched.
+    const unborn = wanted === 'HEAD' && !(await git(['rev-parse', '--verify', '--quiet', 'HEAD'])).ok && (await git(['rev-list', '-n', '1', '--all'])).stdout.trim() === '';
+    if (unborn) throw new InputError('the repository has no commits yet: commit first, or pass --changed-files FILE');
+    return selectAll(`the revision ${wanted} is not in this clone and cannot be fetched (${revision.error})`);
+  }
   const rev = revision.sha;
 
   let found: Search;

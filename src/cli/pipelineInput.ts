@@ -8,7 +8,7 @@ import { changeSetFromGit, changeSetFromList, DEFAULT_MAX_DEPTH, parseChangedFil
 import { gitIn } from '../changes/git.js';
 import { loadDescription } from '../description/load.js';
 import type { ProjectDescription } from '../description/resolve.js';
-import { InputError } from '../errors.js';
+import { InputError, unreadable } from '../errors.js';
 import { NO_IMPACT, terraformImpact, type TerraformImpact } from '../terraform/graph.js';
 import { triggerFromInput, type TriggerContext } from '../trigger/context.js';
 import { DESCRIPTION_OPTIONS, descriptionLoadOptions, listFlag, stringFlag, type OptionsConfig, type ParsedArgs } from './command.js';
@@ -94,8 +94,7 @@ async function readChangedFiles(list: string, io: CliIO): Promise<ChangeSet> {
   try {
     text = list === '-' ? await io.readStdin() : await readFile(path.resolve(io.cwd, list), 'utf8');
   } catch (error) {
-    const code = error instanceof Error && 'code' in error ? String(error.code) : String(error);
-    throw new InputError(`--changed-files: cannot read ${list} (${code}); pass a file with one path a line, or - for stdin`);
+    throw new InputError(`--changed-files: cannot read ${list}: ${unreadable(error)}; pass a file with one path a line, or - for stdin`);
   }
   return changeSetFromList(parseChangedFilesList(text), list === '-' ? 'standard input' : list);
 }

@@ -1,9 +1,10 @@
 /**
  * The warnings `explain` and `generate` both print: globs that match no file of the repository,
- * declared Terraform modules no root uses, and a tag no tag filter of the description matches.
+ * declared Terraform modules no root uses, a tag no tag filter of the description matches, and a
+ * role assumed without a CircleCI context.
  */
 import { gitComplaint, gitIn, parseNulSeparated } from '../changes/git.js';
-import { globWarnings, moduleWarnings, tagWarnings } from '../plan/warnings.js';
+import { contextWarnings, globWarnings, moduleWarnings, tagWarnings } from '../plan/warnings.js';
 import type { PipelineInput } from './pipelineInput.js';
 
 export async function pipelineWarnings(input: PipelineInput): Promise<string[]> {
@@ -13,5 +14,6 @@ export async function pipelineWarnings(input: PipelineInput): Promise<string[]> 
   else warnings.push(`globs not checked against the repository: git cannot list its files (${gitComplaint(listed)})`);
   warnings.push(...moduleWarnings(input.description, input.terraform));
   warnings.push(...tagWarnings(input.description, input.trigger));
+  warnings.push(...contextWarnings(input.description));
   return warnings;
 }

@@ -41,6 +41,32 @@ export function moduleWarnings(description: ProjectDescription, impact: Terrafor
   );
 }
 
+/**
+ * Jobs that assume an AWS role without a CircleCI context: "OIDC tokens are only available to jobs
+ * that use at least one context" (https://circleci.com/docs/openid-connect-tokens/), so setup_aws
+ * would fail in CircleCI though every offline check passes.
+ */
+export function contextWarnings(description: ProjectDescription): string[] {
+  const warnings: string[] = [];
+  const check = (where: string, access: { readonly roleArn: string; readonly circleciContext?: string }, jobs: string) => {
+    if (access.circleciContext === undefined) {
+      warnings.push(`${where}: roleArn without circleciContext: CircleCI gives an OIDC token only to jobs with a context, so ${jobs} cannot assume the role; name the context`);
+    }
+  };
+  for (const image of description.images) check(`images.${image.name}`, image, 'its build job');
+  for (const env of description.environments) {
+    check(`environments.${env.name}`, env, `deploy-${env.name}`);
+    if (env.plan) check(`environments.${env.name}.plan`, env.plan, 'its Terraform plans');
+  }
+  for (const root of description.terraform?.roots ?? []) {
+    // A root's own role and context, or its environment's: warned at the environment when inherited.
+    const env = description.environments.find((candidate) => candidate.name === root.environment);
+    if (env === undefined || root.roleArn !== env.roleArn || root.circleciContext !== env.circleciContext) check(`terraform root ${root.name}`, root, `terraform-apply-${root.name}`);
+    if (root.plan && root.plan !== env?.plan) check(`terraform root ${root.name} plan`, root.plan, `terraform-plan-${root.name}`);
+  }
+  return warnings;
+}
+
 /** A tag pipeline whose tag no filter of the description matches: CircleCI would not start it. */
 export function tagWarnings(description: ProjectDescription, trigger: TriggerContext): string[] {
   const tag = trigger.tag;

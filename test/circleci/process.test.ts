@@ -431,7 +431,7 @@ ${JOB}workflows:
   it('refuses bad input with one line (exit 2)', async () => {
     for (const [args, message] of [
       [['config', 'proces', 'x.yml'], 'circle-fargate: config: unknown subcommand "proces"; expected process; see circle-fargate config --help\n'],
-      [['config', 'process', 'missing.yml'], 'circle-fargate: config process: cannot read missing.yml (ENOENT)\n'],
+      [['config', 'process', 'missing.yml'], 'circle-fargate: config process: cannot read missing.yml: no such file; give the path of a CircleCI config file\n'],
       [['config', 'process', 'p.yml', '--param', 'novalue'], 'circle-fargate: config process: --param "novalue": expected NAME=VALUE, such as --param deploy_env=pre\n'],
       [['config', 'process', 'p.yml', '--orb-dir', 'nowhere'], 'circle-fargate: config process: --orb-dir nowhere: not a directory; it holds packed orbs as NAMESPACE/ORB@VERSION.yml\n'],
     ] as const) {

@@ -331,6 +331,6 @@ describe('validate finds planted errors', () => {
   it('checks several files and exits 2 on one it cannot read', async () => {
     const result = await runCli(['validate', 'missing.yml'], { cwd: dir });
     assert.equal(result.code, 2);
-    assert.equal(result.stderr, 'circle-fargate: validate: cannot read missing.yml (ENOENT)\n');
+    assert.equal(result.stderr, 'circle-fargate: validate: cannot read missing.yml: no such file; give the path of a CircleCI config file\n');
   });
 });

@@ -3,13 +3,13 @@
  * traces, stdout for data only, --out written atomically.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { VERSION } from '../../src/version.js';
 import { EXAMPLE, ROOT, runCli } from '../helpers/cli.js';
 import { parseConfig, workflowJobNames } from '../helpers/config.js';
-import { removeDir, repoFromDirectory, tempDir } from '../helpers/git.js';
+import { git, removeDir, repoFromDirectory, tempDir } from '../helpers/git.js';
 
 const COMMANDS = ['generate', 'schema'];
 
@@ -92,7 +92,7 @@ describe('cli', () => {
     },
     {
       args: ['generate', '--branch', 'a', '--changed-files', 'missing.txt'],
-      stderr: '--changed-files: cannot read missing.txt (ENOENT); pass a file with one path a line, or - for stdin',
+      stderr: '--changed-files: cannot read missing.txt: no such file; pass a file with one path a line, or - for stdin',
     },
   ];
   for (const { args, stderr } of badInput) {
@@ -104,6 +104,22 @@ describe('cli', () => {
       assert.ok(result.stderr.includes(stderr), result.stderr);
     });
   }
+
+  it('outside a git repository, and in one without commits: one line each, exit 2', async () => {
+    const outside = tempDir('circle-fargate-nogit-');
+    try {
+      copyFileSync(path.join(EXAMPLE, 'circle-fargate.config.ts'), path.join(outside, 'circle-fargate.config.ts'));
+      const none = await runCli(['generate', '--branch', 'main'], { cwd: outside });
+      assert.equal(none.code, 2);
+      assert.equal(none.stderr, 'circle-fargate: not a git repository (or any of the parent directories): .git: run in the checkout, or pass --changed-files FILE\n');
+      git(outside, 'init', '-q');
+      const unborn = await runCli(['explain', '--branch', 'main'], { cwd: outside });
+      assert.equal(unborn.code, 2);
+      assert.equal(unborn.stderr, 'circle-fargate: the repository has no commits yet: commit first, or pass --changed-files FILE\n');
+    } finally {
+      removeDir(outside);
+    }
+  });
 
   it('writes --out atomically and leaves nothing else behind', async () => {
     const result = await runCli(['generate', '--branch', 'master', '--changed-files', '-', '--out', 'continue.yml'], {

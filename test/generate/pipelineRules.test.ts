@@ -220,7 +220,13 @@ describe('warnings', () => {
     const dir = repoFromDirectory(EXAMPLE);
     try {
       const file = `${dir}/circle-fargate.config.ts`;
-      writeFileSync(file, readFileSync(file, 'utf8').replace("'phpunit.xml.dist']", "'phpunit.xml.dist', 'config/**']").replace("modules: ['terraform/modules/ecs-service']", "modules: ['terraform/modules/ecs-service', 'terraform/modules/unused']"));
+      const edited = readFileSync(file, 'utf8')
+        .replace("'phpunit.xml.dist']", "'phpunit.xml.dist', 'config/**']")
+        .replace("modules: ['terraform/modules/ecs-service']", "modules: ['terraform/modules/ecs-service', 'terraform/modules/unused']")
+        // The image build's role without a context: CircleCI would give the job no OIDC token.
+        .replace("circleciContext: 'monolith-build',", '');
+      assert.ok(!edited.includes('monolith-build'));
+      writeFileSync(file, edited);
       git(dir, 'commit', '-qam', 'more globs');
       const args = ['--branch', 'feature/x', '--changed-files', '-'];
       const explain = await runCli(['explain', ...args], { cwd: dir, input: 'app/x.php\n' });
@@ -230,6 +236,7 @@ describe('warnings', () => {
       assert.deepEqual(warnings(explain.stdout), [
         'warning: tests.phpunit.paths.include[6]: "config/**" matches no file in the repository',
         'warning: terraform.modules[1]: "terraform/modules/unused" is used by no root module (no local module block names it)',
+        'warning: images.app: roleArn without circleciContext: CircleCI gives an OIDC token only to jobs with a context, so its build job cannot assume the role; name the context',
       ]);
       assert.deepEqual(warnings(generated.stderr), warnings(explain.stdout));
     } finally {

@@ -60,7 +60,8 @@ describe("this repository's release on a version tag", () => {
 
   it('the setup config init writes starts pipelines for version tags', () => {
     const setup = parseConfig(readFileSync(path.join(ROOT, '.circleci/config.yml'), 'utf8'));
-    const [entry] = Object.values<Config>(Object.values<Config>(setup.workflows)[0].jobs[0]);
+    const workflow = Object.values<Config>(setup.workflows)[0] as Config;
+    const entry = Object.values<Config>(workflow.jobs[0] as Config)[0] as Config;
     assert.deepEqual(entry.filters.tags.only, [String(TAG)]);
   });
 });

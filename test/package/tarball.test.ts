@@ -47,8 +47,10 @@ describe('the packed package', () => {
 
   it('npm publish --dry-run would publish exactly the files of the packed package', () => {
     // What the release job's `npm publish` sends (--ignore-scripts: the build ran for the pack).
-    const report = JSON.parse(npm(ROOT, ['publish', '--dry-run', '--json', '--ignore-scripts'])) as { files: { path: string }[] } | Record<string, { files: { path: string }[] }>;
-    const entry = 'files' in report ? report : Object.values(report)[0];
+    // npm 10 reports { NAME: { files } }; earlier versions { files }.
+    type Report = { files: { path: string }[] };
+    const report = JSON.parse(npm(ROOT, ['publish', '--dry-run', '--json', '--ignore-scripts'])) as Report | Record<string, Report>;
+    const entry = (Array.isArray(report.files) ? report : Object.values(report)[0]) as Report | undefined;
     assert.deepEqual(entry?.files.map((file) => file.path).sort(), [...packed.files].sort());
   });
 

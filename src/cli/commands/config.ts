@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { InputError } from '../../errors.js';
+import { InputError, unreadable } from '../../errors.js';
 import type { Command } from '../command.js';
 import { CONFIG_INPUT_OPTIONS, readConfigInput } from '../configInput.js';
 
@@ -39,8 +39,7 @@ problem as FILE:LINE: message on stderr, nothing on stdout); 2 a file cannot be 
     try {
       text = await readFile(path.resolve(io.cwd, file), 'utf8');
     } catch (error) {
-      const code = error instanceof Error && 'code' in error ? String(error.code) : String(error);
-      throw new InputError(`config process: cannot read ${file} (${code})`);
+      throw new InputError(`config process: cannot read ${file}: ${unreadable(error)}; give the path of a CircleCI config file`);
     }
     const { readYaml } = await import('../../circleci/check/yamlRead.js');
     const { processConfig } = await import('../../circleci/check/process.js');

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { InputError } from '../../errors.js';
+import { InputError, unreadable } from '../../errors.js';
 import type { Command } from '../command.js';
 import { CONFIG_INPUT_OPTIONS, readConfigInput } from '../configInput.js';
 
@@ -42,8 +42,7 @@ be read, or a bad flag.`,
       try {
         text = await readFile(path.resolve(io.cwd, file), 'utf8');
       } catch (error) {
-        const code = error instanceof Error && 'code' in error ? String(error.code) : String(error);
-        throw new InputError(`validate: cannot read ${file} (${code})`);
+        throw new InputError(`validate: cannot read ${file}: ${unreadable(error)}; give the path of a CircleCI config file`);
       }
       for (const finding of validateConfigText(text, { file, parameters: input.parameters, ...(input.loadOrb ? { loadOrb: input.loadOrb } : {}) })) {
         if (finding.severity === 'error') {

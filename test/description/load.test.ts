@@ -39,6 +39,22 @@ describe('description files', () => {
     });
   });
 
+  // A single-file .ts description is compiled in the loading process; these need the module
+  // graph or ES module semantics, and go through tsx.
+  it('loads a .ts description that imports a .ts file of its own, awaits at top level (an ES module package), or reads import.meta', async () => {
+    await generatesFrom({
+      'ci/region.ts': `export const region: string = 'ap-northeast-1';\n`,
+      'circle-fargate.config.ts': `import { defineConfig } from 'circle-fargate';\nimport { region } from './ci/region';\nexport default defineConfig(${json.replaceAll('"ap-northeast-1"', 'region')});\n`,
+    });
+    await generatesFrom({
+      'package.json': '{"type":"module"}',
+      'circle-fargate.config.ts': `const region: string = await Promise.resolve('ap-northeast-1');\nexport default ${json.replaceAll('"ap-northeast-1"', 'region')};\n`,
+    });
+    await generatesFrom({
+      'circle-fargate.config.ts': `const here: string = import.meta.url;\nexport default ${json.replaceAll('"ap-northeast-1"', "(here.startsWith('file:') ? 'ap-northeast-1' : 'nowhere')")};\n`,
+    });
+  });
+
   it('loads circle-fargate.config.mjs', async () => {
     await generatesFrom({ 'circle-fargate.config.mjs': `export default ${json};\n` });
   });

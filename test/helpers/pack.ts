@@ -4,6 +4,7 @@
  * a temp directory outside the repository, so that nothing resolves to the repository's
  * node_modules.
  */
+import { CreateClusterCommand, CreateServiceCommand, ECSClient, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -56,4 +57,21 @@ export function runInstalled(bin: string, args: readonly string[], options: { cw
     });
     child.stdin.end(options.input ?? '');
   });
+}
+
+/** A Fargate service `CLUSTER-app` (container `app`, image `image`) in a new cluster on moto, for `deploy --dry-run`. */
+export async function fargateServiceOnMoto(motoUrl: string, cluster: string, image: string): Promise<void> {
+  const ecs = new ECSClient({ endpoint: motoUrl, region: 'ap-northeast-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+  await ecs.send(new CreateClusterCommand({ clusterName: cluster }));
+  const definition = await ecs.send(
+    new RegisterTaskDefinitionCommand({
+      family: `${cluster}-app`,
+      requiresCompatibilities: ['FARGATE'],
+      networkMode: 'awsvpc',
+      cpu: '256',
+      memory: '512',
+      containerDefinitions: [{ name: 'app', image, essential: true }],
+    }),
+  );
+  await ecs.send(new CreateServiceCommand({ cluster, serviceName: `${cluster}-app`, taskDefinition: definition.taskDefinition?.taskDefinitionArn, desiredCount: 1 }));
 }

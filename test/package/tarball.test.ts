@@ -7,12 +7,11 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CreateClusterCommand, CreateServiceCommand, ECSClient, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { EXAMPLE, ROOT } from '../helpers/cli.js';
 import { created, FakeCircleCI } from '../helpers/fakeCircleci.js';
 import { removeDir, repoFromDirectory, tempDir } from '../helpers/git.js';
 import { startMoto, type Moto } from '../helpers/moto.js';
-import { emptyProject, npm, PACKAGE, packPackage, runInstalled, type Packed } from '../helpers/pack.js';
+import { emptyProject, fargateServiceOnMoto, npm, PACKAGE, type Packed, packPackage, runInstalled } from '../helpers/pack.js';
 
 let packDir: string;
 let consumer: string;
@@ -111,19 +110,7 @@ describe('every command, run from the installed copy', () => {
     const cluster = `tarball-${process.pid}`;
     before(async () => {
       moto = await startMoto();
-      const ecs = new ECSClient({ endpoint: moto.url, region: 'ap-northeast-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
-      await ecs.send(new CreateClusterCommand({ clusterName: cluster }));
-      const definition = await ecs.send(
-        new RegisterTaskDefinitionCommand({
-          family: `${cluster}-app`,
-          requiresCompatibilities: ['FARGATE'],
-          networkMode: 'awsvpc',
-          cpu: '256',
-          memory: '512',
-          containerDefinitions: [{ name: 'app', image: 'registry.example:5000/tarball/app:old', essential: true }],
-        }),
-      );
-      await ecs.send(new CreateServiceCommand({ cluster, serviceName: `${cluster}-app`, taskDefinition: definition.taskDefinition?.taskDefinitionArn, desiredCount: 1 }));
+      await fargateServiceOnMoto(moto.url, cluster, 'registry.example:5000/tarball/app:old');
     });
     after(() => {
       moto.stop();

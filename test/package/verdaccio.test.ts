@@ -12,13 +12,12 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { CreateClusterCommand, CreateServiceCommand, ECSClient, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
 import { ROOT, type CliResult } from '../helpers/cli.js';
 import { parseConfig, workflowInvocation } from '../helpers/config.js';
 import { FakeCircleCI } from '../helpers/fakeCircleci.js';
 import { git, initRepo, removeDir, tempDir } from '../helpers/git.js';
 import { freePort, startMoto, type Moto } from '../helpers/moto.js';
-import { npm, packPackage, type Packed } from '../helpers/pack.js';
+import { fargateServiceOnMoto, npm, type Packed, packPackage } from '../helpers/pack.js';
 
 const SCRIPTS = path.join(ROOT, 'orb/src/scripts');
 let work: string;
@@ -121,19 +120,7 @@ describe('the orb installs circle-fargate from a registry (Verdaccio)', () => {
     moto = await startMoto();
     fake = new FakeCircleCI();
     await fake.start();
-    const ecs = new ECSClient({ endpoint: moto.url, region: 'ap-northeast-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
-    await ecs.send(new CreateClusterCommand({ clusterName: cluster }));
-    const definition = await ecs.send(
-      new RegisterTaskDefinitionCommand({
-        family: `${cluster}-app`,
-        requiresCompatibilities: ['FARGATE'],
-        networkMode: 'awsvpc',
-        cpu: '256',
-        memory: '512',
-        containerDefinitions: [{ name: 'app', image: 'registry.example:5000/verdaccio/app:old', essential: true }],
-      }),
-    );
-    await ecs.send(new CreateServiceCommand({ cluster, serviceName: `${cluster}-app`, taskDefinition: definition.taskDefinition?.taskDefinitionArn, desiredCount: 1 }));
+    await fargateServiceOnMoto(moto.url, cluster, 'registry.example:5000/verdaccio/app:old');
     repo = initRepo({
       'circle-fargate.config.json': JSON.stringify({
         project: { slug: 'gh/acme/shop', defaultBranch: 'master' },

@@ -122,7 +122,7 @@ async function singleFileModule(file: string): Promise<{ run: () => { default?: 
       module.filename = file;
       module.paths = (Module as unknown as { _nodeModulePaths: (dir: string) => string[] })._nodeModulePaths(path.dirname(file));
       const load = module.require.bind(module);
-      module.require = Object.assign((request: string): unknown => load(request === 'circle-fargate' ? commonJsSelf : request), module.require);
+      module.require = ((request: string): unknown => load(request === 'circle-fargate' ? commonJsSelf : request)) as typeof module.require;
       module._compile(compiled.code, file);
       return module.exports as { default?: unknown };
     },

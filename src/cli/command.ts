@@ -1,5 +1,6 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { InputError } from '../errors.js';
+import { closest } from '../description/schemaKit.js';
 import type { CliIO } from './io.js';
 
 export type OptionsConfig = NonNullable<ParseArgsConfig['options']>;
@@ -35,8 +36,11 @@ export function parseCommandArgs(command: Command, argv: readonly string[]): Par
       allowPositionals: true,
     });
   } catch (error) {
-    const message = error instanceof Error ? (error.message.split('. ')[0] ?? error.message) : String(error);
-    throw new InputError(`${command.name}: ${message.replace(/\.$/, '')}; see circle-fargate ${command.name} --help`);
+    // Node's messages run on over several sentences and lines: the first says what is wrong.
+    const message = error instanceof Error ? (error.message.split(/\n|\. /)[0] ?? error.message) : String(error);
+    const unknown = /^Unknown option '--([^']+)'/.exec(message)?.[1];
+    const hint = unknown !== undefined ? closest(unknown, Object.keys({ ...command.options, ...GLOBAL_OPTIONS })) : undefined;
+    throw new InputError(`${command.name}: ${message.replace(/\.$/, '')}${hint !== undefined ? ` (did you mean --${hint}?)` : ''}; see circle-fargate ${command.name} --help`);
   }
   if (parsed.values.help !== true) {
     const count = parsed.positionals.length;

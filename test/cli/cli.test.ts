@@ -62,7 +62,8 @@ describe('cli', () => {
   const badInput: { args: string[]; stderr: string }[] = [
     { args: ['deploy-everything'], stderr: 'circle-fargate: unknown command "deploy-everything"; expected one of generate, explain, deploy, run, rollback, trigger, init, validate, config, orb, schema; see circle-fargate --help' },
     { args: ['generat'], stderr: 'circle-fargate: unknown command "generat" (did you mean generate?); expected one of generate, explain, deploy, run, rollback, trigger, init, validate, config, orb, schema; see circle-fargate --help' },
-    { args: ['generate', '--brnch', 'x'], stderr: "circle-fargate: generate: Unknown option '--brnch'; see circle-fargate generate --help" },
+    { args: ['generate', '--brnch', 'x'], stderr: "circle-fargate: generate: Unknown option '--brnch' (did you mean --branch?); see circle-fargate generate --help" },
+    { args: ['generate', '--frobnicate', 'x'], stderr: "circle-fargate: generate: Unknown option '--frobnicate'; see circle-fargate generate --help" },
     { args: ['generate', '--out'], stderr: "circle-fargate: generate: Option '--out <value>' argument missing; see circle-fargate generate --help" },
     { args: ['generate', 'extra'], stderr: 'circle-fargate: generate: unexpected argument "extra"; see circle-fargate generate --help' },
     {
@@ -70,6 +71,7 @@ describe('cli', () => {
       stderr: 'circle-fargate: both a branch ("a") and a tag ("v1") given: pass --branch or --tag, not both',
     },
     { args: ['generate'], stderr: 'circle-fargate: no branch or tag: pass --branch B or --tag T (in a CircleCI job, CIRCLE_BRANCH or CIRCLE_TAG is set)' },
+    { args: ['deploy', '--cluster', 'c', '--service', 's', '--image', 'r/a:b', '--keep-revisions', '-3'], stderr: "circle-fargate: deploy: Option '--keep-revisions' argument is ambiguous; see circle-fargate deploy --help" },
     {
       args: ['generate', '--branch', 'a', '--trigger-source', 'cron'],
       stderr: 'circle-fargate: --trigger-source: unknown value (got "cron"; expected one of webhook, api, scheduled_pipeline)',

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { VERSION } from '../../src/version.js';
@@ -63,6 +63,24 @@ describe("this repository's release on a version tag", () => {
     const workflow = Object.values<Config>(setup.workflows)[0] as Config;
     const entry = Object.values<Config>(workflow.jobs[0] as Config)[0] as Config;
     assert.deepEqual(entry.filters.tags.only, [String(TAG)]);
+  });
+});
+
+describe('one version source', () => {
+  it('npm version runs scripts/sync-version.mjs, which writes package.json\'s version into the orb', () => {
+    const copy = path.join(scratch, 'version');
+    cpSync(path.join(ROOT, 'orb/src'), path.join(copy, 'orb/src'), { recursive: true });
+    cpSync(path.join(ROOT, 'scripts/sync-version.mjs'), path.join(copy, 'scripts/sync-version.mjs'));
+    const manifest = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string; scripts: Record<string, string> };
+    assert.equal(manifest.scripts.version, 'node scripts/sync-version.mjs');
+    writeFileSync(path.join(copy, 'package.json'), JSON.stringify({ ...manifest, version: '9.8.7' }));
+    const synced = spawnSync(process.execPath, [path.join(copy, 'scripts/sync-version.mjs')], { cwd: copy, encoding: 'utf8' });
+    assert.equal(synced.status, 0, synced.stderr);
+    for (const file of ['commands/install.yml', 'jobs/setup.yml', 'jobs/deploy.yml']) {
+      assert.match(readFileSync(path.join(copy, 'orb/src', file), 'utf8'), /\n {2}version:\n {4}type: string\n {4}default: 9\.8\.7\n/, file);
+    }
+    assert.notEqual(VERSION, '9.8.7');
+    assert.ok(!readFileSync(path.join(copy, 'orb/src/commands/install.yml'), 'utf8').includes(`default: ${VERSION}\n`), 'the old version is gone');
   });
 });
 

@@ -86,7 +86,12 @@ async function readDescriptionValue(file: string, options: LoadOptions): Promise
       try {
         return JSON.parse(text) as unknown;
       } catch (error) {
-        throw new InputError(`${name}: not valid JSON: ${firstLine(error)}`);
+        // "... in JSON at position 64" (Node 20): where that is, as FILE:LINE:COLUMN.
+        const message = firstLine(error);
+        const position = /\s+in JSON at position (\d+)(?: \(line \d+ column \d+\))?$/.exec(message);
+        if (!position) throw new InputError(`${name}: not valid JSON: ${message}`);
+        const before = text.slice(0, Number(position[1])).split('\n');
+        throw new InputError(`${name}:${before.length}:${(before.at(-1) ?? '').length + 1}: not valid JSON: ${message.slice(0, position.index)}`);
       }
     }
     case '.yaml':
@@ -95,7 +100,10 @@ async function readDescriptionValue(file: string, options: LoadOptions): Promise
       try {
         return parseYaml(text, { prettyErrors: true, uniqueKeys: true }) as unknown;
       } catch (error) {
-        throw new InputError(`${name}: not valid YAML: ${firstLine(error)}`);
+        // The yaml package's errors carry the position; its message repeats it before a code frame.
+        const at = error instanceof Error && 'linePos' in error ? (error as { linePos?: readonly { line: number; col: number }[] }).linePos?.[0] : undefined;
+        const message = firstLine(error).replace(/ at line \d+, column \d+:?$/, '');
+        throw new InputError(at ? `${name}:${at.line}:${at.col}: not valid YAML: ${message}` : `${name}: not valid YAML: ${message}`);
       }
     }
     case '.ts':

@@ -98,13 +98,13 @@ describe('description files', () => {
     },
     {
       name: 'malformed JSON',
-      files: { 'circle-fargate.config.json': '{"project": ' },
-      message: /^circle-fargate: circle-fargate\.config\.json: not valid JSON: .+\n$/,
+      files: { 'circle-fargate.config.json': '{\n  "project": {},\n  "checkout": 1,\n}\n' },
+      message: /^circle-fargate: circle-fargate\.config\.json:4:1: not valid JSON: Expected double-quoted property name\n$/,
     },
     {
       name: 'YAML with a duplicate key',
       files: { 'circle-fargate.config.yaml': 'project: {}\nproject: {}\n' },
-      message: /^circle-fargate: circle-fargate\.config\.yaml: not valid YAML: Map keys must be unique.*\n$/,
+      message: /^circle-fargate: circle-fargate\.config\.yaml:2:1: not valid YAML: Map keys must be unique\n$/,
     },
     {
       name: 'TypeScript that does not compile',

@@ -31,9 +31,9 @@ try {
   for (const deploy of ['false', 'true']) {
     const state = path.join(work, `state-${deploy}`);
     const env = { CF_STATE: state, CF_INSTALL_SOURCE: 'tarball', CF_INSTALL_FROM: path.join(work, packed.filename), CF_INSTALL_DEPLOY: deploy, npm_config_cache: path.join(work, `npm-cache-${deploy}`) };
-    const resolve = sh('install_resolve.sh', env);
+    const resolve = sh('install_tarball.sh', env) + sh('install_resolve.sh', env);
     const cold = sh('install.sh', env);
-    const warm = sh('install_resolve.sh', env) + sh('install.sh', env);
+    const warm = sh('install_tarball.sh', env) + sh('install_resolve.sh', env) + sh('install.sh', env);
     const job = deploy === 'true' ? 'deploy job (with the AWS SDK)' : 'setup job (no AWS SDK)';
     process.stdout.write(`${job}: installed ${du(path.join(state, 'install'))}; cold ${((resolve + cold) / 1000).toFixed(1)} s (empty npm cache, no CircleCI cache), warm ${(warm / 1000).toFixed(2)} s (CircleCI cache restored)\n`);
   }

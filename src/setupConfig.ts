@@ -14,6 +14,12 @@ import { DEPLOY_ENV_PARAMETER } from './trigger/context.js';
 export const SETUP_CONFIG_FILE = '.circleci/config.yml';
 
 export function setupConfigShape(description: ProjectDescription, source: string, version: string, orb: OrbObject): ConfigShape {
+  const parameters = {
+    depth: description.checkout.depth,
+    config: source,
+    [DEPLOY_ENV_PARAMETER]: `<< pipeline.parameters.${DEPLOY_ENV_PARAMETER} >>`,
+    ...installParameters(description.install, version, 'setup'),
+  };
   return {
     header: [
       `Written by circle-fargate ${version} init from ${source}; do not edit.`,
@@ -28,7 +34,7 @@ export function setupConfigShape(description: ProjectDescription, source: string
         description: 'Environment an API trigger deploys (set by `circle-fargate trigger`).',
       },
     ],
-    orb: orbUse(description, version, orb, ['setup']),
+    orb: orbUse(description, version, orb, [{ job: 'setup', parameters }]),
     jobs: [],
     workflows: [
       {
@@ -42,12 +48,7 @@ export function setupConfigShape(description: ProjectDescription, source: string
             context: [],
             // The setup workflow must run for tags too, or a tag pipeline runs nothing.
             ...(description.project.tags.length > 0 ? { filters: { tags: { only: description.project.tags } } } : {}),
-            parameters: {
-              depth: description.checkout.depth,
-              config: source,
-              [DEPLOY_ENV_PARAMETER]: `<< pipeline.parameters.${DEPLOY_ENV_PARAMETER} >>`,
-              ...installParameters(description.install, version, 'setup'),
-            },
+            parameters,
           },
         ],
       },

@@ -15,7 +15,12 @@ key() {
   cut -d ' ' -f 1-4 "$CF_STATE/install.key"
 }
 
-# What the setup job runs for source lockfile: the lockfile_version command, then install's resolve.
+# What the install command runs for source lockfile: its lockfile step, then its resolve step.
+# For source tarball: its fetch step, then its resolve step (for a deploy job).
+tarball_resolve() {
+  sh "$SCRIPTS/install_tarball.sh" && CF_INSTALL_SOURCE=tarball CF_INSTALL_DEPLOY=true sh "$SCRIPTS/install_resolve.sh"
+}
+
 lockfile_resolve() {
   sh "$SCRIPTS/install_lockfile.sh" && CF_INSTALL_SOURCE=lockfile sh "$SCRIPTS/install_resolve.sh"
 }
@@ -81,7 +86,7 @@ lockfile_resolve() {
 @test "lockfile: install's resolve says to read the lockfile first when nothing read it" {
   CF_INSTALL_SOURCE=lockfile run sh "$SCRIPTS/install_resolve.sh"
   [ "$status" -eq 1 ]
-  [ "$output" = "install: source lockfile: no version read from a lockfile: run the orb's lockfile_version command first (the setup job does)" ]
+  [ "$output" = "install: source lockfile: no version read from a lockfile: the install command's lockfile step runs before this one" ]
 }
 
 @test "lockfile: a lockfile path that would read as shell code is data" {
@@ -94,13 +99,17 @@ lockfile_resolve() {
 
 @test "tarball: keyed on the tarball's digest, so a new tarball is a new install" {
   printf 'one' > cf.tgz
-  CF_INSTALL_SOURCE=tarball CF_INSTALL_FROM=cf.tgz CF_INSTALL_DEPLOY=true run sh "$SCRIPTS/install_resolve.sh"
+  CF_INSTALL_FROM=cf.tgz run tarball_resolve
   [ "$status" -eq 0 ]
   [ "$(key)" = "circle-fargate tarball sha256-$(printf one | sha256sum | cut -d ' ' -f 1) deploy=true" ]
-  CF_INSTALL_SOURCE=tarball CF_INSTALL_FROM=--help run sh "$SCRIPTS/install_resolve.sh"
+  CF_INSTALL_FROM=--help run tarball_resolve
   [ "$status" -eq 1 ]
-  CF_INSTALL_SOURCE=tarball CF_INSTALL_FROM=missing.tgz run sh "$SCRIPTS/install_resolve.sh"
+  [ "$output" = 'install: source tarball: from must be a path or URL (got "--help")' ]
+  CF_INSTALL_FROM=missing.tgz run tarball_resolve
   [ "$output" = "install: source tarball: missing.tgz does not exist" ]
+  rm -f "$CF_STATE/tarball.digest"
+  CF_INSTALL_SOURCE=tarball run sh "$SCRIPTS/install_resolve.sh"
+  [ "$output" = "install: source tarball: no tarball fetched: the install command's fetch step runs before this one" ]
 }
 
 @test "refuses an unknown source" {

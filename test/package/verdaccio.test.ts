@@ -3,7 +3,7 @@
  * loopback (its `circle-fargate` is only what we publish; every other package is proxied from
  * the registry npm is configured with). The package is published to it, then the orb's own
  * scripts run from fresh directories as CircleCI's setup and deploy jobs run them: install
- * (install_resolve.sh, install.sh), `generate --continue` against the fake CircleCI API
+ * (install_lockfile.sh or install_tarball.sh, install_resolve.sh, install.sh), `generate --continue` against the fake CircleCI API
  * (generate_and_continue.sh), `deploy --dry-run` against moto. Also the lockfile and tarball
  * sources, a warm (cached) install, and a version that cannot be installed.
  */
@@ -46,8 +46,12 @@ function orbScript(script: string, cwd: string, env: Record<string, string>): Pr
   });
 }
 
-/** The install step of a job: install_resolve.sh then install.sh, in one state directory. */
+/** The install command of a job (for source tarball its fetch step first), in one state directory. */
 async function install(cwd: string, state: string, env: Record<string, string>): Promise<string> {
+  if (env.CF_INSTALL_SOURCE === 'tarball') {
+    const fetched = await orbScript('install_tarball.sh', cwd, { CF_STATE: state, ...env });
+    assert.equal(fetched.code, 0, fetched.stderr);
+  }
   const resolved = await orbScript('install_resolve.sh', cwd, { CF_STATE: state, ...env });
   assert.equal(resolved.code, 0, resolved.stderr);
   const installed = await orbScript('install.sh', cwd, { CF_STATE: state });
@@ -220,7 +224,7 @@ describe('the orb installs circle-fargate from the other sources', () => {
     mkdirSync(project);
     writeFileSync(path.join(project, 'package.json'), '{ "private": true }\n');
     npm(project, ['install', '--package-lock-only', '--save-exact', '--save-dev', '--ignore-scripts', `circle-fargate@${packed.version}`], { npm_config_userconfig: npmrc });
-    // The setup job's lockfile_version command, then the install command with source lockfile.
+    // The install command with source lockfile: its lockfile step, then the rest.
     const state = path.join(work, 'lockfile');
     const read = await orbScript('install_lockfile.sh', project, { CF_STATE: state });
     assert.equal(read.code, 0, read.stderr);

@@ -1,8 +1,8 @@
 #!/bin/sh
 # Reads the circle-fargate version the repository's own lockfile pins (package-lock.json,
 # yarn.lock or pnpm-lock.yaml) into /tmp/circle-fargate/lockfile.version, for install_resolve.sh
-# with source lockfile. The setup job runs it; the jobs that setup job generates install that
-# same version from the registry, so one pipeline runs one version. The lockfile is data: a fixed
+# with source lockfile: the install command's first step. The jobs a setup job generates install
+# that same version from the registry, so one pipeline runs one version. The lockfile is data: a fixed
 # Node.js program reads it, its path in the environment; nothing is pasted into shell code.
 # Inputs: CF_INSTALL_FROM (the lockfile; default: the first found in the working directory),
 # CF_STATE (/tmp/circle-fargate).

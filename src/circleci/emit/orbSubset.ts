@@ -1,16 +1,36 @@
 /**
  * The part of the packed orb a config uses: the jobs it runs, and the commands and executors
- * those reach (transitively), without `examples`, `display`, parameter descriptions and the
- * comment lines of scripts. An inline orb is written into every emitted config; the rest of it
- * would only be read (and grepped) by people, who find it in the orb's source and in
- * `circle-fargate orb pack`.
+ * those reach (transitively), without `examples`, `display`, descriptions and the comment lines
+ * of scripts. An inline orb is written into every emitted config; the rest of it would only be
+ * read (and grepped) by people, who find it in the orb's source and in `circle-fargate orb pack`.
+ *
+ * `when`/`unless` steps whose condition this config decides are decided here, as CircleCI would
+ * decide them when it compiles the config: every value a job or command parameter takes is known
+ * from the workflow's invocations (given, or the default) and the call sites of each command. A
+ * condition that holds for every one of those values keeps its steps in place of the `when`; one
+ * that holds for none drops them (a source of packages the config does not use, say). Anything
+ * else (a pipeline value, a logic statement this does not evaluate) stays as it is.
  */
 import { isRecord, type OrbObject } from '../../orb/pack.js';
 
-export function orbSubset(orb: OrbObject, jobNames: readonly string[]): OrbObject {
-  const jobs = isRecord(orb.jobs) ? orb.jobs : {};
-  const commands = isRecord(orb.commands) ? orb.commands : {};
+/** A job of the orb as the workflow runs it, with the parameters it passes. */
+export interface OrbInvocation {
+  readonly job: string;
+  readonly parameters: Readonly<Record<string, unknown>>;
+}
+
+/** The values a parameter takes in this config, or `unknown` (a pipeline value, say). */
+type Values = readonly unknown[] | 'unknown';
+type Scope = ReadonlyMap<string, Values>;
+
+const WHOLE_PARAMETER = /^<<\s*parameters\.([\w-]+)\s*>>$/;
+
+export function orbSubset(orb: OrbObject, invocations: readonly OrbInvocation[]): OrbObject {
+  const decided = decideConditions(orb, invocations);
+  const jobs = decided.jobs;
+  const commands = decided.commands;
   const executors = isRecord(orb.executors) ? orb.executors : {};
+  const jobNames = invocations.map((invocation) => invocation.job);
   const usedJobs = new Set<string>();
   const usedCommands = new Set<string>();
   const usedExecutors = new Set<string>();
@@ -58,8 +78,7 @@ export function orbSubset(orb: OrbObject, jobNames: readonly string[]): OrbObjec
     ...rest,
     ...(typeof rest.description === 'string' ? { description: rest.description.trim() } : {}),
     ...(usedCommands.size > 0 ? { commands: pick(commands, usedCommands) } : {}),
-    // An executor is an image: its name says what its description would.
-    ...(usedExecutors.size > 0 ? { executors: withoutDescriptions(pick(executors, usedExecutors)) } : {}),
+    ...(usedExecutors.size > 0 ? { executors: pick(executors, usedExecutors) } : {}),
     ...(usedJobs.size > 0 ? { jobs: pick(jobs, usedJobs) } : {}),
   };
 }
@@ -72,8 +91,8 @@ function slim(value: unknown, key?: string): unknown {
   const out: Record<string, unknown> = {};
   for (const [name, item] of Object.entries(value)) {
     if (name === 'description' && typeof item === 'string' && key === undefined) {
-      // A component's description, folded from several lines in the source: on one line here.
-      out[name] = item.trim();
+      // A component's description is the orb source's (and `orb pack`'s) to tell.
+      continue;
     } else if (name === 'parameters' && isRecord(item)) {
       out[name] = Object.fromEntries(
         Object.entries(item).map(([parameter, spec]) => {
@@ -100,12 +119,138 @@ export function withoutComments(script: string): string {
   return `${[shebang, ...kept].join('\n')}\n`;
 }
 
-function withoutDescriptions(components: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(
-    Object.entries(components).map(([name, component]) => {
-      if (!isRecord(component)) return [name, component];
-      const { description: _description, ...rest } = component;
-      return [name, rest];
-    }),
-  );
+/** The orb's jobs and commands with the `when`/`unless` steps this config decides, decided. */
+function decideConditions(orb: OrbObject, invocations: readonly OrbInvocation[]): { jobs: Record<string, unknown>; commands: Record<string, unknown> } {
+  const allJobs = isRecord(orb.jobs) ? orb.jobs : {};
+  const allCommands = isRecord(orb.commands) ? orb.commands : {};
+  const jobs: Record<string, unknown> = { ...allJobs };
+  const calls = new Map<string, Map<string, Values>>();
+  const called = (command: string, args: Record<string, unknown>, scope: Scope) => {
+    const definition = allCommands[command];
+    if (!isRecord(definition)) return;
+    const declared = isRecord(definition.parameters) ? definition.parameters : {};
+    const seen = calls.get(command) ?? new Map<string, Values>();
+    for (const [name, spec] of Object.entries(declared)) {
+      const given = name in args ? valuesOf(args[name], scope) : isRecord(spec) && 'default' in spec ? [spec.default] : 'unknown';
+      seen.set(name, union(seen.get(name), given));
+    }
+    calls.set(command, seen);
+  };
+
+  const byJob = new Map<string, OrbInvocation[]>();
+  for (const invocation of invocations) byJob.set(invocation.job, [...(byJob.get(invocation.job) ?? []), invocation]);
+  for (const [name, uses] of byJob) {
+    const job = allJobs[name];
+    if (!isRecord(job)) continue;
+    const declared = isRecord(job.parameters) ? job.parameters : {};
+    const scope = new Map<string, Values>();
+    for (const [parameter, spec] of Object.entries(declared)) {
+      let values: Values | undefined;
+      for (const use of uses) {
+        const value = parameter in use.parameters ? use.parameters[parameter] : isRecord(spec) && 'default' in spec ? spec.default : undefined;
+        values = union(values, value === undefined || (typeof value === 'string' && value.includes('<<')) ? 'unknown' : [value]);
+      }
+      scope.set(parameter, values ?? 'unknown');
+    }
+    jobs[name] = { ...job, steps: decideSteps(job.steps, scope, called) };
+  }
+
+  // Commands after every job that calls them; a command that calls commands, before those
+  // (the orb's commands call none today; the order below holds for one level and more).
+  const commands: Record<string, unknown> = { ...allCommands };
+  const done = new Set<string>();
+  for (let round = 0; round < Object.keys(allCommands).length && done.size < calls.size; round++) {
+    for (const [name, seen] of [...calls]) {
+      if (done.has(name)) continue;
+      done.add(name);
+      const command = allCommands[name];
+      if (isRecord(command)) commands[name] = { ...command, steps: decideSteps(command.steps, seen, called) };
+    }
+  }
+  return { jobs, commands };
+}
+
+function decideSteps(steps: unknown, scope: Scope, called: (command: string, args: Record<string, unknown>, scope: Scope) => void): unknown {
+  if (!Array.isArray(steps)) return steps;
+  const out: unknown[] = [];
+  for (const step of steps) {
+    const name = typeof step === 'string' ? step : isRecord(step) ? Object.keys(step)[0] : undefined;
+    const body = isRecord(step) && name !== undefined ? step[name] : undefined;
+    if ((name === 'when' || name === 'unless') && isRecord(body)) {
+      const holds = decide(body.condition, scope);
+      const inner = decideSteps(body.steps, scope, called);
+      if (holds === undefined) out.push({ [name]: { ...body, steps: inner } });
+      else if (holds === (name === 'when') && Array.isArray(inner)) out.push(...(inner as unknown[]));
+      continue;
+    }
+    if (name !== undefined) called(name, isRecord(body) ? body : {}, scope);
+    out.push(step);
+  }
+  return out;
+}
+
+/** The values an argument takes: a literal, or a whole `<< parameters.NAME >>` of the scope. */
+function valuesOf(value: unknown, scope: Scope): Values {
+  if (typeof value !== 'string') return [value];
+  const whole = WHOLE_PARAMETER.exec(value);
+  if (whole?.[1] !== undefined) return scope.get(whole[1]) ?? 'unknown';
+  return value.includes('<<') ? 'unknown' : [value];
+}
+
+function union(a: Values | undefined, b: Values): Values {
+  if (a === undefined) return b;
+  if (a === 'unknown' || b === 'unknown') return 'unknown';
+  return [...new Set([...a, ...b])];
+}
+
+/**
+ * Whether a condition holds for every value of the scope (true), for none (false), or it depends
+ * or is not evaluated here (undefined). CircleCI's logic statements
+ * (https://circleci.com/docs/reference/configuration-reference/#logic-statements): "Falsy values:
+ * false, null, 0, NaN, empty strings (""), statements with no arguments"; `equal` holds when all
+ * its arguments are equal; `not`, `and`, `or`. Others (`matches`) are left to CircleCI.
+ */
+function decide(condition: unknown, scope: Scope): boolean | undefined {
+  const results = outcomes(condition, scope);
+  if (results === undefined || results.size !== 1) return undefined;
+  return [...results][0];
+}
+
+const MAX_COMBINATIONS = 64;
+
+function outcomes(condition: unknown, scope: Scope): Set<boolean> | undefined {
+  if (isRecord(condition)) {
+    const [operator, ...extra] = Object.keys(condition);
+    if (operator === undefined || extra.length > 0) return undefined;
+    const argument = condition[operator];
+    if (operator === 'not') {
+      const inner = outcomes(argument, scope);
+      return inner && new Set([...inner].map((value) => !value));
+    }
+    if (!Array.isArray(argument) || argument.length === 0) return undefined;
+    if (operator === 'and' || operator === 'or') {
+      const parts = argument.map((part) => outcomes(part, scope));
+      if (parts.some((part) => part === undefined)) return undefined;
+      return combine(parts as Set<boolean>[], (values) => (operator === 'and' ? values.every(Boolean) : values.some(Boolean)));
+    }
+    if (operator === 'equal') {
+      const parts = argument.map((part) => valuesOf(part, scope));
+      if (parts.some((part) => part === 'unknown')) return undefined;
+      return combine(parts.map((part) => new Set(part as readonly unknown[])), (values) => values.every((value) => value === values[0]));
+    }
+    return undefined;
+  }
+  const values = valuesOf(condition, scope);
+  if (values === 'unknown') return undefined;
+  return new Set(values.map((value) => !(value === false || value === null || value === 0 || value === '' || (typeof value === 'number' && Number.isNaN(value)))));
+}
+
+/** `test` over every combination of one value from each set, or undefined beyond a few dozen. */
+function combine<T>(sets: readonly Set<T>[], test: (values: T[]) => boolean): Set<boolean> | undefined {
+  let combinations: T[][] = [[]];
+  for (const set of sets) {
+    combinations = combinations.flatMap((prefix) => [...set].map((value) => [...prefix, value]));
+    if (combinations.length > MAX_COMBINATIONS) return undefined;
+  }
+  return new Set(combinations.map(test));
 }

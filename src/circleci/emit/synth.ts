@@ -9,7 +9,7 @@ import type { OrbObject } from '../../orb/pack.js';
 import type { Plan, PlannedJob } from '../../plan/plan.js';
 import { describeTrigger, DEPLOY_ENV_PARAMETER } from '../../trigger/context.js';
 import { tagFilterMatches } from '../../plan/tagFilters.js';
-import { orbSubset } from './orbSubset.js';
+import { orbSubset, type OrbInvocation } from './orbSubset.js';
 import type { ConfigShape, ExecutorShape, FiltersShape, LocalJobShape, OrbUse, ParameterValue, PipelineParameterShape, WorkflowJobShape } from './shape.js';
 
 export const WORKFLOW_NAME = 'circle-fargate';
@@ -53,7 +53,7 @@ export function synthesize({ description, plan, source, version, orb }: Synthesi
   return {
     header,
     parameters,
-    orb: orbUse(description, version, orb, jobs.flatMap((job) => (job.kind === 'orb' ? [job.orbJob] : []))),
+    orb: orbUse(description, version, orb, jobs.flatMap((job) => (job.kind === 'orb' ? [{ job: job.orbJob, parameters: job.parameters }] : []))),
     ...(executors.length > 0 ? { executors } : {}),
     jobs: [],
     workflows: [{ name: WORKFLOW_NAME, jobs }],
@@ -82,7 +82,7 @@ function testExecutorName(suite: TestSuite): string {
 }
 
 /** How a config gets the orb: inline (the packed orb itself) or the published reference. */
-export function orbUse(description: ProjectDescription, version: string, orb: OrbObject, jobs: readonly string[]): OrbUse {
+export function orbUse(description: ProjectDescription, version: string, orb: OrbObject, jobs: readonly OrbInvocation[]): OrbUse {
   const use = description.orb;
   return {
     alias: ORB_ALIAS,

@@ -67,4 +67,25 @@ describe('orbSubset decides conditions', () => {
     const piped = orbSubset(ORB, [{ job: 'build', parameters: { source: '<< pipeline.parameters.source >>' } }]) as { commands: Record<string, { steps: unknown }> };
     assert.deepEqual(names(piped.commands.fetch?.steps), ['when', 'when', 'install']);
   });
+
+  it('a command called by a command gets the values its callers pass, decided after them', () => {
+    const nested: OrbObject = {
+      version: 2.1,
+      commands: {
+        // Listed before its caller: the order of the orb does not matter.
+        inner: { parameters: { mode: { type: 'string', default: 'slow' } }, steps: [{ when: { condition: { equal: ['fast', '<< parameters.mode >>'] }, steps: [run('fast')] } }, run('always')] },
+        outer: {
+          parameters: { mode: { type: 'string', default: 'slow' }, debug: { type: 'boolean', default: false } },
+          steps: [{ inner: { mode: '<< parameters.mode >>' } }, { when: { condition: '<< parameters.debug >>', steps: [{ inner: { mode: 'slow' } }] } }],
+        },
+      },
+      jobs: { job: { parameters: { mode: { type: 'string', default: 'slow' } }, docker: [{ image: 'cimg/base:2024.12' }], steps: [{ outer: { mode: '<< parameters.mode >>' } }] } },
+    };
+    const fast = orbSubset(nested, [{ job: 'job', parameters: { mode: 'fast' } }]) as { commands: Record<string, { steps: unknown }> };
+    // debug is false: outer's second call of inner goes, so inner only ever gets "fast".
+    assert.deepEqual(names(fast.commands.outer?.steps), ['inner']);
+    assert.deepEqual(names(fast.commands.inner?.steps), ['fast', 'always']);
+    const slow = orbSubset(nested, [{ job: 'job', parameters: {} }]) as { commands: Record<string, { steps: unknown }> };
+    assert.deepEqual(names(slow.commands.inner?.steps), ['always']);
+  });
 });

@@ -155,17 +155,22 @@ function decideConditions(orb: OrbObject, invocations: readonly OrbInvocation[])
     jobs[name] = { ...job, steps: decideSteps(job.steps, scope, called) };
   }
 
-  // Commands after every job that calls them; a command that calls commands, before those
-  // (the orb's commands call none today; the order below holds for one level and more).
+  // Each command once every call of it is known: after the jobs, and after the commands that
+  // call it (CircleCI allows no cycles). A command nothing calls stays as it is (and unused).
   const commands: Record<string, unknown> = { ...allCommands };
+  const callers = new Map<string, Set<string>>(Object.keys(allCommands).map((name) => [name, new Set<string>()]));
+  for (const [name, command] of Object.entries(allCommands)) {
+    for (const callee of stepNames(isRecord(command) ? command.steps : undefined)) if (callee !== name) callers.get(callee)?.add(name);
+  }
   const done = new Set<string>();
-  for (let round = 0; round < Object.keys(allCommands).length && done.size < calls.size; round++) {
-    for (const [name, seen] of [...calls]) {
-      if (done.has(name)) continue;
-      done.add(name);
-      const command = allCommands[name];
-      if (isRecord(command)) commands[name] = { ...command, steps: decideSteps(command.steps, seen, called) };
-    }
+  while (done.size < callers.size) {
+    const next = [...callers].find(([name, by]) => !done.has(name) && [...by].every((caller) => done.has(caller)));
+    if (next === undefined) break;
+    const [name] = next;
+    done.add(name);
+    const seen = calls.get(name);
+    const command = allCommands[name];
+    if (seen !== undefined && isRecord(command)) commands[name] = { ...command, steps: decideSteps(command.steps, seen, called) };
   }
   return { jobs, commands };
 }
@@ -178,15 +183,28 @@ function decideSteps(steps: unknown, scope: Scope, called: (command: string, arg
     const body = isRecord(step) && name !== undefined ? step[name] : undefined;
     if ((name === 'when' || name === 'unless') && isRecord(body)) {
       const holds = decide(body.condition, scope);
+      // Steps that go are not looked into: their calls pass no values on.
+      if (holds !== undefined && holds !== (name === 'when')) continue;
       const inner = decideSteps(body.steps, scope, called);
       if (holds === undefined) out.push({ [name]: { ...body, steps: inner } });
-      else if (holds === (name === 'when') && Array.isArray(inner)) out.push(...(inner as unknown[]));
+      else if (Array.isArray(inner)) out.push(...(inner as unknown[]));
       continue;
     }
     if (name !== undefined) called(name, isRecord(body) ? body : {}, scope);
     out.push(step);
   }
   return out;
+}
+
+/** The names of the steps of a step list, those inside `when`/`unless` included. */
+function stepNames(steps: unknown): string[] {
+  if (!Array.isArray(steps)) return [];
+  return steps.flatMap((step) => {
+    const name = typeof step === 'string' ? step : isRecord(step) ? Object.keys(step)[0] : undefined;
+    const body = isRecord(step) && name !== undefined ? step[name] : undefined;
+    if ((name === 'when' || name === 'unless') && isRecord(body)) return stepNames(body.steps);
+    return name !== undefined ? [name] : [];
+  });
 }
 
 /** The values an argument takes: a literal, or a whole `<< parameters.NAME >>` of the scope. */

@@ -206,13 +206,13 @@ describe('caches', () => {
 
 describe('size', () => {
   // Issue 15 asks for under 500 lines; with the install command (issue 10) and the deploy record
-  // and rollback steps (issue 11) the example's master push is about 570, some 320 of them the
+  // and rollback steps (issue 11) the example's master push is about 565, some 320 of them the
   // scripts its jobs run. This bound keeps it from growing back; 500 is not met yet.
-  it('the config of a master push stays under 580 lines, with no orb examples', async () => {
+  it('the config of a master push stays under 570 lines, with no orb examples', async () => {
     const { yaml, config } = await generate(['--branch', 'master', '--changed-files', '-'], 'app/src/Controller/ArticlesController.php\n');
     assert.deepEqual(workflowJobNames(config), ['phpunit', 'build-image', 'deploy-prod']);
     const lines = yaml.split('\n').length - 1;
-    assert.ok(lines < 580, `${lines} lines`);
+    assert.ok(lines < 570, `${lines} lines`);
     assert.equal(config.orbs['circle-fargate'].examples, undefined);
     assert.deepEqual(Object.keys(config.orbs['circle-fargate'].jobs), ['build_image', 'deploy', 'phpunit']);
   });

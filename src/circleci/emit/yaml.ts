@@ -16,11 +16,18 @@ export function toYaml(value: unknown, header: readonly string[] = []): string {
   const document = new Document(value, { version: '1.1', aliasDuplicateObjects: false });
   // Each parameter's declaration on one line (`image: { type: string, default: cimg/php:8.3 }`):
   // the inline orb declares dozens, and a config is read more often than its declarations.
-  // So is a step's or executor's short argument list (`- attach_workspace: { at: /tmp/workspace }`)
-  // and a short `environment`.
+  // So is a step's or executor's short argument list (`- attach_workspace: { at: /tmp/workspace }`),
+  // a short `environment`, and a workflow entry's few `requires` and `context`.
   visit(document, {
     Pair(_, pair) {
-      if (!isPair(pair) || !isScalar(pair.key) || !isMap(pair.value)) return;
+      if (!isPair(pair) || !isScalar(pair.key)) return;
+      // A workflow entry's `requires` and `context`: names, on one line while they are few.
+      if ((pair.key.value === 'requires' || pair.key.value === 'context') && isSeq(pair.value)) {
+        const items = pair.value.items;
+        if (items.length <= 4 && items.every((item) => isScalar(item) && typeof item.value === 'string' && !item.value.includes('\n'))) pair.value.flow = true;
+        return;
+      }
+      if (!isMap(pair.value)) return;
       if (pair.key.value === 'parameters') {
         for (const item of pair.value.items) if (isMap(item.value) && oneLine(item.value)) item.value.flow = true;
       } else if ((pair.key.value === 'executor' || (pair.key.value === 'environment' && pair.value.items.length <= 3)) && oneLine(pair.value)) {

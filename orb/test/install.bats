@@ -119,7 +119,7 @@ lockfile_resolve() {
 }
 
 @test "installs with --ignore-scripts, without the AWS SDK for setup; one line when npm fails" {
-  stub npm 'if [ "$1" = config ]; then echo https://registry.example/; else echo "npm error code E404" >&2; exit 1; fi'
+  stub npm 'if [ "$3" = config ]; then echo https://registry.example/; else echo "npm error code E404" >&2; exit 1; fi'
   CF_INSTALL_SOURCE=registry CF_VERSION=9.9.9 sh "$SCRIPTS/install_resolve.sh"
   run sh "$SCRIPTS/install.sh"
   [ "$status" -eq 1 ]
@@ -140,4 +140,19 @@ lockfile_resolve() {
   [ "$status" -eq 0 ]
   [ "$output" = "circle-fargate 1.2.3: from the cache" ]
   [ ! -e "$STUBS/npm.args" ]
+}
+
+@test "installs from the registry the repository's own .npmrc names" {
+  # A registry nothing listens on: npm must try it (and fail, naming it), not the user's default.
+  printf 'registry=http://127.0.0.1:9/\n' > .npmrc
+  CF_INSTALL_SOURCE=registry CF_VERSION=1.2.3 sh "$SCRIPTS/install_resolve.sh"
+  npm_config_fetch_retries=0 run sh "$SCRIPTS/install.sh"
+  [ "$status" -eq 1 ]
+  [[ "$output" == "install: cannot install circle-fargate 1.2.3 from the registry http://127.0.0.1:9/ (code ECONNREFUSED)"* ]]
+}
+
+@test "tarball: refuses plain http" {
+  CF_INSTALL_FROM=http://downloads.example/cf.tgz run tarball_resolve
+  [ "$status" -eq 1 ]
+  [ "$output" = "install: source tarball: http://downloads.example/cf.tgz is plain http: the package would run unverified in a job holding deploy credentials; use https" ]
 }

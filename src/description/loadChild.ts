@@ -14,7 +14,7 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeSync } from 'node:fs';
-import Module, { register } from 'node:module';
+import Module, { isBuiltin, register } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
@@ -98,8 +98,8 @@ function ready(): void {
 }
 
 /**
- * The common case, a .ts description that imports nothing but `circle-fargate` (and Node.js's own
- * modules), compiled by esbuild in this thread and run as CommonJS: about a third of the time of
+ * The common case, a .ts description that imports nothing but `circle-fargate` and Node.js's own
+ * modules, compiled by esbuild in this thread and run as CommonJS: about a third of the time of
  * tsx's module hooks (a worker thread and esbuild's service). Anything else goes to tsx: a
  * relative import (a graph of files), top-level await or `import.meta` (not CommonJS), or any
  * warning. A syntax error is reported from here, as tsx would (esbuild's own message).
@@ -114,7 +114,10 @@ async function singleFileModule(file: string): Promise<{ run: () => { default?: 
     if (/top-level await|import\.meta/i.test(error instanceof Error ? error.message : String(error))) return undefined;
     throw error;
   }
-  if (compiled.warnings.length > 0 || /\brequire\((["'])\.{1,2}[/\\]/.test(compiled.code) || /\bimport\(/.test(compiled.code)) return undefined;
+  // Only `circle-fargate` and Node.js's own modules: anything else (a file of the project, a path
+  // alias, a package) is tsx's to resolve.
+  const requires = [...compiled.code.matchAll(/\brequire\((["'])([^"']*)\1\)/g)].map((match) => match[2] ?? '');
+  if (compiled.warnings.length > 0 || /\bimport\(/.test(compiled.code) || !requires.every((request) => request === 'circle-fargate' || isBuiltin(request))) return undefined;
   return {
     run: () => {
       const commonJsSelf = fileURLToPath(new URL('../../src/description/define-config.cjs', import.meta.url));
@@ -124,7 +127,9 @@ async function singleFileModule(file: string): Promise<{ run: () => { default?: 
       const load = module.require.bind(module);
       module.require = ((request: string): unknown => load(request === 'circle-fargate' ? commonJsSelf : request)) as typeof module.require;
       module._compile(compiled.code, file);
-      return module.exports as { default?: unknown };
+      // As tsx hands a CommonJS module over: its exports as the default (unwrapped below when the
+      // file had an `export default`), so `module.exports = ...` and `export = ...` work too.
+      return { default: module.exports };
     },
   };
 }

@@ -55,6 +55,13 @@ describe('description files', () => {
     });
   });
 
+  it('loads a CommonJS-style .ts description (export =) and one that uses a Node.js module', async () => {
+    await generatesFrom({ 'circle-fargate.config.ts': `const description = ${json};\nexport = description;\n` });
+    await generatesFrom({
+      'circle-fargate.config.ts': `import { posix } from 'node:path';\nexport default ${json.replaceAll('"ap-northeast-1"', "posix.basename('/regions/ap-northeast-1')")};\n`,
+    });
+  });
+
   it('loads circle-fargate.config.mjs', async () => {
     await generatesFrom({ 'circle-fargate.config.mjs': `export default ${json};\n` });
   });

@@ -27,7 +27,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from './config.js';
 
@@ -132,8 +132,11 @@ function expandSteps(orb: Config, steps: unknown[], pipeline: Pipeline, override
   for (const step of steps) {
     const [kind, body] = typeof step === 'string' ? [step, null] : (Object.entries(step as Config)[0] as [string, Config | null]);
     if (kind === 'when' || kind === 'unless') {
-      const condition = body?.condition;
-      const truthy = condition === true || (typeof condition === 'string' && condition !== '' && condition !== 'false');
+      const condition: unknown = body?.condition;
+      // "Falsy values: false, null, 0, NaN, empty strings" (CircleCI's logic statements); a
+      // statement (equal, not, ...) the generator left undecided is not evaluated here.
+      if (condition !== null && typeof condition === 'object') throw new Error(`${where}: ${kind} with a logic statement is not supported by the test runner`);
+      const truthy = !(condition === false || condition === null || condition === undefined || condition === 0 || condition === '' || Number.isNaN(condition));
       if (truthy === (kind === 'when')) out.push(...expandSteps(orb, body?.steps as unknown[], pipeline, overrides, where));
       continue;
     }
@@ -251,7 +254,9 @@ export function runJob(job: ExpandedJob, pipeline: Pipeline, options: RunOptions
         case 'restore_cache': {
           const keys = ((body.keys ?? [body.key]) as string[]).map((key) => renderKey(key, options.project, tmp));
           const existing = existsSync(pipeline.cacheDir) ? readdirSync(pipeline.cacheDir).map(decodeURIComponent) : [];
-          const hit = keys.map((key) => (existing.includes(key) ? key : existing.filter((name) => name.startsWith(key)).sort().pop())).find((key) => key !== undefined);
+          // A prefix restores "the most recently generated cache" it starts.
+          const newest = (names: string[]) => names.sort((a, b) => statSync(path.join(pipeline.cacheDir, encodeURIComponent(a))).mtimeMs - statSync(path.join(pipeline.cacheDir, encodeURIComponent(b))).mtimeMs).pop();
+          const hit = keys.map((key) => (existing.includes(key) ? key : newest(existing.filter((name) => name.startsWith(key))))).find((key) => key !== undefined);
           restoredCaches.push(hit ?? null);
           if (hit !== undefined) {
             const stored = path.join(pipeline.cacheDir, encodeURIComponent(hit));

@@ -21,10 +21,13 @@ fi
 rm -rf "$dir"
 mkdir -p "$dir"
 printf '{ "private": true }\n' >"$dir/package.json"
+# npm reads a project's .npmrc from the prefix it installs into, not from here: the repository's
+# own registry (a private registry or mirror) and its credentials, as \${VAR} references, come along.
+[ ! -f .npmrc ] || cp .npmrc "$dir/.npmrc"
 set -- install --prefix "$dir" --ignore-scripts --no-audit --no-fund --no-save --loglevel=error
 [ "$deploy" = true ] || set -- "$@" --omit=peer
 if ! npm "$@" -- "$spec" >"$state/npm.log" 2>&1; then
-  where="the registry $(npm config get registry 2>/dev/null || echo '(npm config)')"
+  where="the registry $(npm --prefix "$dir" config get registry 2>/dev/null || echo '(npm config)')"
   [ "$source" != tarball ] || where="its tarball"
   code=$(grep -Eo 'code E[A-Z0-9]+' "$state/npm.log" | head -n 1 || true)
   rm -rf "$dir"

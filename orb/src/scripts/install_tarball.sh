@@ -13,7 +13,8 @@ from="${CF_INSTALL_FROM:-}"
 mkdir -p "$state"
 tarball="$state/circle-fargate.tgz"
 case "$from" in
-https://* | http://*)
+http://*) fail "source tarball: $from is plain http: the package would run unverified in a job holding deploy credentials; use https" ;;
+https://*)
   curl --fail --silent --show-error --location --retry 3 --output "$tarball" -- "$from" 2>"$state/download.log" ||
     fail "source tarball: cannot download $from ($(tail -n 1 "$state/download.log"))"
   ;;

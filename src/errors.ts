@@ -56,3 +56,9 @@ export function unreadable(error: unknown): string {
   const words: Record<string, string> = { ENOENT: 'no such file', EISDIR: 'a directory, not a file', EACCES: 'permission denied', ENOTDIR: 'a path through something that is not a directory' };
   return words[code] ?? (code !== '' ? code : error instanceof Error ? error.message : String(error));
 }
+
+/** An error's first non-blank line: the part of a multi-line message that says what is wrong. */
+export function firstLine(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  return (message.split('\n').find((line) => line.trim() !== '') ?? message).trim();
+}

@@ -8,7 +8,7 @@ import path from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
-import { InputError } from '../errors.js';
+import { firstLine, InputError } from '../errors.js';
 import { resolveDescription, type ProjectDescription } from './resolve.js';
 import { projectDescriptionSchema } from './schema.js';
 import { formatProblem, INVALID, type Problem } from './schemaKit.js';
@@ -214,9 +214,4 @@ function describeFailure(name: string, message: ChildMessage): string | undefine
         ? `${name}:${message.line}${message.column !== undefined ? `:${message.column}` : ''}: syntax error: ${message.message ?? ''}`
         : `${name}: failed to load: ${message.message ?? 'no message'}`;
   }
-}
-
-function firstLine(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return (message.split('\n').find((line) => line.trim() !== '') ?? message).trim();
 }

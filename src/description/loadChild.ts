@@ -17,8 +17,11 @@ import { readFileSync, writeSync } from 'node:fs';
 import Module, { isBuiltin, register } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { firstLine } from '../errors.js';
 
 const RESULT_FD = 3;
+/** defineConfig for a description compiled to CommonJS (src/description and dist/description both sit two levels below the package root). */
+const COMMONJS_SELF = fileURLToPath(new URL('../../src/description/define-config.cjs', import.meta.url));
 const exit: (code?: number) => never = process.exit.bind(process);
 let sent = false;
 
@@ -120,12 +123,11 @@ async function singleFileModule(file: string): Promise<{ run: () => { default?: 
   if (compiled.warnings.length > 0 || /\bimport\(/.test(compiled.code) || !requires.every((request) => request === 'circle-fargate' || isBuiltin(request))) return undefined;
   return {
     run: () => {
-      const commonJsSelf = fileURLToPath(new URL('../../src/description/define-config.cjs', import.meta.url));
       const module = new Module(file) as Module & { _compile: (code: string, filename: string) => void; paths: string[] };
       module.filename = file;
       module.paths = (Module as unknown as { _nodeModulePaths: (dir: string) => string[] })._nodeModulePaths(path.dirname(file));
       const load = module.require.bind(module);
-      module.require = ((request: string): unknown => load(request === 'circle-fargate' ? commonJsSelf : request)) as typeof module.require;
+      module.require = ((request: string): unknown => load(request === 'circle-fargate' ? COMMONJS_SELF : request)) as typeof module.require;
       module._compile(compiled.code, file);
       // As tsx hands a CommonJS module over: its exports as the default (unwrapped below when the
       // file had an `export default`), so `module.exports = ...` and `export = ...` work too.
@@ -150,12 +152,10 @@ function resolvePackageToSelf(): void {
   }`;
   register(`data:text/javascript,${encodeURIComponent(hook)}`);
 
-  // src/description and dist/description both sit two levels below the package root.
-  const commonJsSelf = fileURLToPath(new URL('../../src/description/define-config.cjs', import.meta.url));
   const loader = Module as unknown as { _resolveFilename: (request: string, ...rest: unknown[]) => string };
   const original = loader._resolveFilename;
   loader._resolveFilename = function (this: unknown, request: string, ...rest: unknown[]): string {
-    return request === 'circle-fargate' ? commonJsSelf : original.call(this, request, ...rest);
+    return request === 'circle-fargate' ? COMMONJS_SELF : original.call(this, request, ...rest);
   };
 }
 
@@ -178,9 +178,4 @@ function describeError(error: unknown, file: string): { message: string; line?: 
     }
   }
   return { message: firstLine(error) };
-}
-
-function firstLine(error: unknown): string {
-  const message = error instanceof Error ? error.message : String(error);
-  return (message.split('\n').find((line) => line.trim() !== '') ?? message).trim();
 }

@@ -12,8 +12,3 @@ export function tagFilterMatches(filter: string, tag: string): boolean {
   }
   return filter === tag;
 }
-
-/** The filter values of `filters` that match `tag`. */
-export function matchingTagFilters(filters: readonly string[], tag: string): string[] {
-  return filters.filter((filter) => tagFilterMatches(filter, tag));
-}

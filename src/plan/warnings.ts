@@ -7,7 +7,8 @@ import type { PathRule } from '../description/schema.js';
 import type { TerraformImpact } from '../terraform/graph.js';
 import type { TriggerContext } from '../trigger/context.js';
 import { compileGlob, matchesAny } from './pathRules.js';
-import { matchingTagFilters } from './tagFilters.js';
+import { deployJobName, terraformApplyJobName, terraformPlanJobName } from './jobNames.js';
+import { tagFilterMatches } from './tagFilters.js';
 
 /** Globs that match no file of the repository (`files`: every tracked path, relative to the project root). */
 export function globWarnings(description: ProjectDescription, files: readonly string[]): string[] {
@@ -55,14 +56,14 @@ export function contextWarnings(description: ProjectDescription): string[] {
   };
   for (const image of description.images) check(`images.${image.name}`, image, 'its build job');
   for (const env of description.environments) {
-    check(`environments.${env.name}`, env, `deploy-${env.name}`);
+    check(`environments.${env.name}`, env, deployJobName(env.name));
     if (env.plan) check(`environments.${env.name}.plan`, env.plan, 'its Terraform plans');
   }
   for (const root of description.terraform?.roots ?? []) {
     // A root's own role and context, or its environment's: warned at the environment when inherited.
     const env = description.environments.find((candidate) => candidate.name === root.environment);
-    if (env === undefined || root.roleArn !== env.roleArn || root.circleciContext !== env.circleciContext) check(`terraform root ${root.name}`, root, `terraform-apply-${root.name}`);
-    if (root.plan && root.plan !== env?.plan) check(`terraform root ${root.name} plan`, root.plan, `terraform-plan-${root.name}`);
+    if (env === undefined || root.roleArn !== env.roleArn || root.circleciContext !== env.circleciContext) check(`terraform root ${root.name}`, root, terraformApplyJobName(root.name));
+    if (root.plan && root.plan !== env?.plan) check(`terraform root ${root.name} plan`, root.plan, terraformPlanJobName(root.name));
   }
   return warnings;
 }
@@ -70,7 +71,7 @@ export function contextWarnings(description: ProjectDescription): string[] {
 /** A tag pipeline whose tag no filter of the description matches: CircleCI would not start it. */
 export function tagWarnings(description: ProjectDescription, trigger: TriggerContext): string[] {
   const tag = trigger.tag;
-  if (tag === undefined || matchingTagFilters(description.project.tags, tag).length > 0) return [];
+  if (tag === undefined || description.project.tags.some((filter) => tagFilterMatches(filter, tag))) return [];
   const filters = description.project.tags.length > 0 ? `none of project.tags (${description.project.tags.join(', ')})` : 'no project.tags (there are none)';
   return [`tag ${JSON.stringify(tag)} matches ${filters}: CircleCI starts no pipeline for it; add a filter to project.tags to build it`];
 }

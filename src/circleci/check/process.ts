@@ -12,7 +12,8 @@
  * is applied. Published orbs (`ns/orb@version`) cannot be read offline unless the caller supplies
  * them packed: what they define is noted, never counted as an error.
  */
-import { closest } from '../../description/schemaKit.js';
+import { isRecord } from '../../orb/pack.js';
+import { BUILT_IN_STEPS, closestOf } from './references.js';
 import { copyLocation, locationOf, type Path } from './yamlRead.js';
 
 export type Severity = 'error' | 'warning' | 'note';
@@ -39,11 +40,6 @@ export interface Processed {
   readonly problems: Problem[];
 }
 
-/** Steps CircleCI provides. https://circleci.com/docs/configuration-reference#steps */
-export const BUILT_IN_STEPS = new Set([
-  'run', 'checkout', 'setup_remote_docker', 'save_cache', 'restore_cache', 'store_artifacts', 'store_test_results',
-  'persist_to_workspace', 'attach_workspace', 'add_ssh_keys', 'deploy',
-]);
 
 /** Keys of a workflow job entry that are not job parameters. */
 const WORKFLOW_ENTRY_KEYS = new Set(['name', 'requires', 'context', 'type', 'filters', 'matrix', 'pre-steps', 'post-steps', 'serial-group', 'override-with']);
@@ -93,9 +89,6 @@ interface Scope {
   readonly orbs: Map<string, Scope | string>;
 }
 
-export function isRecord(value: unknown): value is Rec {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
 
 /** Steps (and executors) already expanded in the scope they were written in. */
 const expanded = new WeakSet<object>();
@@ -133,7 +126,7 @@ export function processConfig(source: unknown, options: ProcessOptions): Process
   }
   for (const [name, value] of Object.entries(options.parameters ?? {})) {
     if (!(name in declared)) {
-      problems.push({ file, line: 1, message: `--param ${name}: the config declares no pipeline parameter "${name}"${didYouMean(name, Object.keys(declared))}`, severity: 'error' });
+      problems.push({ file, line: 1, message: `--param ${name}: the config declares no pipeline parameter "${name}"${closestOf(name, Object.keys(declared))}`, severity: 'error' });
       continue;
     }
     const spec = declared[name];
@@ -152,7 +145,7 @@ export function processConfig(source: unknown, options: ProcessOptions): Process
   const config = substitute(source, (reference, container, key) => {
     if (reference.startsWith('pipeline.parameters.')) {
       if (reference in pipeline) return { value: pipeline[reference] };
-      error(container, key, `<< ${reference} >> is not declared under the config's parameters${didYouMean(reference.slice(20), Object.keys(declared))}`);
+      error(container, key, `<< ${reference} >> is not declared under the config's parameters${closestOf(reference.slice(20), Object.keys(declared))}`);
       return undefined;
     }
     if (reference.startsWith('pipeline.')) return reference in pipeline ? { value: pipeline[reference] } : undefined;
@@ -241,7 +234,7 @@ export function processConfig(source: unknown, options: ProcessOptions): Process
     const local = Object.keys(scope[kind]);
     const qualified = [...scope.orbs].flatMap(([alias, orb]) => (typeof orb === 'string' ? [] : Object.keys(orb[kind]).map((inner) => `${alias}/${inner}`)));
     const alias = name.includes('/') ? name.slice(0, name.indexOf('/')) : undefined;
-    const hint = alias !== undefined && !scope.orbs.has(alias) ? ` (no orb is imported as "${alias}")` : didYouMean(name, [...local, ...qualified]);
+    const hint = alias !== undefined && !scope.orbs.has(alias) ? ` (no orb is imported as "${alias}")` : closestOf(name, [...local, ...qualified]);
     error(container, key, `${what} "${name}" is not defined${hint}`);
   }
 
@@ -281,7 +274,7 @@ export function processConfig(source: unknown, options: ProcessOptions): Process
     walkStrings(definition, (text, container, key) => {
       for (const match of text.matchAll(/<<\s*parameters\.([\w-]+)\s*>>/g)) {
         const name = match[1] ?? '';
-        if (!(name in parameters)) error(container, key, `<< parameters.${name} >> is not a parameter of ${what}${didYouMean(name, Object.keys(parameters))}`);
+        if (!(name in parameters)) error(container, key, `<< parameters.${name} >> is not a parameter of ${what}${closestOf(name, Object.keys(parameters))}`);
       }
     }, (key) => key === 'parameters' || key === 'description');
   }
@@ -360,7 +353,7 @@ export function processConfig(source: unknown, options: ProcessOptions): Process
         else {
           usedJobs.add(job);
           const result = expandJob(found.scope, job, found.definition, args, options, root, options['pre-steps'], options['post-steps'], [l, index]);
-          if (result) jobs[name in jobs && jobs[name] !== result ? uniqueName(name) : name] = result;
+          if (result) jobs[name in jobs ? uniqueName(name) : name] = result;
         }
       }
       const requires = Array.isArray(options.requires) ? options.requires : options.requires === undefined ? [] : undefined;
@@ -369,14 +362,14 @@ export function processConfig(source: unknown, options: ProcessOptions): Process
         const requiredName = typeof required === 'string' ? required : isRecord(required) ? Object.keys(required)[0] : undefined;
         if (requiredName === undefined || names.has(requiredName) || aliases.has(requiredName)) return;
         if (hasReference(requiredName)) return;
-        error(options.requires, position, `${name} requires "${requiredName}", which no job of workflow ${workflowName} is named${didYouMean(requiredName, [...names.keys(), ...aliases.keys()])}`);
+        error(options.requires, position, `${name} requires "${requiredName}", which no job of workflow ${workflowName} is named${closestOf(requiredName, [...names.keys(), ...aliases.keys()])}`);
       });
       // Requiring a matrix alias means requiring every job of the matrix.
       if (Array.isArray(outOptions.requires)) {
         const expandedRequires = (outOptions.requires as unknown[]).flatMap((required) => (typeof required === 'string' && !names.has(required) && aliases.has(required) ? (aliases.get(required) ?? []) : [required]));
         outOptions.requires = copyLocation(expandedRequires, outOptions.requires);
       }
-      const outEntry = copyLocation({ [isApproval ? name : name]: outOptions }, l[index]);
+      const outEntry = copyLocation({ [name]: outOptions }, l[index]);
       outJobs.push(outEntry);
     }
     const result: Rec = {};
@@ -522,7 +515,7 @@ export function processConfig(source: unknown, options: ProcessOptions): Process
           error(steps, index, `${name} takes a map: {condition: ..., steps: [...]}`);
           return;
         }
-        for (const key of Object.keys(args)) if (key !== 'condition' && key !== 'steps') error(args, key, `${name} takes only condition and steps, not "${key}"${didYouMean(key, ['condition', 'steps'])}`);
+        for (const key of Object.keys(args)) if (key !== 'condition' && key !== 'steps') error(args, key, `${name} takes only condition and steps, not "${key}"${closestOf(key, ['condition', 'steps'])}`);
         if (!('condition' in args)) error(steps, index, `${name} needs a condition`);
         const decided = 'condition' in args ? checkLogic(args.condition, args, 'condition') : undefined;
         // Steps of a condition that cannot be decided offline are checked as if it held.
@@ -574,7 +567,7 @@ export function processConfig(source: unknown, options: ProcessOptions): Process
     for (const [key, value] of Object.entries(args)) {
       if (key === 'name' && what.startsWith('command')) continue;
       if (!(key in parameters)) {
-        error(at, key, `${what} has no parameter "${key}"${didYouMean(key, Object.keys(parameters))}`);
+        error(at, key, `${what} has no parameter "${key}"${closestOf(key, Object.keys(parameters))}`);
         continue;
       }
       const spec = parameters[key];
@@ -678,7 +671,7 @@ export function processConfig(source: unknown, options: ProcessOptions): Process
         }
       }
       default:
-        error(statement, operator, `"${operator}" is not a logic operator; use one of ${LOGIC_OPERATORS.join(', ')}${didYouMean(operator, LOGIC_OPERATORS)}`);
+        error(statement, operator, `"${operator}" is not a logic operator; use one of ${LOGIC_OPERATORS.join(', ')}${closestOf(operator, LOGIC_OPERATORS)}`);
         return undefined;
     }
   }
@@ -733,7 +726,7 @@ export function typeProblem(spec: unknown, value: unknown): string | undefined {
   }
 }
 
-function hasReference(value: unknown): boolean {
+export function hasReference(value: unknown): boolean {
   return typeof value === 'string' && /<<[^>]*>>/.test(value);
 }
 
@@ -793,9 +786,6 @@ function walkStrings(value: unknown, visit: (text: string, container: unknown, k
   }
 }
 
-function didYouMean(name: string, candidates: readonly string[]): string {
-  const best = closest(name, candidates);
-  return best === undefined ? '' : ` (did you mean "${best}"?)`;
-}
 
 export type { Path };
+export { BUILT_IN_STEPS, isRecord };

@@ -97,10 +97,8 @@ export function checkReferences(config: unknown): ReferenceFinding[] {
     const declared = isRecord(component.parameters) ? component.parameters : {};
     checkInterpolations(component, path, declared, kind);
     if (kind === 'executor') return;
-    // `executor: << parameters.x >>` with x of type executor: the caller names the executor.
-    const fromParameter = typeof component.executor === 'string' ? /^<<\s*parameters\.([\w-]+)\s*>>$/.exec(component.executor)?.[1] : undefined;
-    const parameterExecutor = fromParameter !== undefined && isRecord(declared[fromParameter]) && declared[fromParameter].type === 'executor';
-    if (kind === 'job' && component.executor !== undefined && !parameterExecutor) checkExecutor(scope, component.executor, [...path, 'executor']);
+    // checkExecutor leaves `executor: << parameters.x >>` to the caller, which names the executor.
+    if (kind === 'job' && component.executor !== undefined) checkExecutor(scope, component.executor, [...path, 'executor']);
     checkSteps(scope, component.steps, [...path, 'steps']);
   }
 
@@ -227,7 +225,8 @@ function suggest(scope: Scope, kind: Kind, name: string): string {
   return closestOf(name, [...local, ...qualified]);
 }
 
-function closestOf(name: string, candidates: readonly string[]): string {
+/** ` (did you mean "X"?)` for the candidate closest to `name`, or nothing. */
+export function closestOf(name: string, candidates: readonly string[]): string {
   const best = closest(name, candidates);
   return best === undefined ? '' : ` (did you mean "${best}"?)`;
 }

@@ -7,7 +7,7 @@
  */
 import { formatPath } from '../../description/schemaKit.js';
 import { checkOfficialSchema, knownStepKeys, type SchemaFinding } from './officialSchema.js';
-import { BUILT_IN_STEPS, isRecord, processConfig, type Problem, type Severity } from './process.js';
+import { BUILT_IN_STEPS, hasReference, isRecord, processConfig, type Problem, type Severity } from './process.js';
 import { checkReferences } from './references.js';
 import { lineAt, readYaml, type Path } from './yamlRead.js';
 
@@ -32,7 +32,7 @@ export function validateConfigText(text: string, options: ValidateOptions = {}):
   if (!read.ok) return read.problems.map((problem) => ({ ...problem, severity: 'error' as const }));
   const value = read.value;
   if (!isRecord(value)) return [{ file, line: 1, message: 'not a CircleCI config: expected a mapping with version, jobs and workflows', severity: 'error' }];
-  const findings = isRecord(value.workflows) || value.workflows !== undefined || (value.jobs !== undefined && value.description === undefined && value.display === undefined)
+  const findings = value.workflows !== undefined || (value.jobs !== undefined && value.description === undefined && value.display === undefined)
     ? validateConfig(value, file, options)
     : validateOrb(value, file);
   return oneLineEach(findings);
@@ -116,7 +116,7 @@ function dependsOnUnknown(root: unknown, path: Path): boolean {
 }
 
 function containsReference(value: unknown, depth: number): boolean {
-  if (typeof value === 'string') return /<<[^>]*>>/.test(value);
+  if (typeof value === 'string') return hasReference(value);
   if (depth > 1) return false;
   if (Array.isArray(value)) return value.some((item) => containsReference(item, depth + 1));
   if (isRecord(value)) return Object.values(value).some((item) => containsReference(item, depth + 1));

@@ -150,7 +150,7 @@ export function readYaml(text: string, file: string): ReadResult {
       const entries = new Map<number, number>();
       node.items.forEach((item, index) => {
         out.push(toValue(item));
-        entries.set(index, lineOf(isAlias(item) ? item : item));
+        entries.set(index, lineOf(item));
       });
       locations.set(out, { file, line: lineOf(node), entries });
       return out;

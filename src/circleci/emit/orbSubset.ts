@@ -23,6 +23,7 @@ export interface OrbInvocation {
 type Values = readonly unknown[] | 'unknown';
 type Scope = ReadonlyMap<string, Values>;
 
+const NO_PARAMETERS: Scope = new Map();
 const WHOLE_PARAMETER = /^<<\s*parameters\.([\w-]+)\s*>>$/;
 
 export function orbSubset(orb: OrbObject, invocations: readonly OrbInvocation[]): OrbObject {
@@ -46,9 +47,8 @@ export function orbSubset(orb: OrbObject, invocations: readonly OrbInvocation[])
   const useSteps = (steps: unknown) => {
     if (!Array.isArray(steps)) return;
     for (const step of steps) {
-      const name = typeof step === 'string' ? step : isRecord(step) ? Object.keys(step)[0] : undefined;
+      const [name, body] = stepParts(step);
       if (name === undefined) continue;
-      const body = isRecord(step) ? step[name] : undefined;
       if ((name === 'when' || name === 'unless') && isRecord(body)) {
         useSteps(body.steps);
       } else if (name in commands && !usedCommands.has(name)) {
@@ -148,7 +148,8 @@ function decideConditions(orb: OrbObject, invocations: readonly OrbInvocation[])
       let values: Values | undefined;
       for (const use of uses) {
         const value = parameter in use.parameters ? use.parameters[parameter] : isRecord(spec) && 'default' in spec ? spec.default : undefined;
-        values = union(values, value === undefined || (typeof value === 'string' && value.includes('<<')) ? 'unknown' : [value]);
+        // A workflow passes literals or pipeline values (unknown here); no job parameters.
+        values = union(values, value === undefined ? 'unknown' : valuesOf(value, NO_PARAMETERS));
       }
       scope.set(parameter, values ?? 'unknown');
     }
@@ -179,8 +180,7 @@ function decideSteps(steps: unknown, scope: Scope, called: (command: string, arg
   if (!Array.isArray(steps)) return steps;
   const out: unknown[] = [];
   for (const step of steps) {
-    const name = typeof step === 'string' ? step : isRecord(step) ? Object.keys(step)[0] : undefined;
-    const body = isRecord(step) && name !== undefined ? step[name] : undefined;
+    const [name, body] = stepParts(step);
     if ((name === 'when' || name === 'unless') && isRecord(body)) {
       const holds = decide(body.condition, scope);
       // Steps that go are not looked into: their calls pass no values on.
@@ -196,12 +196,17 @@ function decideSteps(steps: unknown, scope: Scope, called: (command: string, arg
   return out;
 }
 
+/** A step's name and body: `- run: {...}` or a bare `- checkout`. */
+function stepParts(step: unknown): [string | undefined, unknown] {
+  const name = typeof step === 'string' ? step : isRecord(step) ? Object.keys(step)[0] : undefined;
+  return [name, isRecord(step) && name !== undefined ? step[name] : undefined];
+}
+
 /** The names of the steps of a step list, those inside `when`/`unless` included. */
 function stepNames(steps: unknown): string[] {
   if (!Array.isArray(steps)) return [];
   return steps.flatMap((step) => {
-    const name = typeof step === 'string' ? step : isRecord(step) ? Object.keys(step)[0] : undefined;
-    const body = isRecord(step) && name !== undefined ? step[name] : undefined;
+    const [name, body] = stepParts(step);
     if ((name === 'when' || name === 'unless') && isRecord(body)) return stepNames(body.steps);
     return name !== undefined ? [name] : [];
   });

@@ -1,12 +1,13 @@
 import { InputError } from '../../errors.js';
-import { secondsFlag, stringFlag, type Command } from '../command.js';
+import { DESCRIPTION_OPTIONS, descriptionLoadOptions, secondsFlag, stringFlag, type Command } from '../command.js';
+import { quietNodeVersionWarning } from './deploy.js';
 
 export const runCommand: Command = {
   name: 'run',
   summary: 'run a one-off task of an environment (run prod migrate) and wait for its exit code',
   positionals: { min: 2, max: 2, name: 'ENV NAME' },
   options: {
-    config: { type: 'string' },
+    ...DESCRIPTION_OPTIONS,
     region: { type: 'string' },
     timeout: { type: 'string' },
     'poll-interval': { type: 'string' },
@@ -23,6 +24,7 @@ ECS gives. \`deploy ENV\` runs the same tasks on the new revision before any ser
 
 Options:
   --config PATH             project description (default: circle-fargate.config.* here)
+  --load-timeout S          seconds a .ts/.mjs/.js description may take to load (default 10)
   --region R                AWS region (default: the environment's)
   --timeout SECONDS         stop the task and fail after this long (default: the task's timeout)
   --poll-interval SECONDS   first wait between polls (default 1; grows to twice that)
@@ -37,8 +39,7 @@ or an AWS call failed); 2 no such environment or task, bad flags or description.
   async run(args, io) {
     const [environment = '', name = ''] = args.positionals;
     const { loadDescription } = await import('../../description/load.js');
-    const config = stringFlag(args, 'config');
-    const { description } = await loadDescription({ cwd: io.cwd, ...(config !== undefined ? { file: config } : {}) });
+    const { description } = await loadDescription(descriptionLoadOptions(args, io, 'run'));
     const env = description.environments.find((candidate) => candidate.name === environment);
     if (!env) throw new InputError(`run: no environment "${environment}" in the project description (expected one of ${description.environments.map((e) => e.name).join(', ') || 'none'})`);
     const spec = env.tasks.find((task) => task.name === name);
@@ -47,11 +48,13 @@ or an AWS call failed); 2 no such environment or task, bad flags or description.
     const pollMs = secondsFlag(args, 'run', 'poll-interval', 1);
     const region = stringFlag(args, 'region') ?? env.region;
 
-    const [{ ECSClient, DescribeServicesCommand, DescribeTaskDefinitionCommand }, { CloudWatchLogsClient }, { runOneOff, oneOffTask }, { retrying }] = await Promise.all([
+    quietNodeVersionWarning();
+    const [{ ECSClient }, { CloudWatchLogsClient }, { runOneOff, oneOffTask }, { retrying }, { describeService, describeTaskDefinition }] = await Promise.all([
       import('@aws-sdk/client-ecs'),
       import('@aws-sdk/client-cloudwatch-logs'),
       import('../../deploy/runTask.js'),
       import('../../deploy/calls.js'),
+      import('../../deploy/state.js'),
     ]);
     const { watchAwsClient } = await import('../../secrets/aws.js');
     // The task definition's environment values join the secrets output masks (log lines too).
@@ -67,14 +70,14 @@ or an AWS call failed); 2 no such environment or task, bad flags or description.
     const progress = (line: string) => {
       io.stderr(`${line}\n`);
     };
-    const send = <T>(what: string, call: () => Promise<T>) => retrying(what, call, { signal: controller.signal });
+    const hooks = { signal: controller.signal };
+    const send = <T>(what: string, call: () => Promise<T>) => retrying(what, call, hooks);
     try {
-      const described = await send(`DescribeServices ${spec.service}`, () => ecs.send(new DescribeServicesCommand({ cluster: env.cluster, services: [spec.service] })));
-      const service = described.services?.find((candidate) => candidate.status !== 'INACTIVE');
+      const service = await describeService(ecs, env.cluster, spec.service, hooks);
       if (service?.taskDefinition === undefined) throw new InputError(`run: service ${spec.service} is not in cluster ${env.cluster}; nothing was run`);
-      const definition = await send(`DescribeTaskDefinition ${service.taskDefinition}`, () => ecs.send(new DescribeTaskDefinitionCommand({ taskDefinition: service.taskDefinition })));
+      const definition = await describeTaskDefinition(ecs, service.taskDefinition, hooks);
       const serviceContainers = env.services.find((candidate) => candidate.name === spec.service)?.containers;
-      const task = oneOffTask(spec, env.cluster, service, service.taskDefinition, definition.taskDefinition?.containerDefinitions ?? [], serviceContainers);
+      const task = oneOffTask(spec, env.cluster, service, service.taskDefinition, definition.taskDefinition.containerDefinitions ?? [], serviceContainers);
       const result = await runOneOff(ecs, logs, { ...task, timeoutMs }, send, { progress, signal: controller.signal, pollMs: { first: pollMs, max: pollMs * 2 } });
       io.stdout(`task ${name} of ${environment} succeeded: ${result.taskArn}\n`);
       return 0;

@@ -25,7 +25,7 @@ import type { ImageRef } from './imageRef.js';
 import { openJournal, type Journal } from './journal.js';
 import { plannedRuns, runTasksBeforeServices } from './oneOffStep.js';
 import { describePlan, planDeploy, refuseForeignControllers, sourcesInUse, targetsInScope, type DeployPlan, type ServiceToDeploy } from './plan.js';
-import { DEFAULT_CONCURRENCY, inPool, poolCause } from './pool.js';
+import { DEFAULT_CONCURRENCY, inPool, poolCause, PoolStopped } from './pool.js';
 import { preflight } from './preflight.js';
 import type { DeployRecord, ServiceChange } from './record.js';
 import { restore } from './restore.js';
@@ -93,12 +93,13 @@ export class DeployFailure extends OperationError {
 export async function deploy(clients: Clients, request: DeployRequest, hooks: DeployHooks): Promise<DeployRecord> {
   const now = hooks.now ?? Date.now;
   const startedAt = new Date(now()).toISOString();
+  // The request's own consistency first: before anything is read.
+  refuseUnknownTaskServices(request);
   const arn = await clusterArn(clients.ecs, request.cluster, hooks);
   const services = await servicesWhenIdle(clients.ecs, request, hooks);
   refuseForeignControllers(services.map((item) => item.service));
   const concurrency = request.concurrency ?? DEFAULT_CONCURRENCY;
   const send: Send = (what, call) => retrying(what, call, hooks);
-  refuseUnknownTaskServices(request);
   const rules = await resolveRules(clients.events, request.rules, request.rulePrefix, hooks);
   const listed = await inPool(rules, concurrency, async (rule) => ({ rule, targets: await listTargets(clients.events, rule, hooks) })).catch((error: unknown) => {
     throw poolCause(error);
@@ -365,10 +366,7 @@ async function moveTargets(clients: Clients, journal: Journal, request: DeployRe
   try {
     await inPool([...byRule(changing)], concurrency, ([rule, items]) => putTargets(clients.events, journal, rule, items, 'after', hooks), hooks.signal);
   } catch (error) {
-    const cause = poolCause(error);
-    // Stopped by a signal (or a sibling's failure): the outer code says why.
-    if (cause instanceof Error && cause.message === 'stopped on a signal') return;
-    fail(cause instanceof Error ? cause.message : String(cause));
+    failUnlessStopped(error, fail);
     return;
   }
   if (changing.length > 0) hooks.progress(`updated ${changing.length} scheduled target(s) of ${byRule(changing).size} rule(s)`);
@@ -381,11 +379,17 @@ async function moveTargets(clients: Clients, journal: Journal, request: DeployRe
   try {
     await applySchedules(scheduler, journal, changingSchedules, (what, call) => retrying(what, call, hooks), concurrency, hooks.signal);
   } catch (error) {
-    const cause = poolCause(error);
-    fail(cause instanceof Error ? cause.message : String(cause));
+    failUnlessStopped(error, fail);
     return;
   }
   hooks.progress(`updated ${changingSchedules.length} schedule(s)`);
+}
+
+/** A pool's failure, reported; one stopped by a signal (or a sibling's failure) is the outer code's to explain. */
+function failUnlessStopped(error: unknown, fail: (reason: string) => void): void {
+  const cause = poolCause(error);
+  if (cause instanceof PoolStopped) return;
+  fail(cause instanceof Error ? cause.message : String(cause));
 }
 
 /** Refuses, before anything is read, one-off tasks whose service this deploy does not deploy. */

@@ -43,8 +43,16 @@ export async function inPool<T, R>(items: readonly T[], limit: number, work: (it
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   if (failure !== undefined) throw new PoolFailure(failure.error, items.length - next);
-  if (signal?.aborted === true && next < items.length) throw new PoolFailure(new Error('stopped on a signal'), items.length - next);
+  if (signal?.aborted === true && next < items.length) throw new PoolFailure(new PoolStopped(), items.length - next);
   return results;
+}
+
+/** The pool's signal was aborted before every item started: no item failed. */
+export class PoolStopped extends Error {
+  override readonly name = 'PoolStopped';
+  constructor() {
+    super('stopped on a signal');
+  }
 }
 
 /** The error a pool failed with, as thrown by the failing call. */

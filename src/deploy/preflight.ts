@@ -11,6 +11,7 @@ import { DescribeLogGroupsCommand, type CloudWatchLogsClient } from '@aws-sdk/cl
 import { DescribeImagesCommand, type ECRClient } from '@aws-sdk/client-ecr';
 import type { RegisterTaskDefinitionCommandInput } from '@aws-sdk/client-ecs';
 import { GetRoleCommand, type IAMClient } from '@aws-sdk/client-iam';
+import { CallFailed } from './calls.js';
 import type { ImageRef } from './imageRef.js';
 import { inPool } from './pool.js';
 import type { Send } from './schedules.js';
@@ -32,10 +33,10 @@ export interface PreflightResult {
 const ECR_HOST = /^(\d{12})\.dkr\.ecr\.([a-z0-9-]+)\.amazonaws\.com(\.cn)?$/;
 const DENIED = /AccessDenied|UnauthorizedOperation|NotAuthorized/;
 
+/** What a failed call says: CallFailed's AWS error name, else the error's own name and message. */
 function errorName(error: unknown): string {
-  const cause = (error as { cause?: unknown }).cause;
-  const own = error instanceof Error ? `${error.name} ${error.message}` : String(error);
-  return cause instanceof Error ? `${cause.name} ${own}` : own;
+  if (error instanceof CallFailed) return `${error.awsName} ${error.message}`;
+  return error instanceof Error ? `${error.name} ${error.message}` : String(error);
 }
 
 /** Everything the checks look at, from the new revisions (`family` for messages). */

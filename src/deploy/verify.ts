@@ -7,7 +7,7 @@ import type { Service } from '@aws-sdk/client-ecs';
 import type { Target } from '@aws-sdk/client-eventbridge';
 import { targetAfter } from './apply.js';
 import { GetScheduleCommand } from '@aws-sdk/client-scheduler';
-import { retrying, type CallHooks } from './calls.js';
+import { CallFailed, type CallHooks, retrying } from './calls.js';
 import { scheduleTaskDefinition } from './schedules.js';
 import { touched, type DeployRecord, type ServiceChange, type TargetChange } from './record.js';
 import { describeService, listTargets, type Clients } from './state.js';
@@ -96,7 +96,11 @@ export async function changedSince(clients: Clients, record: DeployRecord, hooks
   if (schedules.length > 0 && clients.scheduler) {
     const scheduler = clients.scheduler;
     for (const item of schedules) {
-      const now = await retrying(`GetSchedule ${item.group}/${item.name}`, () => scheduler.send(new GetScheduleCommand({ GroupName: item.group, Name: item.name })), hooks).catch(() => undefined);
+      // Only a schedule that is not there is "gone"; a refusal (access, throttling) is a failure to verify.
+      const now = await retrying(`GetSchedule ${item.group}/${item.name}`, () => scheduler.send(new GetScheduleCommand({ GroupName: item.group, Name: item.name })), hooks).catch((error: unknown) => {
+        if (error instanceof CallFailed && error.awsName === 'ResourceNotFoundException') return undefined;
+        throw error;
+      });
       const arn = now?.Target?.EcsParameters?.TaskDefinitionArn;
       if (arn !== item.after && arn !== scheduleTaskDefinition(item.before)) {
         differences.push({ item: `schedule ${item.group}/${item.name}`, expected: `${shortArn(item.after)} (this deploy)`, actual: now ? shortArn(arn) : 'gone' });

@@ -51,12 +51,14 @@ export interface PipelineInput {
 }
 
 export interface ReadOptions {
+  /** The command reading it, named in its errors. */
+  readonly command: 'generate' | 'explain';
   /** Read every root's module tree, even when no change could reach a module (for explain). */
   readonly analyseAllRoots?: boolean;
 }
 
-export async function readPipelineInput(args: ParsedArgs, io: CliIO, options: ReadOptions = {}): Promise<PipelineInput> {
-  const loaded = await loadDescription(descriptionLoadOptions(args, io, 'generate'));
+export async function readPipelineInput(args: ParsedArgs, io: CliIO, options: ReadOptions): Promise<PipelineInput> {
+  const loaded = await loadDescription(descriptionLoadOptions(args, io, options.command));
   const trigger = triggerFromInput(
     {
       branch: stringFlag(args, 'branch'),

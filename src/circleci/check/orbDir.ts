@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
+import { InputError } from '../../errors.js';
 import { readYaml } from './yamlRead.js';
 
 /** A loader for `processConfig`: the packed orb for `ns/orb@version`, or undefined. */
@@ -25,7 +26,12 @@ export function orbDirLoader(dir: string): (reference: string) => unknown {
         continue;
       }
       const read = readYaml(text, path.relative(process.cwd(), file) || file);
-      if (read.ok) value = read.value;
+      // The orb was given but cannot be read: say where, not that it was missing.
+      if (!read.ok) {
+        const [problem] = read.problems;
+        throw new InputError(`--orb-dir: ${problem ? `${problem.file}:${problem.line}: ${problem.message}` : file}; fix the packed orb (circleci orb pack) or leave it out`);
+      }
+      value = read.value;
       break;
     }
     cache.set(reference, value);

@@ -46,11 +46,14 @@ to continue; 2 bad flags, description or git state, or --continue without a cont
     const packer = import('../../orb/pack.js');
     emitter.catch(() => undefined);
     packer.catch(() => undefined);
-    const input = await readPipelineInput(args, io, { analyseAllRoots: true });
+    const input = await readPipelineInput(args, io, { command: 'generate', analyseAllRoots: true });
     const { generateContinuation } = await emitter;
     const { bundledOrb } = await packer;
+    // git lists the repository's files for the warnings while the config is emitted.
+    const warnings = pipelineWarnings(input);
+    warnings.catch(() => undefined);
     const output = generateContinuation({ ...input, orb: await bundledOrb() });
-    io.stderr(formatExplanation(explanationOf(output.plan, input.terraform, await pipelineWarnings(input))));
+    io.stderr(formatExplanation(explanationOf(output.plan, input.terraform, await warnings)));
     const out = stringFlag(args, 'out');
     // Written beside its place first (a path that cannot be written fails before continuing);
     // put in place only once the pipeline continued: a failed command writes nothing.

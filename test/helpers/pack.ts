@@ -45,8 +45,13 @@ export function runInstalled(bin: string, args: readonly string[], options: { cw
   for (const [key, value] of Object.entries(process.env)) {
     if (value !== undefined && !key.startsWith('CIRCLE') && !key.startsWith('AWS_') && !key.startsWith('npm_')) env[key] = value;
   }
+  return collect(process.execPath, [bin, ...args], { ...options, env: { ...env, ...options.env } });
+}
+
+/** Runs `command` with exactly `env`, feeding it `input`; its exit code and output. */
+export function collect(command: string, args: readonly string[], options: { cwd: string; env: Record<string, string>; input?: string }): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [bin, ...args], { cwd: options.cwd, env: { ...env, ...options.env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

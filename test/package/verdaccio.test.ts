@@ -17,7 +17,7 @@ import { parseConfig, workflowInvocation } from '../helpers/config.js';
 import { FakeCircleCI } from '../helpers/fakeCircleci.js';
 import { git, initRepo, removeDir, tempDir } from '../helpers/git.js';
 import { freePort, startMoto, type Moto } from '../helpers/moto.js';
-import { fargateServiceOnMoto, npm, type Packed, packPackage } from '../helpers/pack.js';
+import { collect, fargateServiceOnMoto, npm, type Packed, packPackage, runInstalled } from '../helpers/pack.js';
 
 const SCRIPTS = path.join(ROOT, 'orb/src/scripts');
 let work: string;
@@ -33,17 +33,7 @@ function orbScript(script: string, cwd: string, env: Record<string, string>): Pr
     const value = process.env[key];
     if (value !== undefined) base[key] = value;
   }
-  return new Promise((resolve, reject) => {
-    const child = spawn('sh', [path.join(SCRIPTS, script)], { cwd, env: { ...base, npm_config_userconfig: npmrc, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      resolve({ code, stdout, stderr });
-    });
-  });
+  return collect('sh', [path.join(SCRIPTS, script)], { cwd, env: { ...base, npm_config_userconfig: npmrc, ...env } });
 }
 
 /** The install command of a job (for source tarball its fetch step first), in one state directory. */
@@ -189,21 +179,7 @@ describe('the orb installs circle-fargate from a registry (Verdaccio)', () => {
     const state = path.join(work, 'deploy');
     await install(repo, state, { CF_INSTALL_SOURCE: 'registry', CF_VERSION: packed.version, CF_INSTALL_DEPLOY: 'true' });
     const bin = path.join(state, 'install/node_modules/.bin/circle-fargate');
-    const result = await new Promise<CliResult>((resolve, reject) => {
-      const child = spawn(bin, ['deploy', 'pre', '--image', 'registry.example:5000/verdaccio/app:new', '--dry-run'], {
-        cwd: repo,
-        env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '', ...moto.env },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-      child.on('error', reject);
-      child.on('close', (code) => {
-        resolve({ code, stdout, stderr });
-      });
-    });
+    const result = await runInstalled(bin, ['deploy', 'pre', '--image', 'registry.example:5000/verdaccio/app:new', '--dry-run'], { cwd: repo, env: moto.env });
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout + result.stderr, new RegExp(`${cluster}-app`));
   });

@@ -128,17 +128,23 @@ describe('EventBridge Scheduler schedules', () => {
 });
 
 describe('schedules in a deploy', () => {
+  /** What the journal saw, in order: `start NAME` before each call, `refused NAME` after a refusal. */
+  const events: string[] = [];
   /** The journal's contract, in memory: sending before the call, applied or refused after. */
   const journal: ChangeJournal = {
     async change(items, call) {
       const list = Array.isArray(items) ? items : [items];
-      for (const item of list) item.state = 'sending';
+      for (const item of list) {
+        item.state = 'sending';
+        events.push(`start ${String(item.name)}`);
+      }
       try {
         const result = await call();
         for (const item of list) item.state = 'applied';
         return result;
       } catch (error) {
         for (const item of list) {
+          events.push(`refused ${String(item.name)}`);
           item.state = 'refused';
           item.error = error instanceof Error ? error.message : String(error);
         }
@@ -158,15 +164,34 @@ describe('schedules in a deploy', () => {
     const items: ScheduleChange[] = found.map((f): ScheduleChange => ({ state: 'planned', group: f.group, name: f.name, before: f.schedule, after: NEW })).sort((a, b) => a.name.localeCompare(b.name));
     // job-3 disappears between the read and the write: its update is refused.
     await scheduler.send(new DeleteScheduleCommand({ GroupName: group, Name: 'job-3' }));
-    const failure = await applySchedules(scheduler, journal, items, send, 2).catch((error: unknown) => error);
+    // job-3's call waits until job-4's has started, and job-4's until job-3's refusal is back, so
+    // the pool's stop comes at a known point: job-4 in flight, nothing after it may start.
+    let job4Started!: () => void;
+    const job4 = new Promise<void>((resolve) => { job4Started = resolve; });
+    let job3Settled!: () => void;
+    const job3 = new Promise<void>((resolve) => { job3Settled = resolve; });
+    const holding: Send = async (what, call) => {
+      if (what.endsWith('/job-3')) {
+        await job4;
+        return call().finally(job3Settled);
+      }
+      if (what.endsWith('/job-4')) {
+        job4Started();
+        await job3;
+      }
+      return call();
+    };
+    const failure = await applySchedules(scheduler, journal, items, holding, 2).catch((error: unknown) => error);
     assert.ok(failure instanceof PoolFailure);
     assert.match(failure.message, /job-3|not found|does not exist/i);
     const states = Object.fromEntries(items.map((item) => [item.name, item.state]));
     assert.equal(states['job-3'], 'refused');
-    // Started in order, 2 at a time: when job-3 was refused, at most the one after it was in
-    // flight; nothing later started.
-    const refusedAt = items.findIndex((item) => item.name === 'job-3');
-    assert.deepEqual(items.slice(refusedAt + 2).filter((item) => item.state !== 'planned').map((item) => item.name), [], 'nothing started after the refusal');
+    // Started in name order, 2 at a time: job-4 was in flight when job-3 was refused, and nothing
+    // started after the refusal.
+    const starts = events.filter((event) => event.startsWith('start ')).map((event) => event.slice('start '.length));
+    assert.deepEqual(starts, ['job-0', 'job-1', 'job-2', 'job-3', 'job-4'], 'started in order, up to the one in flight');
+    assert.deepEqual(events.slice(events.indexOf('refused job-3') + 1).filter((event) => event.startsWith('start ')), [], 'nothing started after the refusal');
+    assert.deepEqual(items.filter((item) => item.state === 'planned').map((item) => item.name), ['job-5', 'job-6', 'job-7']);
     const touched = items.filter((item) => item.state === 'applied').map((item) => item.name);
     assert.ok(touched.length >= 2);
 

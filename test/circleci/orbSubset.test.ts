@@ -88,4 +88,14 @@ describe('orbSubset decides conditions', () => {
     const slow = orbSubset(nested, [{ job: 'job', parameters: {} }]) as { commands: Record<string, { steps: unknown }> };
     assert.deepEqual(names(slow.commands.inner?.steps), ['always']);
   });
+
+  it('for jobs expanded into the config (jobs: false): the commands they reach, decided, and no jobs or executors', () => {
+    const withExecutor: OrbObject = { ...ORB, executors: { base: { docker: [{ image: 'cimg/base:2024.12' }] } }, jobs: { build: { ...(ORB.jobs as Record<string, object>).build, executor: 'base' } } };
+    const kept = orbSubset(withExecutor, [{ job: 'build', parameters: { source: 'tarball' } }]) as Record<string, Record<string, unknown>>;
+    assert.deepEqual([Object.keys(kept.jobs ?? {}), Object.keys(kept.executors ?? {})], [['build'], ['base']]);
+    const expanded = orbSubset(withExecutor, [{ job: 'build', parameters: { source: 'tarball' } }], { jobs: false }) as Record<string, Record<string, { steps: unknown }>>;
+    assert.deepEqual([expanded.jobs, expanded.executors], [undefined, undefined]);
+    assert.deepEqual(Object.keys(expanded.commands ?? {}), ['fetch']);
+    assert.deepEqual(names(expanded.commands?.fetch?.steps), ['download', 'when', 'install']);
+  });
 });

@@ -35,6 +35,7 @@ describe('init', () => {
     assert.deepEqual(config.parameters, { deploy_env: { type: 'string', default: '', description: 'Environment an API trigger deploys (set by `circle-fargate trigger`).' } });
     assert.deepEqual(workflowJobNames(config), ['setup']);
     assert.deepEqual(workflowInvocation(config, 'setup'), {
+      commands: [],
       job: 'circle-fargate/setup',
       parameters: { depth: 1, config: 'circle-fargate.config.ts', deploy_env: '<< pipeline.parameters.deploy_env >>', install_source: 'registry', version: PACKAGE_VERSION, install_from: '' },
     });

@@ -153,39 +153,45 @@ describe('generate on the bundled example', () => {
     const packed = parseConfig((await runCli(['orb', 'pack'])).stdout);
     // The inline orb holds the jobs the config runs and what they use, no examples.
     const inline = config.orbs['circle-fargate'];
-    assert.deepEqual(Object.keys(inline.jobs).sort(), ['build_image', 'deploy', 'phpunit', 'terraform_apply', 'terraform_plan']);
+    // The jobs are expanded into the config's own (the orb holds the commands they call, no jobs
+    // and no executors); each runs under its workflow name.
+    assert.equal(inline.jobs, undefined);
+    assert.equal(inline.executors, undefined);
     assert.deepEqual(Object.keys(inline.commands).sort(), [
       'build_and_push_image', 'composer_install', 'deploy', 'install', 'phpunit', 'setup_aws', 'shallow_checkout', 'terraform_apply', 'terraform_plan',
     ]);
-    assert.deepEqual(Object.keys(inline.executors).sort(), ['aws', 'node', 'php', 'terraform']);
     assert.equal(inline.examples, undefined);
-    for (const kind of ['jobs', 'commands', 'executors']) {
-      for (const name of Object.keys(inline[kind])) assert.deepEqual(Object.keys(inline[kind][name].parameters ?? {}), Object.keys(packed[kind][name].parameters ?? {}), `${kind}.${name}`);
-    }
+    for (const name of Object.keys(inline.commands)) assert.deepEqual(Object.keys(inline.commands[name].parameters ?? {}), Object.keys(packed.commands[name].parameters ?? {}), `commands.${name}`);
     let checked = 0;
     for (const name of workflowJobNames(config)) {
-      const { job, parameters } = workflowInvocation(config, name);
       if (name.startsWith('approve-')) continue;
-      const orbJob = job.replace(/^circle-fargate\//, '');
-      assert.notEqual(orbJob, job, `${name} runs ${job}, not a job of the orb`);
-      const declared = packed.jobs[orbJob].parameters as Record<string, any>;
-      for (const parameter of Object.keys(parameters)) assert.ok(parameter in declared, `${name} passes ${parameter}, which ${orbJob} does not declare`);
-      for (const [parameter, spec] of Object.entries(declared)) {
-        if (!('default' in spec)) assert.ok(parameter in parameters, `${name} does not pass required ${parameter}`);
+      const job = config.jobs[name];
+      assert.ok(job, `${name} is a job of the config`);
+      assert.equal(workflowInvocation(config, name).job, name);
+      // Every step calls a command of the orb with arguments it declares, every required one given.
+      for (const step of job.steps as (string | Record<string, any>)[]) {
+        const [reference, args] = typeof step === 'string' ? [step, {}] : (Object.entries(step)[0] as [string, Record<string, unknown>]);
+        const command = reference.replace(/^circle-fargate\//, '');
+        assert.notEqual(command, reference, `${name} runs ${reference}, not a command of the orb`);
+        const declared = packed.commands[command].parameters ?? {};
+        for (const parameter of Object.keys(args)) assert.ok(parameter in declared, `${name} passes ${parameter}, which ${command} does not declare`);
+        for (const [parameter, spec] of Object.entries<Record<string, unknown>>(declared)) {
+          if (!('default' in spec)) assert.ok(parameter in args, `${name} does not pass required ${parameter} to ${command}`);
+          else assert.notDeepEqual(args[parameter], spec.default, `${name} repeats ${command}'s default ${parameter}`);
+        }
       }
       checked++;
     }
     assert.equal(checked, 9);
-    // Values equal to the inline job's defaults (depth 1, the terraform image of 1.9.8) are not repeated.
-    assert.equal(inline.jobs.terraform_plan.parameters.image.default, 'hashicorp/terraform:1.9.8');
-    assert.deepEqual(workflowInvocation(config, 'terraform-plan-prod'), {
-      job: 'circle-fargate/terraform_plan',
-      parameters: {
-        role_arn: 'arn:aws:iam::123456789012:role/monolith-prod-circleci-plan',
-        region: 'ap-northeast-1',
-        root_dir: 'terraform/prod',
-        root_name: 'prod',
-      },
+    // The terraform image of 1.9.8 and the plan role, written out; depth 1 is the checkout's default.
+    assert.deepEqual(config.jobs['terraform-plan-prod'], {
+      docker: [{ image: 'hashicorp/terraform:1.9.8' }],
+      resource_class: 'medium',
+      steps: [
+        'circle-fargate/shallow_checkout',
+        { 'circle-fargate/setup_aws': { role_arn: 'arn:aws:iam::123456789012:role/monolith-prod-circleci-plan', region: 'ap-northeast-1' } },
+        { 'circle-fargate/terraform_plan': { root_dir: 'terraform/prod', root_name: 'prod' } },
+      ],
     });
     assert.deepEqual(workflowInvocation(config, 'terraform-apply-prod').parameters.role_arn, 'arn:aws:iam::123456789012:role/monolith-prod-circleci-deploy');
   });

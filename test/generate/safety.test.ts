@@ -52,8 +52,8 @@ describe('values of the description', () => {
     writeFileSync(`${repo}/desc.json`, JSON.stringify(description));
     const escaped = await runCli(['generate', '--config', 'desc.json', '--branch', 'master', '--changed-files', '-'], { cwd: repo, input: 'app/x.php\n' });
     assert.equal(escaped.code, 0, escaped.stderr);
-    const entry = parseConfig(escaped.stdout).workflows['circle-fargate'].jobs.find((job: any) => Object.keys(job)[0] === 'circle-fargate/build_image');
-    assert.equal(entry['circle-fargate/build_image'].build_args, 'NOTE=\\<< pipeline.parameters.deploy_env >>');
+    const build = parseConfig(escaped.stdout).jobs['build-image'].steps.find((step: any) => typeof step === 'object' && 'circle-fargate/build_and_push_image' in step);
+    assert.equal(build['circle-fargate/build_and_push_image'].build_args, 'NOTE=\\<< pipeline.parameters.deploy_env >>');
   });
 });
 

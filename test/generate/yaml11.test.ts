@@ -12,7 +12,7 @@ import { parseDescription } from '../../src/description/load.js';
 import { generateContinuation } from '../../src/generate.js';
 import { BIN, ROOT } from '../helpers/cli.js';
 import { triggerFromInput } from '../../src/trigger/context.js';
-import { parseConfig } from '../helpers/config.js';
+import { parseConfig, workflowEntry, workflowInvocation } from '../helpers/config.js';
 import { edited } from '../helpers/descriptions.js';
 
 const HAZARDS = ['on', 'off', 'yes', 'no', 'y', 'n', 'true', 'False', '0777', '12:30', '1_000', '~', 'null', '.inf', '0x1F', '1e3'];
@@ -50,16 +50,14 @@ describe('YAML 1.1 hazards', () => {
   ] as const) {
     it(`round-trips through ${reader}`, () => {
       const config = read(yaml) as Record<string, any>;
-      const entry = (name: string) => {
-        const found = (config.workflows['circle-fargate'].jobs as Record<string, any>[]).find((item) => Object.values(item)[0]?.name === name);
-        return Object.values(found ?? {})[0];
-      };
+      // The values as the jobs pass them to the orb's commands, and the entries' contexts.
+      const values = (name: string) => workflowInvocation(config, name).parameters;
       const args = HAZARDS.map((value, index) => [`ARG_${index}`, value] as const).sort(([a], [b]) => a.localeCompare(b));
-      assert.equal(entry('build-image').build_args, args.map(([name, value]) => `${name}=${value}`).join('\n'));
-      assert.deepEqual(entry('deploy-on').context, ['yes']);
-      assert.equal(entry('deploy-on').environment, 'on');
-      assert.equal(entry('phpunit').command, 'yes');
-      assert.equal(entry('phpunit').test_files, 'off');
+      assert.equal(values('build-image').build_args, args.map(([name, value]) => `${name}=${value}`).join('\n'));
+      assert.deepEqual(workflowEntry(config, 'deploy-on').context, ['yes']);
+      assert.equal(values('deploy-on').environment, 'on');
+      assert.equal(values('phpunit').command, 'yes');
+      assert.equal(values('phpunit').test_files, 'off');
       assert.equal(config.parameters.deploy_env.default, '');
     });
   }

@@ -23,15 +23,24 @@ export function workflowJobNames(config: Config): string[] {
   return names;
 }
 
-/** The job a workflow entry runs (`circle-fargate/build_image`) and its parameters. */
-export function workflowInvocation(config: Config, name: string): { job: string; parameters: Config } {
+/**
+ * The job a workflow entry runs and the values it runs with. For a job of an orb
+ * (`circle-fargate/build_image`): the entry's parameters. For a job of the config (an inline
+ * orb's job the generator expanded): the arguments its steps pass to the orb's commands, merged,
+ * and `commands`, the commands its steps call in order (`circle-fargate/deploy`).
+ */
+export function workflowInvocation(config: Config, name: string): { job: string; parameters: Config; commands: string[] } {
   for (const workflow of Object.values<Config>(config.workflows ?? {})) {
     for (const entry of workflow.jobs as (string | Config)[]) {
       if (entryName(entry) !== name) continue;
-      if (typeof entry === 'string') return { job: entry, parameters: {} };
-      const [job, options] = Object.entries(entry)[0] ?? ['', {}];
+      const [job, options] = typeof entry === 'string' ? [entry, {}] : (Object.entries(entry)[0] ?? ['', {}]);
       const { name: _name, requires: _requires, context: _context, type: _type, filters: _filters, 'serial-group': _serialGroup, ...parameters } = (options ?? {}) as Config;
-      return { job, parameters };
+      const local = config.jobs?.[job] as Config | undefined;
+      if (local === undefined) return { job, parameters, commands: [] };
+      const steps = (local.steps ?? []) as (string | Config)[];
+      const commands = steps.map((step) => (typeof step === 'string' ? step : (Object.keys(step)[0] ?? ''))).filter((step) => step.includes('/'));
+      const args = Object.assign({}, ...steps.map((step) => (typeof step === 'string' ? {} : ((Object.values(step)[0] ?? {}) as Config)))) as Config;
+      return { job, parameters: args, commands };
     }
   }
   throw new Error(`no workflow entry for ${name}`);

@@ -95,13 +95,25 @@ const BUILT_IN = new Set(['run', 'restore_cache', 'save_cache', 'persist_to_work
 /** Expands workflow entry `name` of `config` into the steps a container runs. */
 export function expandJob(config: Config, name: string, pipeline: Pipeline, overrides: Record<string, unknown> = {}): ExpandedJob {
   const workflow = Object.values<Config>(config.workflows)[0] as Config;
-  const entry = (workflow.jobs as Config[]).find((item) => {
+  const entry = (workflow.jobs as (string | Config)[]).find((item) => {
+    if (typeof item === 'string') return item === name;
     const [job, options] = Object.entries(item)[0] as [string, Config | null];
     return (options?.name ?? job) === name;
   });
   if (!entry) throw new Error(`no workflow job ${name}`);
-  const [reference, options] = Object.entries(entry)[0] as [string, Config | null];
+  const [reference, options] = typeof entry === 'string' ? [entry, null] : (Object.entries(entry)[0] as [string, Config | null]);
   const { name: _n, requires: _r, context: _c, filters: _f, 'serial-group': _s, type: _t, ...given } = options ?? {};
+  const local = config.jobs?.[reference] as Config | undefined;
+  if (local) {
+    // A job of the config (an inline orb's job, expanded by the generator): no parameters; its
+    // steps call the orb's commands as ALIAS/COMMAND.
+    if (Object.keys(given).length > 0) throw new Error(`${reference}: a job of the config takes no parameters`);
+    const images = local.docker
+      ? (substitute(local.docker, {}, pipeline.values) as Config[]).map((image) => ({ ...image }) as { image: string })
+      : expandExecutor(config, {}, local.executor, pipeline);
+    const steps = expandSteps(config, undefined, local.steps as unknown[], pipeline, overrides, reference);
+    return { name, images, parallelism: Number(local.parallelism ?? 1), steps };
+  }
   const [alias, jobName] = reference.split('/') as [string, string];
   const orb = config.orbs?.[alias] as Config | undefined;
   if (!orb || typeof orb !== 'object') throw new Error(`${reference}: not a job of an inline orb`);
@@ -112,7 +124,7 @@ export function expandJob(config: Config, name: string, pipeline: Pipeline, over
   const job = substitute({ ...definition, parameters: undefined }, values, pipeline.values) as Config;
 
   const images = expandExecutor(config, orb, job.executor, pipeline);
-  const steps = expandSteps(orb, job.steps as unknown[], pipeline, overrides, reference);
+  const steps = expandSteps(config, orb, job.steps as unknown[], pipeline, overrides, reference);
   return { name, images, parallelism: Number(job.parallelism ?? 1), steps };
 }
 
@@ -127,29 +139,50 @@ function expandExecutor(config: Config, orb: Config, executor: unknown, pipeline
   return (substitute(definition.docker, values, pipeline.values) as Config[]).map((image) => ({ ...image }) as { image: string });
 }
 
-function expandSteps(orb: Config, steps: unknown[], pipeline: Pipeline, overrides: Record<string, unknown>, where: string): ExpandedStep[] {
+/**
+ * CircleCI's logic statements (https://circleci.com/docs/reference/configuration-reference/#logic-statements):
+ * "Falsy values: false, null, 0, NaN, empty strings (""), statements with no arguments"; `and`,
+ * `or`, `not`; `equal` "True if all arguments evaluate to equal values"; `matches` "True if value
+ * matches the pattern" (the whole value).
+ */
+function holds(condition: unknown, where: string): boolean {
+  if (condition !== null && typeof condition === 'object' && !Array.isArray(condition)) {
+    const [operator, ...extra] = Object.keys(condition);
+    const argument = (condition as Config)[operator ?? ''];
+    if (operator === undefined || extra.length > 0) throw new Error(`${where}: a logic statement has one operator`);
+    if (operator === 'not') return !holds(argument, where);
+    if (operator === 'matches') return new RegExp(`^(?:${String(argument.pattern)})$`).test(String(argument.value));
+    if (!Array.isArray(argument) || argument.length === 0) return false;
+    if (operator === 'and') return argument.every((part) => holds(part, where));
+    if (operator === 'or') return argument.some((part) => holds(part, where));
+    if (operator === 'equal') return argument.every((part) => JSON.stringify(part) === JSON.stringify(argument[0]));
+    throw new Error(`${where}: logic statement ${operator} is not supported by the test runner`);
+  }
+  return !(condition === false || condition === null || condition === undefined || condition === 0 || condition === '' || Number.isNaN(condition));
+}
+
+/** Steps of a job of `orb`, or of the config's own (`orb` undefined: commands are ALIAS/COMMAND). */
+function expandSteps(config: Config, orb: Config | undefined, steps: unknown[], pipeline: Pipeline, overrides: Record<string, unknown>, where: string): ExpandedStep[] {
   const out: ExpandedStep[] = [];
   for (const step of steps) {
     const [kind, body] = typeof step === 'string' ? [step, null] : (Object.entries(step as Config)[0] as [string, Config | null]);
     if (kind === 'when' || kind === 'unless') {
-      const condition: unknown = body?.condition;
-      // "Falsy values: false, null, 0, NaN, empty strings" (CircleCI's logic statements); a
-      // statement (equal, not, ...) the generator left undecided is not evaluated here.
-      if (condition !== null && typeof condition === 'object') throw new Error(`${where}: ${kind} with a logic statement is not supported by the test runner`);
-      const truthy = !(condition === false || condition === null || condition === undefined || condition === 0 || condition === '' || Number.isNaN(condition));
-      if (truthy === (kind === 'when')) out.push(...expandSteps(orb, body?.steps as unknown[], pipeline, overrides, where));
+      const truthy = holds(body?.condition, where);
+      if (truthy === (kind === 'when')) out.push(...expandSteps(config, orb, body?.steps as unknown[], pipeline, overrides, where));
       continue;
     }
     if (BUILT_IN.has(kind)) {
       out.push({ kind, body: typeof body === 'string' ? { command: body } : (body ?? {}) });
       continue;
     }
-    const command = orb.commands?.[kind] as Config | undefined;
-    if (!command) throw new Error(`${where}: step ${kind} is neither built in nor a command of the orb`);
+    const [alias, commandName] = orb === undefined ? (kind.split('/') as [string, string | undefined]) : ['', kind];
+    const owner = orb ?? (config.orbs?.[alias] as Config | undefined);
+    const command = commandName === undefined ? undefined : (owner?.commands?.[commandName] as Config | undefined);
+    if (!command) throw new Error(`${where}: step ${kind} is neither built in nor a command of an inline orb`);
     const values = withDefaults(command.parameters as Config | undefined, body ?? {}, `command ${kind}`);
     for (const [key, value] of Object.entries(overrides)) if (key in values && !(body && key in body)) values[key] = value;
     const inner = substitute(command.steps, values, pipeline.values) as unknown[];
-    out.push(...expandSteps(orb, inner, pipeline, overrides, `${where} > ${kind}`));
+    out.push(...expandSteps(config, owner, inner, pipeline, overrides, `${where} > ${kind}`));
   }
   return out;
 }

@@ -163,8 +163,8 @@ describe('the orb installs circle-fargate from a registry (Verdaccio)', () => {
     // The deploy job the setup job generated installs the same version from the same source.
     const continued = parseConfig(body?.configuration ?? '');
     const { parameters } = workflowInvocation(continued, 'deploy-pre');
-    const declared = continued.orbs['circle-fargate'].jobs.deploy.parameters;
-    assert.equal(parameters.install_source ?? declared.install_source.default, 'registry');
+    const declared = continued.orbs['circle-fargate'].commands.install.parameters;
+    assert.equal(parameters.source ?? declared.source.default, 'registry');
     assert.equal(parameters.version ?? declared.version.default, packed.version);
     assert.deepEqual(fake.violations, []);
   });

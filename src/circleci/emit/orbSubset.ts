@@ -26,7 +26,12 @@ type Scope = ReadonlyMap<string, Values>;
 const NO_PARAMETERS: Scope = new Map();
 const WHOLE_PARAMETER = /^<<\s*parameters\.([\w-]+)\s*>>$/;
 
-export function orbSubset(orb: OrbObject, invocations: readonly OrbInvocation[]): OrbObject {
+/**
+ * `jobs: false` for a config that runs the jobs expanded into its own (expand.ts): the orb then
+ * holds the commands they call and the executors those name, no jobs.
+ */
+export function orbSubset(orb: OrbObject, invocations: readonly OrbInvocation[], options: { readonly jobs?: boolean } = {}): OrbObject {
+  const keepJobs = options.jobs ?? true;
   const decided = decideConditions(orb, invocations);
   const jobs = decided.jobs;
   const commands = decided.commands;
@@ -36,13 +41,13 @@ export function orbSubset(orb: OrbObject, invocations: readonly OrbInvocation[])
   const usedCommands = new Set<string>();
   const usedExecutors = new Set<string>();
 
-  const useExecutor = (value: unknown) => {
+  const useExecutor = (value: unknown, byJob: boolean) => {
     const name = typeof value === 'string' ? value : isRecord(value) && typeof value.name === 'string' ? value.name : undefined;
-    if (name !== undefined && name in executors) usedExecutors.add(name);
+    if (name !== undefined && name in executors && (keepJobs || !byJob)) usedExecutors.add(name);
   };
-  const useParameters = (parameters: unknown) => {
+  const useParameters = (parameters: unknown, byJob: boolean) => {
     if (!isRecord(parameters)) return;
-    for (const spec of Object.values(parameters)) if (isRecord(spec) && spec.type === 'executor') useExecutor(spec.default);
+    for (const spec of Object.values(parameters)) if (isRecord(spec) && spec.type === 'executor') useExecutor(spec.default, byJob);
   };
   const useSteps = (steps: unknown) => {
     if (!Array.isArray(steps)) return;
@@ -55,7 +60,7 @@ export function orbSubset(orb: OrbObject, invocations: readonly OrbInvocation[])
         usedCommands.add(name);
         const command = commands[name];
         if (isRecord(command)) {
-          useParameters(command.parameters);
+          useParameters(command.parameters, false);
           useSteps(command.steps);
         }
       }
@@ -66,8 +71,8 @@ export function orbSubset(orb: OrbObject, invocations: readonly OrbInvocation[])
     const job = jobs[name];
     if (!isRecord(job) || usedJobs.has(name)) continue;
     usedJobs.add(name);
-    useExecutor(job.executor);
-    useParameters(job.parameters);
+    useExecutor(job.executor, true);
+    useParameters(job.parameters, true);
     useSteps(job.steps);
   }
 
@@ -79,7 +84,7 @@ export function orbSubset(orb: OrbObject, invocations: readonly OrbInvocation[])
     ...(typeof rest.description === 'string' ? { description: rest.description.trim() } : {}),
     ...(usedCommands.size > 0 ? { commands: pick(commands, usedCommands) } : {}),
     ...(usedExecutors.size > 0 ? { executors: pick(executors, usedExecutors) } : {}),
-    ...(usedJobs.size > 0 ? { jobs: pick(jobs, usedJobs) } : {}),
+    ...(keepJobs && usedJobs.size > 0 ? { jobs: pick(jobs, usedJobs) } : {}),
   };
 }
 
@@ -233,6 +238,10 @@ function union(a: Values | undefined, b: Values): Values {
  * false, null, 0, NaN, empty strings (""), statements with no arguments"; `equal` holds when all
  * its arguments are equal; `not`, `and`, `or`. Others (`matches`) are left to CircleCI.
  */
+export function decideCondition(condition: unknown): boolean | undefined {
+  return decide(condition, NO_PARAMETERS);
+}
+
 function decide(condition: unknown, scope: Scope): boolean | undefined {
   const results = outcomes(condition, scope);
   if (results === undefined || results.size !== 1) return undefined;

@@ -42,6 +42,10 @@ export function renderConfig(shape: ConfigShape): ConfigObject {
           else sdkWorkflow.addJob(job);
           break;
         }
+        case 'expanded':
+          // The SDK only names the job here; its body is the expansion, written in below.
+          sdkWorkflow.jobs.push(new CircleCI.workflow.WorkflowJob(namedJob(entry.name), options));
+          break;
         case 'orb': {
           const ref = orb?.jobs[entry.orbJob];
           if (!ref) throw new Error(`workflow ${workflow.name} runs orb job ${entry.orbJob}, which the orb does not have`);
@@ -69,13 +73,15 @@ export function renderConfig(shape: ConfigShape): ConfigObject {
   }
   const orbsOut = shape.orb?.inline === true && isRecord(orbs) ? { ...orbs, [shape.orb.alias]: shape.orb.orb } : orbs;
   const executors = shape.executors ?? [];
+  const expanded = shape.workflows.flatMap((workflow) => workflow.jobs.flatMap((entry) => (entry.kind === 'expanded' ? [[entry.name, entry.body] as const] : [])));
+  const jobsOut = { ...(isRecord(generatedJobs) ? generatedJobs : {}), ...Object.fromEntries(expanded) };
   return {
     version: rest.version,
     ...(setup === true ? { setup } : {}),
     ...(orbsOut !== undefined ? { orbs: orbsOut } : {}),
     ...(shape.parameters.length > 0 ? { parameters: rest.parameters } : {}),
     ...(executors.length > 0 ? { executors: Object.fromEntries(executors.map((executor) => [executor.name, { docker: executor.docker.map((image) => ({ ...image })) }])) } : {}),
-    ...(shape.jobs.length > 0 ? { jobs: generatedJobs } : {}),
+    ...(Object.keys(jobsOut).length > 0 ? { jobs: jobsOut } : {}),
     workflows: rest.workflows,
   };
 }
@@ -99,7 +105,7 @@ function withoutDefaults<T>(parameters: Readonly<Record<string, T>>, orb: OrbObj
 
 /** Adds what the SDK cannot express (`serial-group`) or renders stale (`filters`) to a workflow entry. */
 function withEntryOptions(entry: unknown, job: WorkflowJobShape | undefined): unknown {
-  if (job === undefined || (job.filters === undefined && job.serialGroup === undefined)) return entry;
+  if (job === undefined || (job.filters === undefined && job.serialGroup === undefined)) return bareWhenEmpty(entry);
   const extra = {
     ...(job.serialGroup !== undefined ? { 'serial-group': job.serialGroup } : {}),
     ...(job.filters?.tags !== undefined ? { filters: { tags: { only: [...job.filters.tags.only] } } } : {}),
@@ -109,6 +115,13 @@ function withEntryOptions(entry: unknown, job: WorkflowJobShape | undefined): un
   const [key, options] = Object.entries(entry)[0] ?? [];
   if (key === undefined) return entry;
   return { [key]: { ...(isRecord(options) ? options : {}), ...extra } };
+}
+
+/** `- NAME` for an entry without options (the SDK writes `- NAME: {}`). */
+function bareWhenEmpty(entry: unknown): unknown {
+  if (!isRecord(entry)) return entry;
+  const [key, options, ...more] = Object.entries(entry).flat();
+  return typeof key === 'string' && more.length === 0 && isRecord(options) && Object.keys(options).length === 0 ? key : entry;
 }
 
 /** The SDK's import of our orb, with each job's parameters read from the packed orb. */
@@ -129,6 +142,11 @@ function importOrb(use: OrbUse): SdkOrb {
   }
   const manifest = { jobs, commands: {}, executors: {} };
   return new CircleCI.orb.OrbImport(use.alias, use.namespace, 'circle-fargate', use.version, undefined, manifest);
+}
+
+/** A job the SDK knows by name only (its body is written into the config without it). */
+function namedJob(name: string): InstanceType<typeof CircleCI.Job> {
+  return new CircleCI.Job(name, new CircleCI.executors.DockerExecutor('cimg/base:current'), []);
 }
 
 function renderJob(job: LocalJobShape): InstanceType<typeof CircleCI.Job> {

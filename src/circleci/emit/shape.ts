@@ -51,6 +51,11 @@ export type WorkflowJobShape = {
       /** The orb job's parameters: values of the description, as data. */
       readonly parameters: Readonly<Record<string, ParameterValue>>;
     }
+  | {
+      /** An inline orb's job expanded into a job of the config under the entry's name (expand.ts). */
+      readonly kind: 'expanded';
+      readonly body: Readonly<Record<string, unknown>>;
+    }
   | { readonly kind: 'local' }
   | { readonly kind: 'approval' }
 );

@@ -1,7 +1,8 @@
 /**
- * Synthesis: from the plan to the continuation config's shape. Pure. Every job runs as a job of
- * the circle-fargate orb, called with the description's values as parameters; the orb hands
- * them to its scripts as environment variables, so no value becomes shell code.
+ * Synthesis: from the plan to the continuation config's shape. Pure. Every job runs a job of the
+ * circle-fargate orb with the description's values as parameters (with the orb inline, that job
+ * expanded into the config's own: expand.ts); the orb's commands hand the values to its scripts as
+ * environment variables, so no value becomes shell code.
  */
 import { installParameters } from '../../install.js';
 import type { Environment, Image, ProjectDescription, TerraformRoot, TestSuite } from '../../description/resolve.js';
@@ -9,6 +10,7 @@ import type { OrbObject } from '../../orb/pack.js';
 import type { Plan, PlannedJob } from '../../plan/plan.js';
 import { describeTrigger, DEPLOY_ENV_PARAMETER } from '../../trigger/context.js';
 import { tagFilterMatches } from '../../plan/tagFilters.js';
+import { expandOrbJob } from './expand.js';
 import { orbSubset, type OrbInvocation } from './orbSubset.js';
 import type { ConfigShape, ExecutorShape, FiltersShape, LocalJobShape, OrbUse, ParameterValue, PipelineParameterShape, WorkflowJobShape } from './shape.js';
 
@@ -48,12 +50,23 @@ export function synthesize({ description, plan, source, version, orb }: Synthesi
   }
   const configFile = source.startsWith('/') || source.startsWith('..') ? '' : source;
   const filters = tagFilters(description, plan.trigger.tag);
-  const jobs = running.map((job) => ({ ...workflowJob(job, description, configFile, version), ...(filters ? { filters } : {}) }));
+  const entries = running.map((job) => ({ ...workflowJob(job, description, configFile, version), ...(filters ? { filters } : {}) }));
   const executors = description.tests.filter((suite) => running.some((job) => job.kind === 'test' && job.subject === suite.name)).flatMap(testExecutor);
+  const use = orbUse(description, version, orb, entries.flatMap((job) => (job.kind === 'orb' ? [{ job: job.orbJob, parameters: job.parameters }] : [])), { expanded: true });
+  // With the orb inline, each job is expanded into a job of the config (expand.ts); a published
+  // orb's jobs are called as they are.
+  const configExecutors = new Set(executors.map((executor) => executor.name));
+  const jobs = use.inline
+    ? entries.map((entry): WorkflowJobShape => {
+        if (entry.kind !== 'orb') return entry;
+        const { orbJob, parameters, ...options } = entry;
+        return { ...options, kind: 'expanded', body: expandOrbJob(orb, ORB_ALIAS, orbJob, parameters, configExecutors) };
+      })
+    : entries;
   return {
     header,
     parameters,
-    orb: orbUse(description, version, orb, jobs.flatMap((job) => (job.kind === 'orb' ? [{ job: job.orbJob, parameters: job.parameters }] : []))),
+    orb: use,
     ...(executors.length > 0 ? { executors } : {}),
     jobs: [],
     workflows: [{ name: WORKFLOW_NAME, jobs }],
@@ -81,15 +94,18 @@ function testExecutorName(suite: TestSuite): string {
   return suite.name;
 }
 
-/** How a config gets the orb: inline (the packed orb itself) or the published reference. */
-export function orbUse(description: ProjectDescription, version: string, orb: OrbObject, jobs: readonly OrbInvocation[]): OrbUse {
+/**
+ * How a config gets the orb: inline (the packed orb itself) or the published reference.
+ * `expanded`: the config runs the jobs expanded into its own, so an inline orb holds no jobs.
+ */
+export function orbUse(description: ProjectDescription, version: string, orb: OrbObject, jobs: readonly OrbInvocation[], options: { readonly expanded?: boolean } = {}): OrbUse {
   const use = description.orb;
   return {
     alias: ORB_ALIAS,
     namespace: use.source === 'published' ? use.namespace : DEFAULT_ORB_NAMESPACE,
     version: use.source === 'published' ? (use.version ?? version) : version,
     // Inline, the config carries only the jobs it runs and what they use; no examples.
-    orb: use.source === 'inline' ? orbSubset(orb, jobs) : orb,
+    orb: use.source === 'inline' ? orbSubset(orb, jobs, { jobs: options.expanded !== true }) : orb,
     inline: use.source === 'inline',
   };
 }

@@ -70,6 +70,20 @@ describe('expandOrbJob', () => {
     assert.deepEqual(quiet.steps, ['o/greet', { when: { condition: '<< pipeline.parameters.flag >>', steps: ['o/greet'] } }]);
   });
 
+  it('merges the environment of the job and its orb executor, the job\'s values winning', () => {
+    const orb: OrbObject = {
+      ...ORB,
+      executors: { env: { docker: [{ image: 'cimg/base:2024.12' }], environment: { A: 'executor', B: 'executor' }, resource_class: 'small' } },
+      jobs: { job: { executor: 'env', environment: { B: 'job', C: 'job' }, resource_class: 'large', steps: ['greet'] } },
+    };
+    assert.deepEqual(expandOrbJob(orb, 'o', 'job', {}, new Set()), {
+      docker: [{ image: 'cimg/base:2024.12' }],
+      environment: { A: 'executor', B: 'job', C: 'job' },
+      resource_class: 'large',
+      steps: ['o/greet'],
+    });
+  });
+
   it('names an executor of the config, writes an orb executor out', () => {
     assert.deepEqual(expandOrbJob(ORB, 'o', 'suite', { executor: 'phpunit' }, new Set(['phpunit'])), { executor: 'phpunit', steps: ['o/greet'] });
     assert.deepEqual(expandOrbJob(ORB, 'o', 'suite', {}, new Set(['phpunit'])), { docker: [{ image: 'cimg/base:2024.12' }], resource_class: 'small', steps: ['o/greet'] });

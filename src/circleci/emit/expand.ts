@@ -34,9 +34,13 @@ export function expandOrbJob(orb: OrbObject, alias: string, job: string, given: 
   const { parameters: _parameters, description: _description, executor, steps, ...rest } = definition;
   const body = substitute(rest, values) as Record<string, unknown>;
   const runsOn = expandExecutor(orb, substitute(executor, values), configExecutors, job);
+  // The job's own keys win over its executor's, and their environments merge (as CircleCI does
+  // for a job that sets what its executor sets).
+  const environment = isRecord(runsOn.environment) && isRecord(body.environment) ? { environment: { ...runsOn.environment, ...body.environment } } : {};
   return {
     ...runsOn,
     ...body,
+    ...environment,
     steps: expandSteps(orb, alias, substitute(steps, values), job),
   };
 }

@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { EXAMPLE, runCli } from '../helpers/cli.js';
+import { EXAMPLE, runCommand } from '../helpers/cli.js';
 import { parseConfig, workflowInvocation } from '../helpers/config.js';
 import { commit, git, removeDir, repoFromDirectory, shallowClone } from '../helpers/git.js';
 
@@ -31,7 +31,7 @@ function example(): string {
 async function explain(source: string, ref: string, args: string[]): Promise<Explained> {
   const clone = shallowClone(source, ref);
   dirs.push(clone);
-  const result = await runCli(['explain', '--json', ...args], { cwd: clone });
+  const result = await runCommand(['explain', '--json', ...args], { cwd: clone });
   assert.equal(result.code, 0, result.stderr);
   return JSON.parse(result.stdout) as Explained;
 }
@@ -118,10 +118,10 @@ describe('which jobs run, in a depth-1 clone of the example', () => {
     const clone = shallowClone(source, 'infra-only');
     dirs.push(clone);
     const args = ['--branch', 'infra-only', '--revision', head, '--trigger-source', 'api', '--param', 'deploy_env=pre'];
-    const generated = await runCli(['generate', ...args], { cwd: clone });
+    const generated = await runCommand(['generate', ...args], { cwd: clone });
     assert.equal(generated.code, 0, generated.stderr);
     assert.equal(workflowInvocation(parseConfig(generated.stdout), 'build-image').parameters.reuse_from, forkPoint);
-    const fromList = await runCli(['generate', ...args, '--changed-files', '-'], { cwd: clone, input: 'terraform/pre/main.tf\n' });
+    const fromList = await runCommand(['generate', ...args, '--changed-files', '-'], { cwd: clone, input: 'terraform/pre/main.tf\n' });
     // No known base: build (reuse_from left at the job's default, "").
     assert.equal(workflowInvocation(parseConfig(fromList.stdout), 'build-image').parameters.reuse_from ?? '', '', 'no known base: build');
   });

@@ -9,7 +9,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { expandOrbJob } from '../../src/circleci/emit/expand.js';
 import type { OrbObject } from '../../src/orb/pack.js';
-import { EXAMPLE, runCli } from '../helpers/cli.js';
+import { EXAMPLE, runCommand } from '../helpers/cli.js';
 import { parseConfig, workflowJobNames, type Config } from '../helpers/config.js';
 import { removeDir, repoFromDirectory } from '../helpers/git.js';
 import { expandJob, type Pipeline } from '../helpers/jobRunner.js';
@@ -103,12 +103,12 @@ describe('the bundled example, expanded', () => {
     try {
       const file = `${dir}/circle-fargate.config.ts`;
       const changes = 'terraform/pre/main.tf\napp/x.php\n';
-      const inline = await runCli(['generate', '--branch', 'master', '--changed-files', '-'], { cwd: dir, input: changes });
+      const inline = await runCommand(['generate', '--branch', 'master', '--changed-files', '-'], { cwd: dir, input: changes });
       assert.equal(inline.code, 0, inline.stderr);
       writeFileSync(file, readFileSync(file, 'utf8').replace('checkout: { depth: 1 },', "checkout: { depth: 1 },\n  orb: { source: 'published', namespace: 'acme' },"));
-      const published = await runCli(['generate', '--branch', 'master', '--changed-files', '-'], { cwd: dir, input: changes });
+      const published = await runCommand(['generate', '--branch', 'master', '--changed-files', '-'], { cwd: dir, input: changes });
       assert.equal(published.code, 0, published.stderr);
-      const packed = await runCli(['orb', 'pack']);
+      const packed = await runCommand(['orb', 'pack']);
       assert.equal(packed.code, 0, packed.stderr);
 
       const expanded = parseConfig(inline.stdout);

@@ -10,7 +10,7 @@ import { after, describe, it } from 'node:test';
 import { processConfig } from '../../src/circleci/check/process.js';
 import { validateConfigText } from '../../src/circleci/check/validate.js';
 import { readYaml } from '../../src/circleci/check/yamlRead.js';
-import { runCli } from '../helpers/cli.js';
+import { runCommand } from '../helpers/cli.js';
 import { removeDir, tempDir } from '../helpers/git.js';
 
 const dir = tempDir();
@@ -378,7 +378,7 @@ workflows:
     jobs:
       - test: { matrix: { parameters: { v: ["20.19", "22.12"] } } }
 `);
-    const plain = await runCli(['config', 'process', file], { cwd: dir });
+    const plain = await runCommand(['config', 'process', file], { cwd: dir });
     assert.equal(plain.code, 0, plain.stderr);
     const processed = readYaml(plain.stdout, 'out.yml');
     assert.ok(processed.ok);
@@ -386,7 +386,7 @@ workflows:
     assert.deepEqual(Object.keys(jobs), ['test-20.19', 'test-22.12']);
     assert.equal(jobs['test-22.12']?.docker[0]?.image, 'cimg/node:22.12');
     assert.deepEqual(jobs['test-20.19']?.steps, [{ run: { name: 'Hello', command: 'echo 20.19' } }]);
-    const e2e = await runCli(['config', 'process', file, '--param', 'run_e2e=true'], { cwd: dir });
+    const e2e = await runCommand(['config', 'process', file, '--param', 'run_e2e=true'], { cwd: dir });
     assert.equal(e2e.code, 0, e2e.stderr);
     assert.match(e2e.stdout, /npm run e2e/);
   });
@@ -408,10 +408,10 @@ jobs:
     docker: [{ image: cimg/base:2024.12 }]
     steps: [{ run: { name: Hello, command: echo hello } }]
 `);
-    const without = await runCli(['config', 'process', file], { cwd: dir });
+    const without = await runCommand(['config', 'process', file], { cwd: dir });
     assert.equal(without.code, 0);
     assert.match(without.stderr, /^o\.yml:5: note: greet\/hello is from the orb acme\/greet@1\.2\.3, which cannot be read offline/);
-    const withDir = await runCli(['config', 'process', file, '--orb-dir', 'orbs'], { cwd: dir });
+    const withDir = await runCommand(['config', 'process', file, '--orb-dir', 'orbs'], { cwd: dir });
     assert.equal(withDir.code, 0, withDir.stderr);
     assert.match(withDir.stdout, /command: echo hello/);
     assert.equal(withDir.stderr, '');
@@ -422,7 +422,7 @@ jobs:
 ${JOB}workflows:
   main: { jobs: [biuld] }
 `);
-    const result = await runCli(['config', 'process', file], { cwd: dir });
+    const result = await runCommand(['config', 'process', file], { cwd: dir });
     assert.equal(result.code, 1);
     assert.equal(result.stdout, '');
     assert.equal(result.stderr, 'bad.yml:7: job "biuld" is not defined (did you mean "build"?)\nconfig process: 1 problem; nothing printed\n');
@@ -435,7 +435,7 @@ ${JOB}workflows:
       [['config', 'process', 'p.yml', '--param', 'novalue'], 'circle-fargate: config process: --param "novalue": expected NAME=VALUE, such as --param deploy_env=pre\n'],
       [['config', 'process', 'p.yml', '--orb-dir', 'nowhere'], 'circle-fargate: config process: --orb-dir nowhere: not a directory; it holds packed orbs as NAMESPACE/ORB@VERSION.yml\n'],
     ] as const) {
-      const result = await runCli([...args], { cwd: dir });
+      const result = await runCommand([...args], { cwd: dir });
       assert.equal(result.code, 2, result.stderr);
       assert.equal(result.stderr, message);
     }

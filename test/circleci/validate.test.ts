@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { runCli } from '../helpers/cli.js';
+import { runCommand } from '../helpers/cli.js';
 import { removeDir, tempDir } from '../helpers/git.js';
 
 const dir = tempDir();
@@ -17,7 +17,7 @@ after(() => {
 async function validate(name: string, yaml: string) {
   const file = path.join(dir, name);
   writeFileSync(file, yaml);
-  return runCli(['validate', name], { cwd: dir });
+  return runCommand(['validate', name], { cwd: dir });
 }
 
 const INLINE_ORB = `
@@ -329,7 +329,7 @@ describe('validate finds planted errors', () => {
   }
 
   it('checks several files and exits 2 on one it cannot read', async () => {
-    const result = await runCli(['validate', 'missing.yml'], { cwd: dir });
+    const result = await runCommand(['validate', 'missing.yml'], { cwd: dir });
     assert.equal(result.code, 2);
     assert.equal(result.stderr, 'circle-fargate: validate: cannot read missing.yml: no such file; give the path of a CircleCI config file\n');
   });

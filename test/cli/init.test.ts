@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { EXAMPLE, ROOT, runCli } from '../helpers/cli.js';
+import { EXAMPLE, ROOT, runCommand } from '../helpers/cli.js';
 import { VERSION as PACKAGE_VERSION } from '../../src/version.js';
 import { parseConfig, workflowInvocation, workflowJobNames } from '../helpers/config.js';
 import { removeDir, repoFromDirectory } from '../helpers/git.js';
@@ -18,7 +18,7 @@ after(() => {
 
 describe('init', () => {
   it('keeps this repository\'s own .circleci/config.yml in step with its description', async () => {
-    const result = await runCli(['init', '--check'], { cwd: ROOT });
+    const result = await runCommand(['init', '--check'], { cwd: ROOT });
     assert.equal(result.stderr, '.circleci/config.yml is up to date\n');
     assert.equal(result.code, 0);
   });
@@ -26,7 +26,7 @@ describe('init', () => {
   it('writes a setup config that runs the orb\'s setup job with deploy_env, and validates', async () => {
     const dir = repoFromDirectory(EXAMPLE);
     dirs.push(dir);
-    const result = await runCli(['init'], { cwd: dir });
+    const result = await runCommand(['init'], { cwd: dir });
     assert.equal(result.code, 0, result.stderr);
     assert.equal(result.stderr, 'wrote .circleci/config.yml\n');
     const text = readFileSync(path.join(dir, '.circleci/config.yml'), 'utf8');
@@ -41,21 +41,21 @@ describe('init', () => {
     });
     assert.equal(typeof config.orbs['circle-fargate'], 'object');
     assert.deepEqual(officialSchemaErrors(config), []);
-    const validated = await runCli(['validate', '.circleci/config.yml'], { cwd: dir });
+    const validated = await runCommand(['validate', '.circleci/config.yml'], { cwd: dir });
     assert.equal(validated.code, 0, validated.stdout);
   });
 
   it('--check exits 1 when the file is missing or has drifted, and writes nothing', async () => {
     const dir = repoFromDirectory(EXAMPLE);
     dirs.push(dir);
-    const missing = await runCli(['init', '--check'], { cwd: dir });
+    const missing = await runCommand(['init', '--check'], { cwd: dir });
     assert.equal(missing.code, 1);
     assert.equal(missing.stderr, '.circleci/config.yml does not exist: run circle-fargate init\n');
     assert.equal(existsSync(path.join(dir, '.circleci/config.yml')), false);
-    await runCli(['init'], { cwd: dir });
+    await runCommand(['init'], { cwd: dir });
     const file = path.join(dir, '.circleci/config.yml');
     writeFileSync(file, readFileSync(file, 'utf8').replace('deploy_env:', 'deploy_environment:'));
-    const drifted = await runCli(['init', '--check'], { cwd: dir });
+    const drifted = await runCommand(['init', '--check'], { cwd: dir });
     assert.equal(drifted.code, 1);
     assert.equal(drifted.stderr, '.circleci/config.yml differs from what init writes: run circle-fargate init\n');
   });
@@ -65,7 +65,7 @@ describe('init', () => {
     dirs.push(dir);
     const file = path.join(dir, 'circle-fargate.config.ts');
     writeFileSync(file, readFileSync(file, 'utf8').replace('checkout: { depth: 1 },', "checkout: { depth: 1 },\n  orb: { source: 'published', namespace: 'acme', version: '1.2.3' },"));
-    const result = await runCli(['init'], { cwd: dir });
+    const result = await runCommand(['init'], { cwd: dir });
     assert.equal(result.code, 0, result.stderr);
     const config = parseConfig(readFileSync(path.join(dir, '.circleci/config.yml'), 'utf8'));
     assert.deepEqual(config.orbs, { 'circle-fargate': 'acme/circle-fargate@1.2.3' });

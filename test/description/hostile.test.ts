@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { runCli } from '../helpers/cli.js';
+import { runCommand } from '../helpers/cli.js';
 import { parseConfig, workflowJobNames } from '../helpers/config.js';
 import { edited, sampleDescription } from '../helpers/descriptions.js';
 import { removeDir, tempDir, writeFiles } from '../helpers/git.js';
@@ -91,7 +91,7 @@ const refused: readonly Case[] = [
 describe('hostile descriptions', () => {
   for (const testCase of refused) {
     it(`${testCase.name}: one line naming the file, exit 2`, async () => {
-      const result = await runCli([...generate, ...(testCase.args ?? [])], { cwd: project(testCase.files), input: 'app/index.php\n' });
+      const result = await runCommand([...generate, ...(testCase.args ?? [])], { cwd: project(testCase.files), input: 'app/index.php\n' });
       assert.equal(result.stderr, testCase.stderr);
       assert.equal(result.code, 2);
       assert.equal(result.stdout, '');
@@ -100,7 +100,7 @@ describe('hostile descriptions', () => {
 
   it('a description that prints: its output goes to stderr, stdout is the config alone', async () => {
     const dir = project({ 'circle-fargate.config.ts': `console.log("hello from the description");\nprocess.stdout.write("version: 9\\n");\nexport default ${json};\n` });
-    const result = await runCli(generate, { cwd: dir, input: 'app/index.php\n' });
+    const result = await runCommand(generate, { cwd: dir, input: 'app/index.php\n' });
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(workflowJobNames(parseConfig(result.stdout)), ['phpunit', 'build-image', 'deploy-prod']);
     assert.ok(result.stderr.startsWith('hello from the description\nversion: 9\n'), result.stderr);
@@ -109,14 +109,14 @@ describe('hostile descriptions', () => {
 
   it('a throw after loading, and a timer left running, do not hold or break the run', async () => {
     const dir = project({ 'circle-fargate.config.mjs': `setTimeout(() => { throw new Error("later"); }, 0);\nsetInterval(() => {}, 1000);\nexport default ${json};\n` });
-    const result = await runCli(generate, { cwd: dir, input: 'app/index.php\n' });
+    const result = await runCommand(generate, { cwd: dir, input: 'app/index.php\n' });
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(workflowJobNames(parseConfig(result.stdout)), ['phpunit', 'build-image', 'deploy-prod']);
     assert.doesNotMatch(result.stderr, /later|\n\s+at /);
   });
 
   it('refuses a --load-timeout that is not a number of seconds', async () => {
-    const result = await runCli([...generate, '--load-timeout', 'soon'], { cwd: project({ 'circle-fargate.config.json': json }), input: '' });
+    const result = await runCommand([...generate, '--load-timeout', 'soon'], { cwd: project({ 'circle-fargate.config.json': json }), input: '' });
     assert.equal(result.code, 2);
     assert.equal(result.stderr, 'circle-fargate: generate: --load-timeout: not a number of seconds (got "soon")\n');
   });
@@ -147,7 +147,7 @@ describe('values checked where they enter', () => {
   ];
   for (const [name, description, line] of cases) {
     it(`refuses ${name}: exit 2, the path and the character named`, async () => {
-      const result = await runCli(generate, { cwd: project({ 'circle-fargate.config.json': JSON.stringify(description) }), input: 'app/index.php\n' });
+      const result = await runCommand(generate, { cwd: project({ 'circle-fargate.config.json': JSON.stringify(description) }), input: 'app/index.php\n' });
       assert.equal(result.code, 2);
       assert.equal(result.stdout, '');
       const lines = result.stderr.split('\n');
@@ -159,7 +159,7 @@ describe('values checked where they enter', () => {
 
   it('prints a branch with a newline and a file name with an escape sequence escaped, each on its one line', async () => {
     const dir = project({ 'circle-fargate.config.json': json });
-    const result = await runCli(['generate', '--branch', 'feature/x\nbase: forged line', '--changed-files', '-'], { cwd: dir, input: 'app/\u001b[31mred.php\n' });
+    const result = await runCommand(['generate', '--branch', 'feature/x\nbase: forged line', '--changed-files', '-'], { cwd: dir, input: 'app/\u001b[31mred.php\n' });
     assert.equal(result.code, 0, result.stderr);
     assert.ok(result.stderr.includes('trigger: branch feature/x\\nbase: forged line'), result.stderr);
     assert.ok(result.stderr.includes('"app/\\u001b[31mred.php"'), result.stderr);

@@ -5,11 +5,11 @@
 import { Ajv } from 'ajv';
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { runCli } from '../helpers/cli.js';
+import { runCommand } from '../helpers/cli.js';
 import { edited, sampleDescription } from '../helpers/descriptions.js';
 
 describe('description JSON Schema', async () => {
-  const result = await runCli(['schema']);
+  const result = await runCommand(['schema']);
   const schema = JSON.parse(result.stdout) as Record<string, unknown>;
   const ajv = new Ajv({ strict: true, allErrors: true });
   const validate = ajv.compile(schema);

@@ -12,7 +12,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { VERSION } from '../../src/version.js';
-import { EXAMPLE, runCli } from '../helpers/cli.js';
+import { EXAMPLE, runCommand } from '../helpers/cli.js';
 import { parseConfig, type Config } from '../helpers/config.js';
 import { commit, git, initRepo, removeDir, repoFromDirectory, tempDir } from '../helpers/git.js';
 import { calls, expandJob, runJob, stub, type Pipeline } from '../helpers/jobRunner.js';
@@ -63,7 +63,7 @@ mkdir -p "$prefix/node_modules/.bin" && cp '${stubs}/circle-fargate' "$prefix/no
 }
 
 async function generate(cwd: string, args: string[], input?: string): Promise<Config> {
-  const result = await runCli(['generate', ...args], { cwd, ...(input !== undefined ? { input } : {}) });
+  const result = await runCommand(['generate', ...args], { cwd, ...(input !== undefined ? { input } : {}) });
   assert.equal(result.code, 0, result.stderr);
   return parseConfig(result.stdout);
 }

@@ -8,7 +8,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
-import { EXAMPLE, runCli } from '../helpers/cli.js';
+import { EXAMPLE, runCommand } from '../helpers/cli.js';
 import { parseConfig, workflowEntry, workflowInvocation, workflowJobNames, type Config } from '../helpers/config.js';
 import { runningJobs } from '../helpers/filters.js';
 import { commit, git, removeDir, repoFromDirectory } from '../helpers/git.js';
@@ -34,7 +34,7 @@ after(() => {
 });
 
 async function generate(args: string[], input?: string): Promise<{ config: Config; yaml: string; stderr: string }> {
-  const result = await runCli(['generate', ...args], { cwd: repo, ...(input !== undefined ? { input } : {}) });
+  const result = await runCommand(['generate', ...args], { cwd: repo, ...(input !== undefined ? { input } : {}) });
   assert.equal(result.code, 0, result.stderr);
   const config = parseConfig(result.stdout);
   assert.deepEqual(officialSchemaErrors(config), []);
@@ -57,10 +57,10 @@ function accessNamed(config: Config): { contexts: Set<string>; roles: Set<string
 
 describe('tag pipelines of the bundled example (version tags such as v1.2.3)', () => {
   it('the setup workflow init writes runs for v1.2.3 and for branches, not for other tags', async () => {
-    const init = await runCli(['init', '--check'], { cwd: repo });
+    const init = await runCommand(['init', '--check'], { cwd: repo });
     // The example has no .circleci/ of its own: write it, then read it as CircleCI would.
     assert.equal(init.code, 1);
-    assert.equal((await runCli(['init'], { cwd: repo })).code, 0);
+    assert.equal((await runCommand(['init'], { cwd: repo })).code, 0);
     const setup = parseConfig(readFileSync(`${repo}/.circleci/config.yml`, 'utf8'));
     assert.deepEqual(officialSchemaErrors(setup), []);
     assert.deepEqual(runningJobs(setup.workflows.setup, { tag: 'v1.2.3' }), ['setup']);
@@ -94,12 +94,12 @@ describe('tag pipelines of the bundled example (version tags such as v1.2.3)', (
     try {
       const file = `${dir}/circle-fargate.config.ts`;
       writeFileSync(file, readFileSync(file, 'utf8').replace("private: environment('private'),", "private: { ...environment('private'), trigger: { type: 'tag', tags: ['/^canary-.+/'] } },"));
-      const result = await runCli(['generate', '--tag', 'canary-7', '--changed-files', '-'], { cwd: dir, input: 'README.md\n' });
+      const result = await runCommand(['generate', '--tag', 'canary-7', '--changed-files', '-'], { cwd: dir, input: 'README.md\n' });
       assert.equal(result.code, 0, result.stderr);
       const config = parseConfig(result.stdout);
       assert.deepEqual(workflowJobNames(config), ['phpunit', 'build-image', 'deploy-private']);
       assert.deepEqual(runningJobs(config.workflows['circle-fargate'], { tag: 'canary-7' }), ['phpunit', 'build-image', 'deploy-private']);
-      assert.equal((await runCli(['init'], { cwd: dir })).code, 0);
+      assert.equal((await runCommand(['init'], { cwd: dir })).code, 0);
       const written = parseConfig(readFileSync(`${dir}/.circleci/config.yml`, 'utf8'));
       assert.deepEqual(runningJobs(written.workflows.setup, { tag: 'canary-7' }), ['setup']);
       assert.deepEqual(runningJobs(written.workflows.setup, { tag: 'v2.0.0' }), ['setup']);
@@ -109,7 +109,7 @@ describe('tag pipelines of the bundled example (version tags such as v1.2.3)', (
   });
 
   it('warns, in explain and generate alike, when the tag matches no filter of the description', async () => {
-    const explain = await runCli(['explain', '--tag', 'nightly', '--changed-files', '-'], { cwd: repo, input: 'app/x.php\n' });
+    const explain = await runCommand(['explain', '--tag', 'nightly', '--changed-files', '-'], { cwd: repo, input: 'app/x.php\n' });
     const { stderr } = await generate(['--tag', 'nightly', '--changed-files', '-'], 'app/x.php\n');
     const warning = /^warning: tag "nightly" matches none of project\.tags \(.*\): CircleCI starts no pipeline for it; add a filter to project\.tags to build it$/m;
     assert.match(explain.stdout, warning);
@@ -144,7 +144,7 @@ describe('least privilege', () => {
       } else {
         const clone = repoFromDirectory(EXAMPLE, 'feature/login');
         try {
-          const run = await runCli(['generate', '--branch', 'feature/login'], { cwd: clone });
+          const run = await runCommand(['generate', '--branch', 'feature/login'], { cwd: clone });
           assert.equal(run.code, 0, run.stderr);
           assert.match(run.stderr, /every job is selected/);
           result = { config: parseConfig(run.stdout), yaml: run.stdout, stderr: run.stderr };
@@ -234,7 +234,7 @@ describe('size', () => {
     try {
       const file = `${dir}/circle-fargate.config.ts`;
       writeFileSync(file, readFileSync(file, 'utf8').replace('checkout: { depth: 1 },', "checkout: { depth: 1 },\n  install: { source: 'tarball', location: 'vendor/circle-fargate.tgz' },"));
-      const result = await runCli(['generate', '--branch', 'master', '--changed-files', '-'], { cwd: dir, input: 'app/x.php\n' });
+      const result = await runCommand(['generate', '--branch', 'master', '--changed-files', '-'], { cwd: dir, input: 'app/x.php\n' });
       assert.equal(result.code, 0, result.stderr);
       const tarball = parseConfig(result.stdout);
       assert.deepEqual(installSteps(tarball), ['Fetch the circle-fargate tarball', 'Choose the circle-fargate version', 'restore_cache', 'Install circle-fargate', 'save_cache']);
@@ -260,8 +260,8 @@ describe('warnings', () => {
       writeFileSync(file, edited);
       git(dir, 'commit', '-qam', 'more globs');
       const args = ['--branch', 'feature/x', '--changed-files', '-'];
-      const explain = await runCli(['explain', ...args], { cwd: dir, input: 'app/x.php\n' });
-      const generated = await runCli(['generate', ...args], { cwd: dir, input: 'app/x.php\n' });
+      const explain = await runCommand(['explain', ...args], { cwd: dir, input: 'app/x.php\n' });
+      const generated = await runCommand(['generate', ...args], { cwd: dir, input: 'app/x.php\n' });
       assert.equal(generated.code, 0, generated.stderr);
       const warnings = (text: string) => text.split('\n').filter((line) => line.startsWith('warning: '));
       assert.deepEqual(warnings(explain.stdout), [

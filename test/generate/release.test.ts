@@ -11,7 +11,7 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { VERSION } from '../../src/version.js';
-import { ROOT, runCli } from '../helpers/cli.js';
+import { ROOT, runCommand } from '../helpers/cli.js';
 import { parseConfig, workflowEntry, workflowInvocation, workflowJobNames, type Config } from '../helpers/config.js';
 import { removeDir, tempDir } from '../helpers/git.js';
 
@@ -26,7 +26,7 @@ after(() => {
 });
 
 async function generate(args: string[]): Promise<{ config: Config; yaml: string }> {
-  const result = await runCli(['generate', '--config', 'circle-fargate.config.ts', '--changed-files', '-', ...args], { cwd: ROOT, input: 'src/index.ts\n' });
+  const result = await runCommand(['generate', '--config', 'circle-fargate.config.ts', '--changed-files', '-', ...args], { cwd: ROOT, input: 'src/index.ts\n' });
   assert.equal(result.code, 0, result.stderr);
   return { config: parseConfig(result.stdout), yaml: result.stdout };
 }
@@ -46,7 +46,7 @@ describe("this repository's release on a version tag", () => {
     }
     const file = path.join(scratch, 'tag.yml');
     writeFileSync(file, yaml);
-    const validated = await runCli(['validate', file]);
+    const validated = await runCommand(['validate', file]);
     assert.equal(validated.code, 0, validated.stderr);
   });
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { writeFileSync } from 'node:fs';
-import { EXAMPLE, runCli } from '../helpers/cli.js';
+import { EXAMPLE, runCommand } from '../helpers/cli.js';
 import { sampleDescription } from '../helpers/descriptions.js';
 import { parseConfig } from '../helpers/config.js';
 import { removeDir, repoFromDirectory } from '../helpers/git.js';
@@ -50,7 +50,7 @@ describe('values of the description', () => {
     const description = sampleDescription() as any;
     description.images.app.buildArgs = { NOTE: '<< pipeline.parameters.deploy_env >>' };
     writeFileSync(`${repo}/desc.json`, JSON.stringify(description));
-    const escaped = await runCli(['generate', '--config', 'desc.json', '--branch', 'master', '--changed-files', '-'], { cwd: repo, input: 'app/x.php\n' });
+    const escaped = await runCommand(['generate', '--config', 'desc.json', '--branch', 'master', '--changed-files', '-'], { cwd: repo, input: 'app/x.php\n' });
     assert.equal(escaped.code, 0, escaped.stderr);
     const build = parseConfig(escaped.stdout).jobs['build-image'].steps.find((step: any) => typeof step === 'object' && 'circle-fargate/build_and_push_image' in step);
     assert.equal(build['circle-fargate/build_and_push_image'].build_args, 'NOTE=\\<< pipeline.parameters.deploy_env >>');
@@ -60,11 +60,11 @@ describe('values of the description', () => {
 describe('hostile values', () => {
   for (const value of HOSTILE) {
     it(`stay data: ${JSON.stringify(value)}`, async () => {
-      const asBranch = await runCli(
+      const asBranch = await runCommand(
         ['generate', '--branch', value, '--trigger-source', 'api', '--param', 'deploy_env=pre', '--param', `note=${value}`, '--changed-files', '-'],
         { cwd: repo, input: 'app/x.php\n' },
       );
-      const asTag = await runCli(['generate', '--tag', value, '--changed-files', '-'], { cwd: repo, input: 'app/x.php\n' });
+      const asTag = await runCommand(['generate', '--tag', value, '--changed-files', '-'], { cwd: repo, input: 'app/x.php\n' });
       for (const result of [asBranch, asTag]) {
         assert.equal(result.code, 0, result.stderr);
         const config = parseConfig(result.stdout);

@@ -1,10 +1,13 @@
 /**
  * Runs the real CLI (bin/circle-fargate, the compiled code) as a child process, as users and
- * CircleCI jobs do: real exit codes, real stdout and stderr.
+ * CircleCI jobs do: real exit codes, real stdout and stderr (`runCli`); or, where the process
+ * boundary is not what a test is about, the same compiled `main()` in the test's process
+ * (`runCommand`), which saves starting Node.js and loading the CLI on each call.
  */
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const BIN = path.join(ROOT, 'bin/circle-fargate');
@@ -23,11 +26,17 @@ export interface CliOptions {
   readonly input?: string;
 }
 
-export function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
+/** The machine's environment without CIRCLE* and AWS_* variables, then `extra`. */
+function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) {
     if (value !== undefined && !key.startsWith('CIRCLE') && !key.startsWith('AWS_')) env[key] = value;
   }
+  return { ...env, ...extra };
+}
+
+export function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
+  const env = cleanEnv();
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], {
       cwd: options.cwd ?? ROOT,
@@ -44,4 +53,51 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
     });
     child.stdin.end(options.input ?? '');
   });
+}
+
+/**
+ * Commands `runCommand` runs in-process: they touch the world only through the CliIO they are
+ * given (cwd, env, stdin, stdout, stderr). deploy, rollback, run and trigger are not among them:
+ * the AWS SDK and signal handlers reach for the process itself.
+ */
+const IN_PROCESS = new Set(['generate', 'explain', 'validate', 'init', 'orb', 'schema', 'config']);
+
+interface Compiled {
+  readonly main: (argv: readonly string[], io: unknown) => Promise<number>;
+  readonly SecretRegistry: { fromEnvironment(env: Record<string, string>, read: (file: string) => string | undefined): unknown };
+}
+let compiled: Promise<Compiled> | undefined;
+
+/**
+ * `main()` of the compiled CLI (dist/, as bin/circle-fargate runs it) in this process, with the
+ * same clean environment, stdin, working directory and result as `runCli`. A code description
+ * is still loaded in its own process, as always.
+ */
+export async function runCommand(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
+  if (!IN_PROCESS.has(args[0] ?? '')) throw new Error(`runCommand runs ${[...IN_PROCESS].join(', ')} in-process; use runCli for ${args[0] ?? 'no command'}`);
+  compiled ??= (async () => {
+    const dist = (file: string) => pathToFileURL(path.join(ROOT, 'dist', file)).href;
+    const [{ main }, { SecretRegistry }] = await Promise.all([import(dist('cli/main.js')), import(dist('secrets/redact.js'))]);
+    return { main, SecretRegistry };
+  })();
+  const { main, SecretRegistry } = await compiled;
+  const env = cleanEnv(options.env);
+  let stdout = '';
+  let stderr = '';
+  const io = {
+    cwd: options.cwd ?? ROOT,
+    env,
+    stdout: (text: string) => void (stdout += text),
+    stderr: (text: string) => void (stderr += text),
+    readStdin: () => Promise.resolve(options.input ?? ''),
+    secrets: SecretRegistry.fromEnvironment(env, (file) => {
+      try {
+        return readFileSync(file, 'utf8');
+      } catch {
+        return undefined;
+      }
+    }),
+  };
+  const code = await main(args, io);
+  return { code, stdout, stderr };
 }

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parse } from 'yaml';
 import { checkReferences } from '../../src/circleci/check/references.js';
-import { runCli, ROOT } from '../helpers/cli.js';
+import { runCommand, ROOT } from '../helpers/cli.js';
 import { removeDir, tempDir } from '../helpers/git.js';
 import { officialSchemaErrors } from '../helpers/officialSchema.js';
 
@@ -34,7 +34,7 @@ function editYaml(file: string, change: (value: any) => void): void {
 }
 
 async function packed(): Promise<any> {
-  const result = await runCli(['orb', 'pack']);
+  const result = await runCommand(['orb', 'pack']);
   assert.equal(result.code, 0, result.stderr);
   return parse(result.stdout, { version: '1.1' });
 }
@@ -108,7 +108,7 @@ describe('orb pack', () => {
   it('writes --out atomically and accepts the folder above src', async () => {
     const out = path.join(tempDir(), 'orb.yml');
     dirs.push(path.dirname(out));
-    const result = await runCli(['orb', 'pack', 'orb', '--out', out]);
+    const result = await runCommand(['orb', 'pack', 'orb', '--out', out]);
     assert.equal(result.code, 0, result.stderr);
     assert.deepEqual(parse(readFileSync(out, 'utf8')), await packed());
   });
@@ -139,7 +139,7 @@ describe('orb pack', () => {
     it(`refuses ${name} (exit 2, nothing written)`, async () => {
       const dir = copy(edit);
       const out = path.join(dir, 'orb.yml');
-      const result = await runCli(['orb', 'pack', path.join(dir, 'src'), '--out', out]);
+      const result = await runCommand(['orb', 'pack', path.join(dir, 'src'), '--out', out]);
       assert.equal(result.code, 2);
       assert.ok(result.stderr.startsWith(message), result.stderr);
       assert.equal(result.stderr.trimEnd().split('\n').length, 1);
@@ -150,18 +150,18 @@ describe('orb pack', () => {
   it('refuses a tree without @orb.yml', async () => {
     const dir = tempDir();
     dirs.push(dir);
-    const result = await runCli(['orb', 'pack', dir]);
+    const result = await runCommand(['orb', 'pack', dir]);
     assert.equal(result.code, 2);
     assert.match(result.stderr, /^circle-fargate: no orb source in .*: expected .*@orb\.yml or .*src\/@orb\.yml\n$/);
   });
 
   it('packs without judging, as circleci orb pack does; --validate fails (exit 1) and writes nothing', async () => {
     const dir = copy((src) => { editYaml(path.join(src, 'jobs/setup.yml'), (v) => (v.resource_clas = 'small')); });
-    const packed = await runCli(['orb', 'pack', path.join(dir, 'src')]);
+    const packed = await runCommand(['orb', 'pack', path.join(dir, 'src')]);
     assert.equal(packed.code, 0, packed.stderr);
     assert.match(packed.stdout, /resource_clas: small/);
     const out = path.join(dir, 'orb.yml');
-    const result = await runCli(['orb', 'pack', path.join(dir, 'src'), '--validate', '--out', out]);
+    const result = await runCommand(['orb', 'pack', path.join(dir, 'src'), '--validate', '--out', out]);
     assert.equal(result.code, 1);
     assert.match(result.stderr, /^circle-fargate: the packed orb has 1 problem; nothing was written\norb\.yml:\d+: jobs\.setup: unknown key "resource_clas"/);
     assert.equal(existsSync(out), false);
@@ -174,7 +174,7 @@ describe('orb pack', () => {
         'description: Keeps the working directory for the next job.\nsteps:\n  - persist_to_workspace:\n      root: .\n      paths: [x]\n  - attach_workspace:\n      at: .\n',
       );
     });
-    const result = await runCli(['orb', 'pack', path.join(dir, 'src'), '--validate']);
+    const result = await runCommand(['orb', 'pack', path.join(dir, 'src'), '--validate']);
     assert.equal(result.code, 0, result.stderr);
     assert.doesNotMatch(result.stdout, /nan/i);
     assert.match(result.stdout, /root: "\."/);
@@ -183,7 +183,7 @@ describe('orb pack', () => {
 
 describe('orb review', () => {
   it('passes on our own orb', async () => {
-    const result = await runCli(['orb', 'review']);
+    const result = await runCommand(['orb', 'review']);
     assert.equal(result.code, 0, result.stdout);
     assert.equal(result.stdout, '');
   });
@@ -223,15 +223,15 @@ describe('orb review', () => {
       editYaml(path.join(src, 'commands/deploy.yml'), (v) => (v.steps[1].run = { name: 'Long', command: `echo ${'x'.repeat(70)}` }));
       cpSync(path.join(src, 'commands/deploy.yml'), path.join(src, 'commands/deploy-now.yml'));
     });
-    const plain = await runCli(['orb', 'review', 'src'], { cwd: dir });
+    const plain = await runCommand(['orb', 'review', 'src'], { cwd: dir });
     assert.equal(plain.code, 1);
     assert.match(plain.stdout, /^RC009 /m);
     assert.match(plain.stdout, /^RC010 /m);
-    const excluded = await runCli(['orb', 'review', 'src', '--exclude', 'RC009,RC010'], { cwd: dir });
+    const excluded = await runCommand(['orb', 'review', 'src', '--exclude', 'RC009,RC010'], { cwd: dir });
     assert.equal(excluded.code, 0, excluded.stdout);
-    const longer = await runCli(['orb', 'review', 'src', '--exclude', 'RC010', '--max-command-length', '100'], { cwd: dir });
+    const longer = await runCommand(['orb', 'review', 'src', '--exclude', 'RC010', '--max-command-length', '100'], { cwd: dir });
     assert.equal(longer.code, 0, longer.stdout);
-    const shorter = await runCli(['orb', 'review', 'src', '--exclude', 'RC010', '--max-command-length', '70'], { cwd: dir });
+    const shorter = await runCommand(['orb', 'review', 'src', '--exclude', 'RC010', '--max-command-length', '70'], { cwd: dir });
     assert.equal(shorter.code, 1);
     assert.match(shorter.stdout, /RC009 src\/commands\/deploy(-now)?\.yml: steps\[1\]\.run: a command over 70 characters/);
   });
@@ -241,7 +241,7 @@ describe('orb review', () => {
       [['--exclude', 'RC9,RC010'], 'circle-fargate: orb review: --exclude "RC9,RC010": RC9 is not a review code; codes look like RC001, RC002, RC003, RC005, RC008, RC009, RC010, RC012\n'],
       [['--max-command-length', 'long'], 'circle-fargate: orb review: --max-command-length "long": expected a whole number of characters, such as 64\n'],
     ] as const) {
-      const result = await runCli(['orb', 'review', ...flags]);
+      const result = await runCommand(['orb', 'review', ...flags]);
       assert.equal(result.code, 2);
       assert.equal(result.stderr, message);
     }
@@ -250,7 +250,7 @@ describe('orb review', () => {
   for (const [code, edit, lines] of planted) {
     it(`finds ${code}`, async () => {
       const dir = copy(edit);
-      const result = await runCli(['orb', 'review', 'src'], { cwd: dir });
+      const result = await runCommand(['orb', 'review', 'src'], { cwd: dir });
       assert.equal(result.code, 1);
       assert.deepEqual(
         result.stdout.trimEnd().split('\n').map((line) => line.replace(' src/', ' ')),

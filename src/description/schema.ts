@@ -147,13 +147,20 @@ const imageSchema = object({
   ),
 });
 
+/**
+ * The Docker resource classes the orb's jobs accept (their `resource_class` enum): CircleCI
+ * would refuse any other value when it compiles the config, so it is refused here, by name.
+ */
+export const RESOURCE_CLASSES = ['small', 'medium', 'medium+', 'large', 'xlarge', '2xlarge'] as const;
+const resourceClass = literalUnion(RESOURCE_CLASSES);
+
 /** A release: a command run on tag pipelines whose tag matches, after the pipeline's tests. */
 const releaseSchema = object({
   tags: required(array(tagFilter, { minItems: 1 }), 'Tags whose pipelines run this release: names or /regex/ (whole tag), such as `/^v\\d+\\.\\d+\\.\\d+$/`.'),
   image: required(dockerImage, 'Docker image the release runs in, such as `cimg/node:20.19`.'),
   command: required(string(), 'Command that releases, such as `npm publish`; it runs after every test job of the tag pipeline passed.'),
   circleciContext: optional(string(), 'CircleCI context holding the release credentials (restrict it to tags); only the release job references it.'),
-  resourceClass: optional(string(), 'CircleCI resource class of the job, such as `medium`.'),
+  resourceClass: optional(resourceClass, 'CircleCI resource class of the job, such as `medium`.'),
 });
 
 const testSuiteSchema = object({
@@ -167,7 +174,7 @@ const testSuiteSchema = object({
   testFiles: optional(glob, 'Glob of test files to split between parallel containers by timings.'),
   paths: required(pathRuleSchema, 'Files that affect the tests: a list of globs, or `{ include, exclude }`.'),
   junit: optional(repoPath(), 'Path of the JUnit XML report the command writes; stored as test results.'),
-  resourceClass: optional(string(), 'CircleCI resource class of the job, such as `large`.'),
+  resourceClass: optional(resourceClass, 'CircleCI resource class of the job, such as `large`.'),
   services: defaulted(
     array(
       object({

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { expandOrbJob } from '../../src/circleci/emit/expand.js';
+import { RESOURCE_CLASSES } from '../../src/description/schema.js';
 import type { OrbObject } from '../../src/orb/pack.js';
 import { EXAMPLE, runCommand } from '../helpers/cli.js';
 import { parseConfig, workflowJobNames, type Config } from '../helpers/config.js';
@@ -88,12 +89,24 @@ describe('expandOrbJob', () => {
     assert.deepEqual(expandOrbJob(ORB, 'o', 'suite', { executor: 'phpunit' }, new Set(['phpunit'])), { executor: 'phpunit', steps: ['o/greet'] });
     assert.deepEqual(expandOrbJob(ORB, 'o', 'suite', {}, new Set(['phpunit'])), { docker: [{ image: 'cimg/base:2024.12' }], resource_class: 'small', steps: ['o/greet'] });
     assert.throws(() => expandOrbJob(ORB, 'o', 'suite', { executor: 'nowhere' }, new Set()), /executor nowhere, which neither the orb nor the config has/);
+    // The job's default names the orb's executor even when the config has one of the same name.
+    assert.deepEqual(expandOrbJob(ORB, 'o', 'suite', {}, new Set(['base'])).docker, [{ image: 'cimg/base:2024.12' }]);
+    assert.deepEqual(expandOrbJob(ORB, 'o', 'suite', { executor: 'base' }, new Set(['base'])), { executor: 'base', steps: ['o/greet'] });
   });
 
   it('refuses what CircleCI would refuse: an undeclared parameter, a required one missing, a job the orb lacks', () => {
     assert.throws(() => expandOrbJob(ORB, 'o', 'hello', { who: 'x', colour: 'red' }, new Set()), /declares no parameter colour/);
     assert.throws(() => expandOrbJob(ORB, 'o', 'hello', {}, new Set()), /parameter who has no value and no default/);
     assert.throws(() => expandOrbJob(ORB, 'o', 'goodbye', {}, new Set()), /no job goodbye/);
+    const unsupported: OrbObject = { ...ORB, jobs: { spliced: { parameters: { extra: { type: 'steps', default: [] } }, docker: [{ image: 'x' }], steps: ['<< parameters.extra >>'] }, section: { docker: [{ image: 'x' }], steps: [{ run: '<<# parameters.a >>x<</ parameters.a >>' }] } } };
+    assert.throws(() => expandOrbJob(unsupported, 'o', 'spliced', {}, new Set()), /a steps parameter is not expanded/);
+    assert.throws(() => expandOrbJob(unsupported, 'o', 'section', {}, new Set()), /<<# or <<\^ section is not expanded/);
+    assert.throws(() => expandOrbJob(ORB, 'o', 'hello', { who: 'x', parallelism: 'many' }, new Set()), /parameter parallelism is an integer, not "many"/);
+  });
+
+  it('the description takes exactly the resource classes every job of the orb takes', async () => {
+    const packed = parseConfig((await runCommand(['orb', 'pack'])).stdout);
+    for (const [name, job] of Object.entries<Config>(packed.jobs)) assert.deepEqual(job.parameters.resource_class?.enum, [...RESOURCE_CLASSES], name);
   });
 });
 

@@ -33,6 +33,13 @@ const cases: { name: string; description: unknown; problems: string[] }[] = [
     ],
   },
   {
+    name: 'a resource class the orb\'s jobs do not take (CircleCI would refuse it when it compiles the config)',
+    description: edited((d) => {
+      d.tests.phpunit.resourceClass = 'huge';
+    }),
+    problems: ['tests.phpunit.resourceClass: unknown value (got "huge"; expected one of "small", "medium", "medium+", "large", "xlarge", "2xlarge")'],
+  },
+  {
     name: 'repository outside ECR',
     description: edited((d) => {
       d.images.app.repository = 'docker.io/acme/app';

@@ -55,6 +55,19 @@ describe('values of the description', () => {
     const build = parseConfig(escaped.stdout).jobs['build-image'].steps.find((step: any) => typeof step === 'object' && 'circle-fargate/build_and_push_image' in step);
     assert.equal(build['circle-fargate/build_and_push_image'].build_args, 'NOTE=\\<< pipeline.parameters.deploy_env >>');
   });
+
+  it('a value that reads like a reference nothing declares is data too: generate emits it and its checks pass', async () => {
+    const description = sampleDescription() as any;
+    description.images.app.buildArgs = { A: '<< parameters.nope >>', B: '<< pipeline.parameters.nope >>', C: '<<# parameters.x >>y<</ parameters.x >>' };
+    writeFileSync(`${repo}/desc.json`, JSON.stringify(description));
+    const result = await runCommand(['generate', '--config', 'desc.json', '--branch', 'master', '--changed-files', '-'], { cwd: repo, input: 'app/x.php\n' });
+    assert.equal(result.code, 0, result.stderr);
+    const build = parseConfig(result.stdout).jobs['build-image'].steps.find((step: any) => typeof step === 'object' && 'circle-fargate/build_and_push_image' in step);
+    assert.equal(build['circle-fargate/build_and_push_image'].build_args, 'A=\\<< parameters.nope >>\nB=\\<< pipeline.parameters.nope >>\nC=\\<<# parameters.x >>y\\<</ parameters.x >>');
+    writeFileSync(`${repo}/emitted.yml`, result.stdout);
+    const validated = await runCommand(['validate', 'emitted.yml'], { cwd: repo });
+    assert.equal(validated.code, 0, validated.stdout + validated.stderr);
+  });
 });
 
 describe('hostile values', () => {

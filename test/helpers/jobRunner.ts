@@ -111,7 +111,8 @@ export function expandJob(config: Config, name: string, pipeline: Pipeline, over
     const images = local.docker
       ? (substitute(local.docker, {}, pipeline.values) as Config[]).map((image) => ({ ...image }) as { image: string })
       : expandExecutor(config, {}, local.executor, pipeline);
-    const steps = expandSteps(config, undefined, local.steps as unknown[], pipeline, overrides, reference);
+    // Its pipeline values filled in (a `<< parameters.x >>` here would throw: it declares none).
+    const steps = expandSteps(config, undefined, substitute(local.steps, {}, pipeline.values) as unknown[], pipeline, overrides, reference);
     return { name, images, parallelism: Number(local.parallelism ?? 1), steps };
   }
   const [alias, jobName] = reference.split('/') as [string, string];

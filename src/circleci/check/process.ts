@@ -93,8 +93,8 @@ interface Scope {
 /** Steps (and executors) already expanded in the scope they were written in. */
 const expanded = new WeakSet<object>();
 
-/** A reference to a pipeline value, parameter or matrix value: `<< parameters.x >>`. */
-const REFERENCE = /<<\s*((?:pipeline\.parameters|parameters|matrix)\.[\w-]+|pipeline\.[\w.]+)\s*>>/g;
+/** A reference to a pipeline value, parameter or matrix value: `<< parameters.x >>` (not `\<<`, CircleCI's escape). */
+const REFERENCE = /(?<!\\)<<\s*((?:pipeline\.parameters|parameters|matrix)\.[\w-]+|pipeline\.[\w.]+)\s*>>/g;
 const WHOLE_REFERENCE = /^\s*<<\s*((?:pipeline\.parameters|parameters|matrix)\.[\w-]+|pipeline\.[\w.]+)\s*>>\s*$/;
 
 export function processConfig(source: unknown, options: ProcessOptions): Processed {
@@ -272,7 +272,7 @@ export function processConfig(source: unknown, options: ProcessOptions): Process
   /** `<< parameters.x >>` must name a declared parameter. */
   function checkReferences(definition: Rec, parameters: Rec, what: string): void {
     walkStrings(definition, (text, container, key) => {
-      for (const match of text.matchAll(/<<\s*parameters\.([\w-]+)\s*>>/g)) {
+      for (const match of text.matchAll(/(?<!\\)<<\s*parameters\.([\w-]+)\s*>>/g)) {
         const name = match[1] ?? '';
         if (!(name in parameters)) error(container, key, `<< parameters.${name} >> is not a parameter of ${what}${closestOf(name, Object.keys(parameters))}`);
       }
@@ -727,7 +727,7 @@ export function typeProblem(spec: unknown, value: unknown): string | undefined {
 }
 
 export function hasReference(value: unknown): boolean {
-  return typeof value === 'string' && /<<[^>]*>>/.test(value);
+  return typeof value === 'string' && /(?<!\\)<<[^>]*>>/.test(value);
 }
 
 /**
@@ -744,7 +744,7 @@ function substitute(value: unknown, lookup: (reference: string, container: unkno
       const found = lookup(whole[1] ?? '', container, key ?? 0);
       return found ? found.value : value;
     }
-    let text = value.replace(/<<([#^])\s*([\w.-]+)\s*>>([\s\S]*?)<<\/\s*\2\s*>>/g, (all, mode: string, reference: string, inner: string) => {
+    let text = value.replace(/(?<!\\)<<([#^])\s*([\w.-]+)\s*>>([\s\S]*?)<<\/\s*\2\s*>>/g, (all, mode: string, reference: string, inner: string) => {
       const found = lookup(reference, container, key ?? 0);
       if (!found) return all;
       return (mode === '#') === truthy(found.value) ? inner : '';

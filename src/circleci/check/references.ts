@@ -189,7 +189,8 @@ export function checkReferences(config: unknown): ReferenceFinding[] {
 
   function checkInterpolations(value: unknown, path: Path, declared: Parameters, kind: string): void {
     walkStrings(value, path, (text, at) => {
-      for (const match of text.matchAll(/<<\s*(pipeline\.parameters|parameters)\.([\w-]+)[^>]*>>/g)) {
+      // `\<<` is CircleCI's escape: the text after it is no reference.
+      for (const match of text.matchAll(/(?<!\\)<<\s*(pipeline\.parameters|parameters)\.([\w-]+)[^>]*>>/g)) {
         const [, scope, name = ''] = match;
         if (scope === 'parameters' && !(name in declared)) {
           report(at, `<< parameters.${name} >> is not a parameter of this ${kind}${closestOf(name, Object.keys(declared))}`);

@@ -16,6 +16,7 @@
  * A published orb is another version's text: workflows call its jobs as they are.
  */
 import { isRecord, type OrbObject } from '../../orb/pack.js';
+import { hasReference, typeProblem } from '../check/process.js';
 import { decideCondition } from './orbSubset.js';
 
 const WHOLE_PARAMETER = /^<<\s*parameters\.([\w-]+)\s*>>$/;
@@ -31,9 +32,17 @@ export function expandOrbJob(orb: OrbObject, alias: string, job: string, given: 
   const definition = jobs[job];
   if (!isRecord(definition)) throw new Error(`the orb has no job ${job}`);
   const values = parameterValues(definition.parameters, given, `orb job ${job}`);
-  const { parameters: _parameters, description: _description, executor, steps, ...rest } = definition;
+  const { parameters, description: _description, executor, steps, ...rest } = definition;
+  // What this does not expand, it refuses (the orb's jobs use none of it): a steps parameter
+  // (spliced into the step list by CircleCI) and `<<# p >>`/`<<^ p >>` sections.
+  if (isRecord(parameters) && Object.values(parameters).some((spec) => isRecord(spec) && spec.type === 'steps')) throw new Error(`orb job ${job}: a steps parameter is not expanded`);
+  if (/<<[#^]/.test(JSON.stringify(definition))) throw new Error(`orb job ${job}: a <<# or <<^ section is not expanded`);
   const body = substitute(rest, values) as Record<string, unknown>;
-  const runsOn = expandExecutor(orb, substitute(executor, values), configExecutors, job);
+  // An executor of the config only when the caller named it: a name written in the orb's job
+  // (a literal or a default) is the orb's own, as CircleCI reads it.
+  const named = typeof executor === 'string' ? WHOLE_PARAMETER.exec(executor)?.[1] : undefined;
+  const callerNamed = named !== undefined && named in given;
+  const runsOn = expandExecutor(orb, substitute(executor, values), callerNamed ? configExecutors : new Set(), job);
   // The job's own keys win over its executor's, and their environments merge (as CircleCI does
   // for a job that sets what its executor sets).
   const environment = isRecord(runsOn.environment) && isRecord(body.environment) ? { environment: { ...runsOn.environment, ...body.environment } } : {};
@@ -45,10 +54,18 @@ export function expandOrbJob(orb: OrbObject, alias: string, job: string, given: 
   };
 }
 
-/** Each declared parameter's value: the one given, else its default; an undeclared or missing one is a bug of the generator. */
+/**
+ * Each declared parameter's value: the one given, else its default. An undeclared, missing or
+ * mistyped one (which CircleCI would refuse when it compiles the config) is a bug of the generator:
+ * the description's schema lets no such value through.
+ */
 function parameterValues(declared: unknown, given: Readonly<Record<string, unknown>>, where: string): Record<string, unknown> {
   const specs = isRecord(declared) ? declared : {};
-  for (const name of Object.keys(given)) if (!(name in specs)) throw new Error(`${where} declares no parameter ${name}`);
+  for (const [name, value] of Object.entries(given)) {
+    if (!(name in specs)) throw new Error(`${where} declares no parameter ${name}`);
+    const problem = hasReference(value) ? undefined : typeProblem(specs[name], value);
+    if (problem !== undefined) throw new Error(`${where}: parameter ${name} ${problem}`);
+  }
   const values: Record<string, unknown> = {};
   for (const [name, spec] of Object.entries(specs)) {
     if (name in given) values[name] = given[name];

@@ -74,7 +74,9 @@ export function renderConfig(shape: ConfigShape): ConfigObject {
   const orbsOut = shape.orb?.inline === true && isRecord(orbs) ? { ...orbs, [shape.orb.alias]: shape.orb.orb } : orbs;
   const executors = shape.executors ?? [];
   const expanded = shape.workflows.flatMap((workflow) => workflow.jobs.flatMap((entry) => (entry.kind === 'expanded' ? [[entry.name, entry.body] as const] : [])));
-  const jobsOut = { ...(isRecord(generatedJobs) ? generatedJobs : {}), ...Object.fromEntries(expanded) };
+  const local = isRecord(generatedJobs) ? generatedJobs : {};
+  for (const [name] of expanded) if (name in local) throw new Error(`job ${name} is both a job of the config and an expanded orb job`);
+  const jobsOut = { ...local, ...Object.fromEntries(expanded) };
   return {
     version: rest.version,
     ...(setup === true ? { setup } : {}),

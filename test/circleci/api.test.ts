@@ -7,7 +7,7 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import { EXAMPLE, runCli, type CliResult } from '../helpers/cli.js';
+import { EXAMPLE, runCommand, type CliResult } from '../helpers/cli.js';
 import { removeDir, repoFromDirectory } from '../helpers/git.js';
 import { created, createThen, FakeCircleCI, pipeline, PIPELINE_ID, workflows } from '../helpers/fakeCircleci.js';
 
@@ -32,7 +32,7 @@ afterEach(async () => {
 });
 
 function trigger(args: string[]): Promise<CliResult> {
-  return runCli(['trigger', ...args], { cwd: repo, env: { CIRCLE_TOKEN: TOKEN, CIRCLECI_API_URL: fake.baseUrl } });
+  return runCommand(['trigger', ...args], { cwd: repo, env: { CIRCLE_TOKEN: TOKEN, CIRCLECI_API_URL: fake.baseUrl } });
 }
 
 function assertSecretsKept(result: CliResult): void {
@@ -185,7 +185,7 @@ describe('trigger input', () => {
       [['pre', '--project', 'acme/monolith'], { CIRCLE_TOKEN: TOKEN }, 'circle-fargate: trigger: --project: not a project slug (got "acme/monolith"; expected such as gh/acme/monolith)\n'],
     ];
     for (const [args, env, stderr] of cases) {
-      const result = await runCli(['trigger', ...args], { cwd: repo, env: { ...env, CIRCLECI_API_URL: fake.baseUrl } });
+      const result = await runCommand(['trigger', ...args], { cwd: repo, env: { ...env, CIRCLECI_API_URL: fake.baseUrl } });
       assert.equal(result.code, 2, args.join(' '));
       assert.equal(result.stderr, stderr);
     }
@@ -262,7 +262,7 @@ describe('servers that echo the request', () => {
   it('generate --continue: a plain-text 5xx echoing the key, then a JSON refusal echoing it', async () => {
     fake.next('continuePipeline', (request) => ({ status: 502, text: `upstream said: ${JSON.stringify(request.body)}` }));
     fake.next('continuePipeline', (request) => ({ status: 400, body: { message: `invalid key ${String((request.body as Record<string, unknown>)['continuation-key'])}` } }));
-    const result = await runCli(['generate', '--branch', 'master', '--changed-files', '-', '--continue', '--debug'], {
+    const result = await runCommand(['generate', '--branch', 'master', '--changed-files', '-', '--continue', '--debug'], {
       cwd: repo,
       input: 'app/src/Controller/ArticlesController.php\n',
       env: { CIRCLE_CONTINUATION_KEY: KEY, CIRCLECI_API_URL: fake.baseUrl },
@@ -275,7 +275,7 @@ describe('servers that echo the request', () => {
 
 describe('generate --continue', () => {
   function continueRun(env: Record<string, string> = {}): Promise<CliResult> {
-    return runCli(['generate', '--branch', 'master', '--changed-files', '-', '--continue'], {
+    return runCommand(['generate', '--branch', 'master', '--changed-files', '-', '--continue'], {
       cwd: repo,
       input: 'app/src/Controller/ArticlesController.php\n',
       env: { CIRCLE_CONTINUATION_KEY: KEY, CIRCLECI_API_URL: fake.baseUrl, ...env },
@@ -332,7 +332,7 @@ describe('generate --continue', () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'cf-out-'));
     try {
       const run = () =>
-        runCli(['generate', '--branch', 'master', '--changed-files', '-', '--continue', '--out', path.join(dir, 'continued.yml')], {
+        runCommand(['generate', '--branch', 'master', '--changed-files', '-', '--continue', '--out', path.join(dir, 'continued.yml')], {
           cwd: repo,
           input: 'app/src/Controller/ArticlesController.php\n',
           env: { CIRCLE_CONTINUATION_KEY: KEY, CIRCLECI_API_URL: fake.baseUrl },
@@ -353,7 +353,7 @@ describe('generate --continue', () => {
   });
 
   it('says what to do without a key (exit 2) and calls nothing', async () => {
-    const result = await runCli(['generate', '--branch', 'master', '--changed-files', '-', '--continue'], { cwd: repo, input: '', env: { CIRCLECI_API_URL: fake.baseUrl } });
+    const result = await runCommand(['generate', '--branch', 'master', '--changed-files', '-', '--continue'], { cwd: repo, input: '', env: { CIRCLECI_API_URL: fake.baseUrl } });
     assert.equal(result.code, 2);
     assert.match(result.stderr, /^circle-fargate: generate --continue: CIRCLE_CONTINUATION_KEY is not set: /);
     assert.equal(fake.requests.length, 0);

@@ -57,10 +57,11 @@ export function runCli(args: readonly string[], options: CliOptions = {}): Promi
 
 /**
  * Commands `runCommand` runs in-process: they touch the world only through the CliIO they are
- * given (cwd, env, stdin, stdout, stderr). deploy, rollback, run and trigger are not among them:
- * the AWS SDK and signal handlers reach for the process itself.
+ * given (cwd, env, stdin, stdout, stderr; trigger and `generate --continue` reach the CircleCI API
+ * named in it). deploy, rollback and run are not among them: the AWS SDK and signal handlers
+ * reach for the process itself.
  */
-const IN_PROCESS = new Set(['generate', 'explain', 'validate', 'init', 'orb', 'schema', 'config']);
+const IN_PROCESS = new Set(['generate', 'explain', 'validate', 'init', 'orb', 'schema', 'config', 'trigger']);
 
 interface Compiled {
   readonly main: (argv: readonly string[], io: unknown) => Promise<number>;

@@ -4,7 +4,7 @@
  * (an inline orb, `when: false` on a workflow, dropping `setup: false`) is added to its output.
  */
 import CircleCI from '@circleci/circleci-config-sdk';
-import { isRecord, type OrbObject } from '../../orb/pack.js';
+import { isRecord } from '../../orb/pack.js';
 import type { ConfigShape, LocalJobShape, OrbUse, WorkflowJobShape } from './shape.js';
 
 /** A CircleCI config as a plain object, ready for YAML. */
@@ -49,10 +49,10 @@ export function renderConfig(shape: ConfigShape): ConfigObject {
         case 'orb': {
           const ref = orb?.jobs[entry.orbJob];
           if (!ref) throw new Error(`workflow ${workflow.name} runs orb job ${entry.orbJob}, which the orb does not have`);
-          // The setup config, committed and read by people, keeps every value (the version it pins
-          // above all); a continuation config omits the inline orb's defaults.
-          const parameters = shape.orb?.inline === true && shape.setup !== true ? withoutDefaults(entry.parameters, shape.orb.orb, entry.orbJob) : entry.parameters;
-          sdkWorkflow.jobs.push(new CircleCI.workflow.WorkflowJob(ref, { name: entry.name, ...options, ...parameters }));
+          // A published orb's job, or the setup config's: every value written out (another
+          // version's defaults may differ; the setup config, committed and read by people, shows
+          // the version it pins). A continuation's jobs of an inline orb are expanded instead.
+          sdkWorkflow.jobs.push(new CircleCI.workflow.WorkflowJob(ref, { name: entry.name, ...options, ...entry.parameters }));
           break;
         }
       }
@@ -86,23 +86,6 @@ export function renderConfig(shape: ConfigShape): ConfigObject {
     ...(Object.keys(jobsOut).length > 0 ? { jobs: jobsOut } : {}),
     workflows: rest.workflows,
   };
-}
-
-/**
- * An inline orb's job parameters that differ from the job's defaults: the defaults are written
- * in the same config, so repeating them only lengthens it. (A published orb is another version's
- * text: there every value is written out.)
- */
-function withoutDefaults<T>(parameters: Readonly<Record<string, T>>, orb: OrbObject, job: string): Record<string, T> {
-  const jobs = isRecord(orb.jobs) ? orb.jobs : {};
-  const definition = jobs[job];
-  const declared = isRecord(definition) && isRecord(definition.parameters) ? definition.parameters : {};
-  return Object.fromEntries(
-    Object.entries(parameters).filter(([name, value]) => {
-      const spec = declared[name];
-      return !(isRecord(spec) && 'default' in spec && spec.default === value);
-    }),
-  );
 }
 
 /** Adds what the SDK cannot express (`serial-group`) or renders stale (`filters`) to a workflow entry. */

@@ -606,15 +606,6 @@ export function processConfig(source: unknown, options: ProcessOptions): Process
     return value;
   }
 
-  function substituteParameters(definition: Rec, values: Rec): unknown {
-    const out: Rec = {};
-    for (const [key, value] of Object.entries(definition)) {
-      out[key] = key === 'parameters' || key === 'description' ? value
-        : substitute(value, (reference) => (reference.startsWith('parameters.') && reference.slice(11) in values ? { value: values[reference.slice(11)] } : undefined));
-    }
-    return copyLocation(out, definition);
-  }
-
   // ---------------------------------------------------------------- logic
 
   /**
@@ -693,11 +684,24 @@ function normaliseBuiltIn(name: string, step: unknown, args: unknown): unknown {
  * "Falsy values: false, null, 0, NaN, empty strings, and statements with no arguments"
  * (circleci.com/docs/configuration-reference#logic-statements).
  */
-function truthy(value: unknown): boolean {
+export function truthy(value: unknown): boolean {
   if (value === false || value === null || value === undefined || value === '' || value === 0) return false;
   if (typeof value === 'number' && Number.isNaN(value)) return false;
   if (Array.isArray(value)) return value.length > 0;
   return true;
+}
+
+/**
+ * A definition (job, command, executor) with `<< parameters.NAME >>` filled in from `values`
+ * everywhere but in its `parameters` and `description`; other references are left as they are.
+ */
+export function substituteParameters(definition: Rec, values: Rec): unknown {
+  const out: Rec = {};
+  for (const [key, value] of Object.entries(definition)) {
+    out[key] = key === 'parameters' || key === 'description' ? value
+      : substitute(value, (reference) => (reference.startsWith('parameters.') && reference.slice(11) in values ? { value: values[reference.slice(11)] } : undefined));
+  }
+  return copyLocation(out, definition);
 }
 
 /** What is wrong with `value` for a parameter declared as `spec`, or undefined when it fits. */

@@ -16,11 +16,8 @@
  * A published orb is another version's text: workflows call its jobs as they are.
  */
 import { isRecord, type OrbObject } from '../../orb/pack.js';
-import { hasReference, typeProblem } from '../check/process.js';
-import { decideCondition } from './orbSubset.js';
-
-const WHOLE_PARAMETER = /^<<\s*parameters\.([\w-]+)\s*>>$/;
-const PARAMETER = /(\\?)<<\s*parameters\.([\w-]+)\s*>>/g;
+import { hasReference, substituteParameters, typeProblem } from '../check/process.js';
+import { decideCondition, stepParts, WHOLE_PARAMETER } from './orbSubset.js';
 
 /**
  * The config job that runs orb job `job` with `given` (the workflow's values, every one declared
@@ -31,18 +28,18 @@ export function expandOrbJob(orb: OrbObject, alias: string, job: string, given: 
   const jobs = isRecord(orb.jobs) ? orb.jobs : {};
   const definition = jobs[job];
   if (!isRecord(definition)) throw new Error(`the orb has no job ${job}`);
-  const values = parameterValues(definition.parameters, given, `orb job ${job}`);
-  const { parameters, description: _description, executor, steps, ...rest } = definition;
   // What this does not expand, it refuses (the orb's jobs use none of it): a steps parameter
   // (spliced into the step list by CircleCI) and `<<# p >>`/`<<^ p >>` sections.
-  if (isRecord(parameters) && Object.values(parameters).some((spec) => isRecord(spec) && spec.type === 'steps')) throw new Error(`orb job ${job}: a steps parameter is not expanded`);
+  const declared = definition.parameters;
+  if (isRecord(declared) && Object.values(declared).some((spec) => isRecord(spec) && spec.type === 'steps')) throw new Error(`orb job ${job}: a steps parameter is not expanded`);
   if (/<<[#^]/.test(JSON.stringify(definition))) throw new Error(`orb job ${job}: a <<# or <<^ section is not expanded`);
-  const body = substitute(rest, values) as Record<string, unknown>;
+  const values = parameterValues(declared, given, `orb job ${job}`);
+  const { parameters: _parameters, description: _description, executor, steps, ...body } = substituteParameters(definition, values) as Record<string, unknown>;
   // An executor of the config only when the caller named it: a name written in the orb's job
   // (a literal or a default) is the orb's own, as CircleCI reads it.
-  const named = typeof executor === 'string' ? WHOLE_PARAMETER.exec(executor)?.[1] : undefined;
+  const named = typeof definition.executor === 'string' ? WHOLE_PARAMETER.exec(definition.executor)?.[1] : undefined;
   const callerNamed = named !== undefined && named in given;
-  const runsOn = expandExecutor(orb, substitute(executor, values), callerNamed ? configExecutors : new Set(), job);
+  const runsOn = expandExecutor(orb, executor, callerNamed ? configExecutors : new Set(), job);
   // The job's own keys win over its executor's, and their environments merge (as CircleCI does
   // for a job that sets what its executor sets).
   const environment = isRecord(runsOn.environment) && isRecord(body.environment) ? { environment: { ...runsOn.environment, ...body.environment } } : {};
@@ -50,7 +47,7 @@ export function expandOrbJob(orb: OrbObject, alias: string, job: string, given: 
     ...runsOn,
     ...body,
     ...environment,
-    steps: expandSteps(orb, alias, substitute(steps, values), job),
+    steps: expandSteps(orb, alias, steps, job),
   };
 }
 
@@ -75,21 +72,6 @@ function parameterValues(declared: unknown, given: Readonly<Record<string, unkno
   return values;
 }
 
-/**
- * `<< parameters.NAME >>` replaced by its value (`\<<`, CircleCI's escape, left for CircleCI; any
- * other `<< ... >>`, such as a pipeline value, too).
- */
-function substitute(value: unknown, values: Readonly<Record<string, unknown>>): unknown {
-  if (typeof value === 'string') {
-    const whole = WHOLE_PARAMETER.exec(value);
-    if (whole?.[1] !== undefined && whole[1] in values) return values[whole[1]];
-    return value.replace(PARAMETER, (match, escaped: string, name: string) => (escaped === '' && name in values ? String(values[name]) : match));
-  }
-  if (Array.isArray(value)) return value.map((item) => substitute(item, values));
-  if (isRecord(value)) return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, substitute(item, values)]));
-  return value;
-}
-
 /** `executor: NAME` for an executor of the config; an orb executor's definition, its parameters put in. */
 function expandExecutor(orb: OrbObject, reference: unknown, configExecutors: ReadonlySet<string>, job: string): Record<string, unknown> {
   if (reference === undefined) return {};
@@ -99,16 +81,15 @@ function expandExecutor(orb: OrbObject, reference: unknown, configExecutors: Rea
   const executors = isRecord(orb.executors) ? orb.executors : {};
   const definition = executors[name];
   if (!isRecord(definition)) throw new Error(`orb job ${job} runs on executor ${name}, which neither the orb nor the config has`);
-  const { parameters, description: _description, ...rest } = definition;
-  return substitute(rest, parameterValues(parameters, given, `orb executor ${name}`)) as Record<string, unknown>;
+  const { parameters: _parameters, description: _description, ...rest } = substituteParameters(definition, parameterValues(definition.parameters, given, `orb executor ${name}`)) as Record<string, unknown>;
+  return rest;
 }
 
 function expandSteps(orb: OrbObject, alias: string, steps: unknown, job: string): unknown[] {
   if (!Array.isArray(steps)) throw new Error(`orb job ${job} has no steps`);
   const commands = isRecord(orb.commands) ? orb.commands : {};
   return steps.flatMap((step): unknown[] => {
-    const name = typeof step === 'string' ? step : isRecord(step) ? Object.keys(step)[0] : undefined;
-    const body = isRecord(step) && name !== undefined ? step[name] : undefined;
+    const [name, body] = stepParts(step);
     if ((name === 'when' || name === 'unless') && isRecord(body)) {
       const holds = decideCondition(body.condition);
       if (holds === undefined) return [{ [name]: { ...body, steps: expandSteps(orb, alias, body.steps, job) } }];

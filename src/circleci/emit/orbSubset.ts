@@ -12,6 +12,7 @@
  * else (a pipeline value, a logic statement this does not evaluate) stays as it is.
  */
 import { isRecord, type OrbObject } from '../../orb/pack.js';
+import { truthy } from '../check/process.js';
 
 /** A job of the orb as the workflow runs it, with the parameters it passes. */
 export interface OrbInvocation {
@@ -24,7 +25,8 @@ type Values = readonly unknown[] | 'unknown';
 type Scope = ReadonlyMap<string, Values>;
 
 const NO_PARAMETERS: Scope = new Map();
-const WHOLE_PARAMETER = /^<<\s*parameters\.([\w-]+)\s*>>$/;
+/** A value that is one whole `<< parameters.NAME >>`: it takes the parameter's value, type and all. */
+export const WHOLE_PARAMETER = /^<<\s*parameters\.([\w-]+)\s*>>$/;
 
 /**
  * `jobs: false` for a config that runs the jobs expanded into its own (expand.ts): the orb then
@@ -202,7 +204,7 @@ function decideSteps(steps: unknown, scope: Scope, called: (command: string, arg
 }
 
 /** A step's name and body: `- run: {...}` or a bare `- checkout`. */
-function stepParts(step: unknown): [string | undefined, unknown] {
+export function stepParts(step: unknown): [string | undefined, unknown] {
   const name = typeof step === 'string' ? step : isRecord(step) ? Object.keys(step)[0] : undefined;
   return [name, isRecord(step) && name !== undefined ? step[name] : undefined];
 }
@@ -274,7 +276,7 @@ function outcomes(condition: unknown, scope: Scope): Set<boolean> | undefined {
   }
   const values = valuesOf(condition, scope);
   if (values === 'unknown') return undefined;
-  return new Set(values.map((value) => !(value === false || value === null || value === 0 || value === '' || (typeof value === 'number' && Number.isNaN(value)))));
+  return new Set(values.map(truthy));
 }
 
 /** `test` over every combination of one value from each set, or undefined beyond a few dozen. */

@@ -26,23 +26,23 @@ export interface CliOptions {
   readonly input?: string;
 }
 
-/** The machine's environment without CIRCLE* and AWS_* variables, then `extra`. */
-function cleanEnv(extra: Record<string, string> = {}): Record<string, string> {
+/** The machine's environment without the variables whose names start with `dropped`, then `extra`. */
+export function cleanEnv(extra: Record<string, string> = {}, dropped: readonly string[] = ['CIRCLE', 'AWS_']): Record<string, string> {
   const env: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined && !key.startsWith('CIRCLE') && !key.startsWith('AWS_')) env[key] = value;
+    if (value !== undefined && !dropped.some((prefix) => key.startsWith(prefix))) env[key] = value;
   }
   return { ...env, ...extra };
 }
 
 export function runCli(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
-  const env = cleanEnv();
+  return collect(process.execPath, [BIN, ...args], { cwd: options.cwd ?? ROOT, env: cleanEnv(options.env), ...(options.input !== undefined ? { input: options.input } : {}) });
+}
+
+/** Runs `command` with exactly `env` (in `cwd`, else ours), feeding it `input`; its exit code and output. */
+export function collect(command: string, args: readonly string[], options: { cwd?: string; env: Record<string, string>; input?: string }): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: options.cwd ?? ROOT,
-      env: { ...env, ...options.env },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));

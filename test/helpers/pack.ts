@@ -5,11 +5,11 @@
  * node_modules.
  */
 import { CreateClusterCommand, CreateServiceCommand, ECSClient, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { ROOT, type CliResult } from './cli.js';
+import { cleanEnv, collect, ROOT, type CliResult } from './cli.js';
 
 export interface Packed {
   readonly tarball: string;
@@ -39,29 +39,9 @@ export function npm(cwd: string, args: readonly string[], env: Record<string, st
   return execFileSync('npm', [...args, '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], { cwd, encoding: 'utf8', env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
 }
 
-/** Runs an installed copy's bin (not this checkout's) with a clean environment plus `env`. */
+/** Runs an installed copy's bin (not this checkout's) with a clean environment (no npm_* either) plus `env`. */
 export function runInstalled(bin: string, args: readonly string[], options: { cwd: string; env?: Record<string, string>; input?: string }): Promise<CliResult> {
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined && !key.startsWith('CIRCLE') && !key.startsWith('AWS_') && !key.startsWith('npm_')) env[key] = value;
-  }
-  return collect(process.execPath, [bin, ...args], { ...options, env: { ...env, ...options.env } });
-}
-
-/** Runs `command` with exactly `env`, feeding it `input`; its exit code and output. */
-export function collect(command: string, args: readonly string[], options: { cwd: string; env: Record<string, string>; input?: string }): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(options.input ?? '');
-  });
+  return collect(process.execPath, [bin, ...args], { ...options, env: cleanEnv(options.env, ['CIRCLE', 'AWS_', 'npm_']) });
 }
 
 /** A Fargate service `CLUSTER-app` (container `app`, image `image`) in a new cluster on moto, for `deploy --dry-run`. */

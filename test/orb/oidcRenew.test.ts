@@ -6,11 +6,11 @@
  * time of issuance" (https://circleci.com/docs/guides/permissions-authentication/openid-connect-tokens/).
  */
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ROOT } from '../helpers/cli.js';
+import { collect, ROOT } from '../helpers/cli.js';
 import { removeDir, tempDir } from '../helpers/git.js';
 import { listenOnLoopback, type Loopback } from '../helpers/loopback.js';
 import { startMoto, type Moto } from '../helpers/moto.js';
@@ -83,20 +83,11 @@ describe('OIDC token renewal', () => {
       env: { PATH: `${stubs()}:${process.env.PATH ?? ''}`, HOME: home(), ...env },
     });
   /** `aws sts get-caller-identity` as the profile setup_aws wrote (async: the proxy runs in this process). */
-  const aws = () =>
-    new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-      const child = spawn('aws', ['sts', 'get-caller-identity', '--output', 'json'], {
-        env: { PATH: process.env.PATH ?? '', HOME: home(), AWS_ENDPOINT_URL: proxy.url, AWS_EC2_METADATA_DISABLED: 'true', AWS_MAX_ATTEMPTS: '1' },
-      });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
-      child.stderr.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk));
-      child.on('error', reject);
-      child.on('close', (status) => {
-        resolve({ status, stdout, stderr });
-      });
-    });
+  const aws = async () => {
+    const env = { PATH: process.env.PATH ?? '', HOME: home(), AWS_ENDPOINT_URL: proxy.url, AWS_EC2_METADATA_DISABLED: 'true', AWS_MAX_ATTEMPTS: '1' };
+    const { code, stdout, stderr } = await collect('aws', ['sts', 'get-caller-identity', '--output', 'json'], { env });
+    return { status: code, stdout, stderr };
+  };
 
   it('renews a token close to expiry with the same audience, and the role is assumed with the new one', async () => {
     mkdirSync(home(), { recursive: true });

@@ -12,12 +12,12 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ROOT, type CliResult } from '../helpers/cli.js';
+import { collect, ROOT, type CliResult } from '../helpers/cli.js';
 import { parseConfig, workflowInvocation } from '../helpers/config.js';
 import { FakeCircleCI } from '../helpers/fakeCircleci.js';
 import { git, initRepo, removeDir, tempDir } from '../helpers/git.js';
 import { freePort, startMoto, type Moto } from '../helpers/moto.js';
-import { collect, fargateServiceOnMoto, npm, type Packed, packPackage, runInstalled } from '../helpers/pack.js';
+import { fargateServiceOnMoto, npm, type Packed, packPackage, runInstalled } from '../helpers/pack.js';
 
 const SCRIPTS = path.join(ROOT, 'orb/src/scripts');
 let work: string;

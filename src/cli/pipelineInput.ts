@@ -9,7 +9,7 @@ import { gitIn } from '../changes/git.js';
 import { loadDescription } from '../description/load.js';
 import type { ProjectDescription } from '../description/resolve.js';
 import { InputError, unreadable } from '../errors.js';
-import { NO_IMPACT, terraformImpact, type TerraformImpact } from '../terraform/graph.js';
+import { terraformImpact, type TerraformImpact } from '../terraform/graph.js';
 import { triggerFromInput, type TriggerContext } from '../trigger/context.js';
 import { DESCRIPTION_OPTIONS, descriptionLoadOptions, listFlag, stringFlag, type OptionsConfig, type ParsedArgs } from './command.js';
 import type { CliIO } from './io.js';
@@ -53,8 +53,6 @@ export interface PipelineInput {
 export interface ReadOptions {
   /** The command reading it, named in its errors. */
   readonly command: 'generate' | 'explain';
-  /** Read every root's module tree, even when no change could reach a module (for explain). */
-  readonly analyseAllRoots?: boolean;
 }
 
 export async function readPipelineInput(args: ParsedArgs, io: CliIO, options: ReadOptions): Promise<PipelineInput> {
@@ -77,11 +75,9 @@ export async function readPipelineInput(args: ParsedArgs, io: CliIO, options: Re
     list === undefined
       ? await changeSetFromGit(gitIn(projectRoot), trigger, { defaultBranch: loaded.description.project.defaultBranch, maxDepth })
       : await readChangedFiles(list, io);
-  const roots = loaded.description.terraform?.roots ?? [];
-  const terraform =
-    changes.selectAll && options.analyseAllRoots !== true
-      ? NO_IMPACT
-      : await terraformImpact(projectRoot, roots, changes.files, { all: options.analyseAllRoots === true });
+  // Every root's module tree is read, even when no change could reach a module: generate and
+  // explain show the same explanation (the modules each root uses among it).
+  const terraform = await terraformImpact(projectRoot, loaded.description.terraform?.roots ?? [], changes.files, { all: true });
   return { description: loaded.description, source: path.relative(io.cwd, loaded.file) || loaded.file, projectRoot, trigger, changes, terraform };
 }
 

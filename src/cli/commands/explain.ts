@@ -26,7 +26,7 @@ ${PIPELINE_OPTIONS_HELP}
 
 Exit codes: 0 explained; 2 bad flags, description or git state.`,
   async run(args, io) {
-    const input = await readPipelineInput(args, io, { command: 'explain', analyseAllRoots: true });
+    const input = await readPipelineInput(args, io, { command: 'explain' });
     const plan = planPipeline(input.description, input.trigger, input.changes, input.terraform);
     const warnings = await pipelineWarnings(input);
     const explanation = explanationOf(plan, input.terraform, warnings);

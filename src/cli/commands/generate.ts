@@ -38,7 +38,6 @@ to continue; 2 bad flags, description or git state, or --continue without a cont
         'generate --continue: CIRCLE_CONTINUATION_KEY is not set: --continue runs in the setup job of a CircleCI setup workflow (setup: true); elsewhere, leave it out',
       );
     }
-    // Every root's modules are read, as for explain, so that both show the same explanation.
     // Loaded here, not at start-up: the config SDK and the schema validator serve generate only.
     // They load while the description loads in its own process and git reads the changes: on
     // two cores, at the same time.
@@ -46,7 +45,7 @@ to continue; 2 bad flags, description or git state, or --continue without a cont
     const packer = import('../../orb/pack.js');
     emitter.catch(() => undefined);
     packer.catch(() => undefined);
-    const input = await readPipelineInput(args, io, { command: 'generate', analyseAllRoots: true });
+    const input = await readPipelineInput(args, io, { command: 'generate' });
     const { generateContinuation } = await emitter;
     const { bundledOrb } = await packer;
     // git lists the repository's files for the warnings while the config is emitted.

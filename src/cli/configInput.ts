@@ -1,7 +1,8 @@
 /** The flags `validate` and `config process` share: --param k=v and --orb-dir DIR. */
 import { existsSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { InputError } from '../errors.js';
+import { InputError, unreadable } from '../errors.js';
 import { listFlag, stringFlag, type OptionsConfig, type ParsedArgs } from './command.js';
 
 export const CONFIG_INPUT_OPTIONS = {
@@ -31,4 +32,13 @@ export async function readConfigInput(args: ParsedArgs, command: string, cwd: st
   }
   const { orbDirLoader } = await import('../circleci/check/orbDir.js');
   return { parameters, loadOrb: orbDirLoader(dir) };
+}
+
+/** The text of the CircleCI config `file` (relative to `cwd`), or one line saying why it cannot be read. */
+export async function readConfigFile(cwd: string, file: string, command: string): Promise<string> {
+  try {
+    return await readFile(path.resolve(cwd, file), 'utf8');
+  } catch (error) {
+    throw new InputError(`${command}: cannot read ${file}: ${unreadable(error)}; give the path of a CircleCI config file`);
+  }
 }

@@ -1,8 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { InputError, unreadable } from '../../errors.js';
+import { InputError } from '../../errors.js';
 import type { Command } from '../command.js';
-import { CONFIG_INPUT_OPTIONS, readConfigInput } from '../configInput.js';
+import { CONFIG_INPUT_OPTIONS, readConfigFile, readConfigInput } from '../configInput.js';
 
 export const configCommand: Command = {
   name: 'config',
@@ -35,12 +33,7 @@ problem as FILE:LINE: message on stderr, nothing on stdout); 2 a file cannot be 
     const [sub = '', file = ''] = args.positionals;
     if (sub !== 'process') throw new InputError(`config: unknown subcommand ${JSON.stringify(sub)}; expected process; see circle-fargate config --help`);
     const input = await readConfigInput(args, 'config process', io.cwd);
-    let text: string;
-    try {
-      text = await readFile(path.resolve(io.cwd, file), 'utf8');
-    } catch (error) {
-      throw new InputError(`config process: cannot read ${file}: ${unreadable(error)}; give the path of a CircleCI config file`);
-    }
+    const text = await readConfigFile(io.cwd, file, 'config process');
     const { readYaml } = await import('../../circleci/check/yamlRead.js');
     const { processConfig } = await import('../../circleci/check/process.js');
     const read = readYaml(text, file);

@@ -1,8 +1,5 @@
-import { readFile } from 'node:fs/promises';
-import path from 'node:path';
-import { InputError, unreadable } from '../../errors.js';
 import type { Command } from '../command.js';
-import { CONFIG_INPUT_OPTIONS, readConfigInput } from '../configInput.js';
+import { CONFIG_INPUT_OPTIONS, readConfigFile, readConfigInput } from '../configInput.js';
 
 export const validateCommand: Command = {
   name: 'validate',
@@ -38,12 +35,7 @@ be read, or a bad flag.`,
     const { validateConfigText } = await import('../../circleci/check/validate.js');
     let problems = 0;
     for (const file of args.positionals) {
-      let text: string;
-      try {
-        text = await readFile(path.resolve(io.cwd, file), 'utf8');
-      } catch (error) {
-        throw new InputError(`validate: cannot read ${file}: ${unreadable(error)}; give the path of a CircleCI config file`);
-      }
+      const text = await readConfigFile(io.cwd, file, 'validate');
       for (const finding of validateConfigText(text, { file, parameters: input.parameters, ...(input.loadOrb ? { loadOrb: input.loadOrb } : {}) })) {
         if (finding.severity === 'error') {
           io.stdout(`${finding.file}:${finding.line}: ${finding.message}\n`);

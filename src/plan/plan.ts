@@ -17,7 +17,7 @@ import {
 } from './jobNames.js';
 import { isUnder, NO_IMPACT, versionFileChanges, type TerraformImpact } from '../terraform/graph.js';
 import { compileRule, summarizeFiles, type CompiledRule } from './pathRules.js';
-import { tagFilterMatches } from './tagFilters.js';
+import { matchingTagFilter } from './tagFilters.js';
 
 export type JobKind = 'test' | 'build-image' | 'terraform-plan' | 'terraform-approval' | 'terraform-apply' | 'deploy' | 'release';
 
@@ -215,7 +215,7 @@ function deploySelection(
 function tagSelection(tags: readonly string[], trigger: TriggerContext, what: 'deploys' | 'releases'): Selection {
   const tag = trigger.tag;
   if (tag === undefined) return { runs: false, reasons: [`${what} on tags matching ${tags.join(', ')}`] };
-  const matched = tags.find((filter) => tagFilterMatches(filter, tag));
+  const matched = matchingTagFilter(tags, tag);
   if (matched === undefined) return { runs: false, reasons: [`tag ${tag} matches none of ${tags.join(', ')}`] };
   if (trigger.source !== 'webhook') return { runs: false, reasons: [`${what} on tag pushes, not on ${trigger.source} triggers`] };
   return { runs: true, reasons: [`tag ${tag} matches ${matched}`] };

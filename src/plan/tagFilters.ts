@@ -12,3 +12,8 @@ export function tagFilterMatches(filter: string, tag: string): boolean {
   }
   return filter === tag;
 }
+
+/** The first of `filters` that matches `tag`, or undefined when none does. */
+export function matchingTagFilter(filters: readonly string[], tag: string): string | undefined {
+  return filters.find((filter) => tagFilterMatches(filter, tag));
+}

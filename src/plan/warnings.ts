@@ -8,7 +8,7 @@ import type { TerraformImpact } from '../terraform/graph.js';
 import type { TriggerContext } from '../trigger/context.js';
 import { compileGlob, matchesAny } from './pathRules.js';
 import { deployJobName, terraformApplyJobName, terraformPlanJobName } from './jobNames.js';
-import { tagFilterMatches } from './tagFilters.js';
+import { matchingTagFilter } from './tagFilters.js';
 
 /** Globs that match no file of the repository (`files`: every tracked path, relative to the project root). */
 export function globWarnings(description: ProjectDescription, files: readonly string[]): string[] {
@@ -71,7 +71,7 @@ export function contextWarnings(description: ProjectDescription): string[] {
 /** A tag pipeline whose tag no filter of the description matches: CircleCI would not start it. */
 export function tagWarnings(description: ProjectDescription, trigger: TriggerContext): string[] {
   const tag = trigger.tag;
-  if (tag === undefined || description.project.tags.some((filter) => tagFilterMatches(filter, tag))) return [];
+  if (tag === undefined || matchingTagFilter(description.project.tags, tag) !== undefined) return [];
   const filters = description.project.tags.length > 0 ? `none of project.tags (${description.project.tags.join(', ')})` : 'no project.tags (there are none)';
   return [`tag ${JSON.stringify(tag)} matches ${filters}: CircleCI starts no pipeline for it; add a filter to project.tags to build it`];
 }

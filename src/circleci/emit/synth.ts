@@ -9,7 +9,7 @@ import type { Environment, Image, ProjectDescription, TerraformRoot, TestSuite }
 import type { OrbObject } from '../../orb/pack.js';
 import type { Plan, PlannedJob } from '../../plan/plan.js';
 import { describeTrigger, DEPLOY_ENV_PARAMETER } from '../../trigger/context.js';
-import { tagFilterMatches } from '../../plan/tagFilters.js';
+import { matchingTagFilter } from '../../plan/tagFilters.js';
 import { expandOrbJob } from './expand.js';
 import { orbSubset, type OrbInvocation } from './orbSubset.js';
 import type { ConfigShape, ExecutorShape, FiltersShape, LocalJobShape, OrbUse, ParameterValue, PipelineParameterShape, WorkflowJobShape } from './shape.js';
@@ -79,7 +79,7 @@ export function synthesize({ description, plan, source, version, orb }: Synthesi
  */
 export function tagFilters(description: ProjectDescription, tag: string | undefined): FiltersShape | undefined {
   if (tag === undefined) return undefined;
-  const only = description.project.tags.some((filter) => tagFilterMatches(filter, tag)) ? description.project.tags : [...description.project.tags, tag];
+  const only = matchingTagFilter(description.project.tags, tag) !== undefined ? description.project.tags : [...description.project.tags, tag];
   return { tags: { only } };
 }
 

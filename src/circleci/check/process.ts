@@ -40,7 +40,6 @@ export interface Processed {
   readonly problems: Problem[];
 }
 
-
 /** Keys of a workflow job entry that are not job parameters. */
 const WORKFLOW_ENTRY_KEYS = new Set(['name', 'requires', 'context', 'type', 'filters', 'matrix', 'pre-steps', 'post-steps', 'serial-group', 'override-with']);
 /** The keys an approval entry can have: it runs nothing. */
@@ -88,7 +87,6 @@ interface Scope {
   readonly executors: Rec;
   readonly orbs: Map<string, Scope | string>;
 }
-
 
 /** Steps (and executors) already expanded in the scope they were written in. */
 const expanded = new WeakSet<object>();
@@ -790,6 +788,4 @@ function walkStrings(value: unknown, visit: (text: string, container: unknown, k
   }
 }
 
-
 export type { Path };
-export { BUILT_IN_STEPS, isRecord };

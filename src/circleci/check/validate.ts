@@ -7,8 +7,9 @@
  */
 import { formatPath } from '../../description/schemaKit.js';
 import { checkOfficialSchema, knownStepKeys, type SchemaFinding } from './officialSchema.js';
-import { BUILT_IN_STEPS, hasReference, isRecord, processConfig, type Problem, type Severity } from './process.js';
-import { checkReferences } from './references.js';
+import { isRecord } from '../../orb/pack.js';
+import { hasReference, processConfig, type Problem, type Severity } from './process.js';
+import { BUILT_IN_STEPS, checkReferences } from './references.js';
 import { lineAt, readYaml, type Path } from './yamlRead.js';
 
 export interface ValidationFinding {
@@ -50,25 +51,28 @@ function validateConfig(source: Record<string, unknown>, file: string, options: 
   for (const finding of schemaFindings) {
     if (finding.key === undefined && tolerated.has(finding.path.join('\u0000')) && /required property 'key'/.test(finding.message) && hasKeys(processed.config, finding.path)) continue;
     const path = finding.path.map((key, index) => (index === 1 && finding.path[0] === 'jobs' && typeof key === 'string' ? (realName.get(key) ?? key) : key));
-    const at = finding.key !== undefined ? [...path, finding.key] : path;
-    if (dependsOnUnknown(processed.config, at)) continue;
-    const location = lineAt(processed.config, at) ?? { file, line: 1 };
-    findings.push({ ...location, message: `${formatPath(path)}: ${finding.message}${hint(finding, path)}`, severity: severityOf(finding, path) });
+    findings.push(...fromSchema(processed.config, finding, path, file));
   }
   return findings;
 }
 
 function validateOrb(orb: Record<string, unknown>, file: string): ValidationFinding[] {
   const findings: ValidationFinding[] = [];
-  for (const finding of checkOfficialSchema(orb).filter((finding) => !otherBranchKnows(finding))) {
-    const at = finding.key !== undefined ? [...finding.path, finding.key] : finding.path;
-    if (dependsOnUnknown(orb, at)) continue;
-    findings.push({ ...(lineAt(orb, at) ?? { file, line: 1 }), message: `${formatPath(finding.path)}: ${finding.message}${hint(finding, finding.path)}`, severity: severityOf(finding, finding.path) });
-  }
+  for (const finding of checkOfficialSchema(orb).filter((finding) => !otherBranchKnows(finding))) findings.push(...fromSchema(orb, finding, finding.path, file));
   for (const finding of checkReferences(orb)) {
     findings.push({ ...(lineAt(orb, finding.path) ?? { file, line: 1 }), message: `${formatPath(finding.path)}: ${finding.message}`, severity: finding.note === true ? 'note' : 'error' });
   }
   return findings;
+}
+
+/**
+ * A finding of the official schema about `path` of `root` (the finding's path, or the same with
+ * real job names), at its line; none when it depends on a value not known offline.
+ */
+function fromSchema(root: unknown, finding: SchemaFinding, path: Path, file: string): ValidationFinding[] {
+  const at = finding.key !== undefined ? [...path, finding.key] : path;
+  if (dependsOnUnknown(root, at)) return [];
+  return [{ ...(lineAt(root, at) ?? { file, line: 1 }), message: `${formatPath(path)}: ${finding.message}${hint(finding, path)}`, severity: severityOf(finding, path) }];
 }
 
 /**

@@ -115,8 +115,7 @@ export async function readSchedules(
     names,
     concurrency,
     async ({ group, name }) => {
-      const output = await send(`GetSchedule ${group}/${name}`, () => scheduler.send(new GetScheduleCommand({ GroupName: group, Name: name })));
-      return { group, name, schedule: storedSchedule(output) };
+      return { group, name, schedule: storedSchedule(await getSchedule(scheduler, send, group, name)) };
     },
     signal,
   );
@@ -210,6 +209,11 @@ export async function applySchedules(
   await inPool(changing, concurrency, (item) => journal.change(item, () => writeSchedule(scheduler, item.before, send, item.after)), signal);
 }
 
+/** One schedule, read whole, through `send` (named `GetSchedule GROUP/NAME`). */
+export function getSchedule(scheduler: SchedulerClient, send: Send, group: string, name: string): Promise<GetScheduleOutput> {
+  return send(`GetSchedule ${group}/${name}`, () => scheduler.send(new GetScheduleCommand({ GroupName: group, Name: name })));
+}
+
 /**
  * Puts each touched schedule back whole, as it was, then reads it again: `left` lists those
  * that are not exactly as before (each item's `state` says `restored` or `left`).
@@ -226,7 +230,7 @@ export async function restoreSchedules(scheduler: SchedulerClient, items: readon
   const left: ScheduleChange[] = [];
   await inPool(touched, concurrency, async (item) => {
     try {
-      const now = storedSchedule(await send(`GetSchedule ${item.group}/${item.name}`, () => scheduler.send(new GetScheduleCommand({ GroupName: item.group, Name: item.name }))));
+      const now = storedSchedule(await getSchedule(scheduler, send, item.group, item.name));
       const differences = scheduleDifferences(now, item.before);
       if (differences.length === 0) {
         item.state = 'restored';

@@ -6,9 +6,8 @@
 import type { Service } from '@aws-sdk/client-ecs';
 import type { Target } from '@aws-sdk/client-eventbridge';
 import { targetAfter } from './apply.js';
-import { GetScheduleCommand } from '@aws-sdk/client-scheduler';
 import { CallFailed, type CallHooks, retrying } from './calls.js';
-import { scheduleTaskDefinition } from './schedules.js';
+import { getSchedule, scheduleTaskDefinition } from './schedules.js';
 import { touched, type DeployRecord, type ServiceChange, type TargetChange } from './record.js';
 import { describeService, listTargets, type Clients } from './state.js';
 import { shortArn } from './taskDefinition.js';
@@ -97,7 +96,7 @@ export async function changedSince(clients: Clients, record: DeployRecord, hooks
     const scheduler = clients.scheduler;
     for (const item of schedules) {
       // Only a schedule that is not there is "gone"; a refusal (access, throttling) is a failure to verify.
-      const now = await retrying(`GetSchedule ${item.group}/${item.name}`, () => scheduler.send(new GetScheduleCommand({ GroupName: item.group, Name: item.name })), hooks).catch((error: unknown) => {
+      const now = await getSchedule(scheduler, (what, call) => retrying(what, call, hooks), item.group, item.name).catch((error: unknown) => {
         if (error instanceof CallFailed && error.awsName === 'ResourceNotFoundException') return undefined;
         throw error;
       });

@@ -21,6 +21,7 @@ import {
   type Output,
 } from './schemaKit.js';
 import { globProblem } from '../plan/pathRules.js';
+import { tagFilterPattern } from '../plan/tagFilters.js';
 
 const NAME = /^[a-z][a-z0-9-]*$/;
 
@@ -89,9 +90,10 @@ const iamRoleArn = string({
 export const tagFilter = string({
   expected: 'a tag name, or a /regular expression/ matching the whole tag, such as /^v\\d+\\.\\d+\\.\\d+$/',
   check: (value) => {
-    if (!(value.length > 2 && value.startsWith('/') && value.endsWith('/'))) return value.startsWith('/') ? 'starts with "/" but does not end with it' : undefined;
+    const pattern = tagFilterPattern(value);
+    if (pattern === undefined) return value.startsWith('/') ? 'starts with "/" but does not end with it' : undefined;
     try {
-      new RegExp(value.slice(1, -1));
+      new RegExp(pattern);
     } catch (error) {
       return `not a valid regular expression (${error instanceof Error ? error.message : String(error)})`;
     }

@@ -5,12 +5,15 @@
  * accepts are those JavaScript compiles, and the common syntax means the same in both.
  */
 
+/** The regular expression of a `/regex/` filter value, or undefined for a tag name. */
+export function tagFilterPattern(filter: string): string | undefined {
+  return filter.length > 2 && filter.startsWith('/') && filter.endsWith('/') ? filter.slice(1, -1) : undefined;
+}
+
 /** Whether one filter value (`v1.2.3` or `/^v\d+$/`) matches `tag`. */
 export function tagFilterMatches(filter: string, tag: string): boolean {
-  if (filter.length > 2 && filter.startsWith('/') && filter.endsWith('/')) {
-    return new RegExp(`^(?:${filter.slice(1, -1)})$`).test(tag);
-  }
-  return filter === tag;
+  const pattern = tagFilterPattern(filter);
+  return pattern !== undefined ? new RegExp(`^(?:${pattern})$`).test(tag) : filter === tag;
 }
 
 /** The first of `filters` that matches `tag`, or undefined when none does. */

@@ -83,12 +83,13 @@ export const DESCRIPTION_OPTIONS = {
 } as const satisfies OptionsConfig;
 
 /** loadDescription's options from --config and --load-timeout; a description's own output goes to our stderr. */
-export function descriptionLoadOptions(args: ParsedArgs, io: CliIO, command: string): { cwd: string; file?: string; timeoutMs: number; log: (text: string) => void } {
+export function descriptionLoadOptions(args: ParsedArgs, io: CliIO, command: string): { cwd: string; file?: string; timeoutMs?: number; log: (text: string) => void } {
   const config = stringFlag(args, 'config');
   return {
     cwd: io.cwd,
     ...(config !== undefined ? { file: config } : {}),
-    timeoutMs: secondsFlag(args, command, 'load-timeout', 10),
+    // Without the flag, the loader's own default (DEFAULT_LOAD_TIMEOUT_MS) applies.
+    ...(stringFlag(args, 'load-timeout') !== undefined ? { timeoutMs: secondsFlag(args, command, 'load-timeout', 0) } : {}),
     log: (text) => {
       io.stderr(text);
     },

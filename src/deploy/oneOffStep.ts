@@ -8,6 +8,7 @@ import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { ContainerDefinition, ECSClient, Service } from '@aws-sdk/client-ecs';
 import { oneOffTask, runOneOff, TaskFailure, type OneOffSpec, type RunHooks } from './runTask.js';
 import type { Send } from './schedules.js';
+import type { Sends } from './sdk.js';
 
 /** A one-off task of the deploy record. */
 export interface TaskRun {
@@ -47,7 +48,7 @@ export function plannedRuns(specs: readonly OneOffSpec[]): TaskRun[] {
 /** Runs each task in order; throws the first TaskFailure (later tasks are not started). */
 export async function runTasksBeforeServices(
   ecs: ECSClient,
-  logs: CloudWatchLogsClient,
+  logs: Sends<CloudWatchLogsClient>,
   journal: TaskJournal,
   runs: readonly TaskRun[],
   specs: readonly OneOffSpec[],

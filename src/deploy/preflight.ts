@@ -7,20 +7,21 @@
  * Each problem is one line. A check the deploy role may not make (AccessDenied) is a note, not a
  * problem: it is not evidence that the thing is missing.
  */
-import { DescribeLogGroupsCommand, type CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
-import { DescribeImagesCommand, type ECRClient } from '@aws-sdk/client-ecr';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { RegisterTaskDefinitionCommandInput } from '@aws-sdk/client-ecs';
-import { GetRoleCommand, type IAMClient } from '@aws-sdk/client-iam';
+import type { IAMClient } from '@aws-sdk/client-iam';
 import { CallFailed } from './calls.js';
 import type { ImageRef } from './imageRef.js';
 import { inPool } from './pool.js';
+import type { Sends } from './sdk.js';
 import type { Send } from './schedules.js';
 import { awsLogsOf } from './taskLogs.js';
 
 export interface PreflightClients {
-  readonly ecr: ECRClient;
-  readonly iam: IAMClient;
-  readonly logs: CloudWatchLogsClient;
+  readonly ecr: Sends<ECRClient>;
+  readonly iam: Sends<IAMClient>;
+  readonly logs: Sends<CloudWatchLogsClient>;
 }
 
 export interface PreflightResult {
@@ -75,6 +76,7 @@ export async function preflight(
   } else {
     const wanted = image.digest !== undefined ? { imageDigest: image.digest } : { imageTag: image.tag ?? 'latest' };
     checks.push(async () => {
+      const { DescribeImagesCommand } = await import('@aws-sdk/client-ecr');
       try {
         await send(`DescribeImages ${image.repository}`, () => clients.ecr.send(new DescribeImagesCommand({ registryId: ecr[1], repositoryName: image.repository, imageIds: [wanted] })));
       } catch (error) {
@@ -91,6 +93,7 @@ export async function preflight(
   for (const [arn, users] of roles) {
     checks.push(async () => {
       const roleName = arn.split('/').pop() ?? arn;
+      const { GetRoleCommand } = await import('@aws-sdk/client-iam');
       try {
         await send(`GetRole ${roleName}`, () => clients.iam.send(new GetRoleCommand({ RoleName: roleName })));
       } catch (error) {
@@ -103,6 +106,7 @@ export async function preflight(
   }
   for (const [group, users] of logGroups) {
     checks.push(async () => {
+      const { DescribeLogGroupsCommand } = await import('@aws-sdk/client-cloudwatch-logs');
       try {
         const page = await send(`DescribeLogGroups ${group}`, () => clients.logs.send(new DescribeLogGroupsCommand({ logGroupNamePrefix: group, limit: 50 })));
         if (!(page.logGroups ?? []).some((found) => found.logGroupName === group)) {

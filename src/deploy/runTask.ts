@@ -21,6 +21,7 @@ import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { InputError, OperationError } from '../errors.js';
 import { defaultSleep } from './calls.js';
 import type { Send } from './schedules.js';
+import type { Sends } from './sdk.js';
 import { awsLogsOf, logFollower, logStreamName, type AwsLogs } from './taskLogs.js';
 
 export interface OneOffTask {
@@ -79,7 +80,7 @@ export function stopReasons(task: Task): string[] {
   return lines;
 }
 
-export async function runOneOff(ecs: ECSClient, logs: CloudWatchLogsClient | undefined, task: OneOffTask, send: Send, hooks: RunHooks): Promise<TaskResult> {
+export async function runOneOff(ecs: ECSClient, logs: Sends<CloudWatchLogsClient> | undefined, task: OneOffTask, send: Send, hooks: RunHooks): Promise<TaskResult> {
   const now = hooks.now ?? Date.now;
   const sleep = hooks.sleep ?? defaultSleep;
   const started = now();

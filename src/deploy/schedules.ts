@@ -11,15 +11,12 @@
  * KMS key, start and end dates, time zone, action after completion, and fields this code does
  * not know (all but the read-only ones are copied, as for task definitions).
  */
-import {
-  GetScheduleCommand,
-  ListSchedulesCommand,
-  UpdateScheduleCommand,
-  type GetScheduleOutput,
-  type SchedulerClient,
-  type UpdateScheduleInput,
-} from '@aws-sdk/client-scheduler';
+import type { GetScheduleOutput, SchedulerClient, UpdateScheduleInput } from '@aws-sdk/client-scheduler';
 import { inPool } from './pool.js';
+import type { Sends } from './sdk.js';
+
+/** The Scheduler's package, loaded by the first deploy or rollback that has schedules. */
+const sdk = () => import('@aws-sdk/client-scheduler');
 
 /** One AWS call with the caller's retries (throttling, 5xx): `what` names it in errors. */
 export type Send = <T>(what: string, call: () => Promise<T>) => Promise<T>;
@@ -76,10 +73,11 @@ export function scheduleTaskDefinition(stored: StoredSchedule): string | undefin
 }
 
 /** Names of the schedules a selector covers, every page read. */
-export async function listSchedules(scheduler: SchedulerClient, selector: ScheduleSelector, send: Send, pageSize?: number): Promise<{ group: string; name: string }[]> {
+export async function listSchedules(scheduler: Sends<SchedulerClient>, selector: ScheduleSelector, send: Send, pageSize?: number): Promise<{ group: string; name: string }[]> {
   const found: { group: string; name: string }[] = [];
   let token: string | undefined;
   const label = `ListSchedules${selector.group !== undefined ? ` group ${selector.group}` : ''}${selector.prefix !== undefined ? ` prefix ${selector.prefix}` : ''}`;
+  const { ListSchedulesCommand } = await sdk();
   do {
     const page = await send(label, () =>
       scheduler.send(
@@ -105,7 +103,7 @@ export async function listSchedules(scheduler: SchedulerClient, selector: Schedu
 
 /** Each schedule read whole with GetSchedule, `concurrency` at once. */
 export async function readSchedules(
-  scheduler: SchedulerClient,
+  scheduler: Sends<SchedulerClient>,
   names: readonly { group: string; name: string }[],
   send: Send,
   concurrency: number,
@@ -126,7 +124,7 @@ export async function readSchedules(
  * prefix says nothing about where a schedule's task runs, so the target's ARN decides.
  */
 export async function findSchedules(
-  scheduler: SchedulerClient,
+  scheduler: Sends<SchedulerClient>,
   selector: ScheduleSelector,
   clusterArn: string,
   send: Send,
@@ -147,8 +145,9 @@ export async function findSchedules(
 }
 
 /** Writes a schedule back whole, with `taskDefinitionArn` in its target (or as it was, without). */
-export async function writeSchedule(scheduler: SchedulerClient, stored: StoredSchedule, send: Send, taskDefinitionArn?: string, what = 'UpdateSchedule'): Promise<void> {
+export async function writeSchedule(scheduler: Sends<SchedulerClient>, stored: StoredSchedule, send: Send, taskDefinitionArn?: string, what = 'UpdateSchedule'): Promise<void> {
   const input = updateInput(stored, taskDefinitionArn);
+  const { UpdateScheduleCommand } = await sdk();
   await send(`${what} ${input.GroupName ?? 'default'}/${input.Name ?? '?'}`, () => scheduler.send(new UpdateScheduleCommand(input)));
 }
 
@@ -198,7 +197,7 @@ export interface ChangeJournal {
 
 /** Moves each schedule to its `after` task definition, `concurrency` at once, each journaled. */
 export async function applySchedules(
-  scheduler: SchedulerClient,
+  scheduler: Sends<SchedulerClient>,
   journal: ChangeJournal,
   items: readonly ScheduleChange[],
   send: Send,
@@ -210,7 +209,8 @@ export async function applySchedules(
 }
 
 /** One schedule, read whole, through `send` (named `GetSchedule GROUP/NAME`). */
-export function getSchedule(scheduler: SchedulerClient, send: Send, group: string, name: string): Promise<GetScheduleOutput> {
+export async function getSchedule(scheduler: Sends<SchedulerClient>, send: Send, group: string, name: string): Promise<GetScheduleOutput> {
+  const { GetScheduleCommand } = await sdk();
   return send(`GetSchedule ${group}/${name}`, () => scheduler.send(new GetScheduleCommand({ GroupName: group, Name: name })));
 }
 
@@ -218,7 +218,7 @@ export function getSchedule(scheduler: SchedulerClient, send: Send, group: strin
  * Puts each touched schedule back whole, as it was, then reads it again: `left` lists those
  * that are not exactly as before (each item's `state` says `restored` or `left`).
  */
-export async function restoreSchedules(scheduler: SchedulerClient, items: readonly ScheduleChange[], send: Send, concurrency: number, progress: (line: string) => void): Promise<ScheduleChange[]> {
+export async function restoreSchedules(scheduler: Sends<SchedulerClient>, items: readonly ScheduleChange[], send: Send, concurrency: number, progress: (line: string) => void): Promise<ScheduleChange[]> {
   const touched = items.filter((item) => item.state !== 'planned' && item.state !== 'refused');
   await inPool(touched, concurrency, async (item) => {
     try {

@@ -8,6 +8,7 @@ import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
+import type { Sends } from './sdk.js';
 import { InputError, OperationError } from '../errors.js';
 import { CallFailed, retrying, type CallHooks } from './calls.js';
 import { shortArn } from './taskDefinition.js';
@@ -16,12 +17,12 @@ export interface Clients {
   readonly ecs: ECSClient;
   readonly events: EventBridgeClient;
   /** EventBridge Scheduler: needed when a deploy or its record has schedules. */
-  readonly scheduler?: SchedulerClient;
+  readonly scheduler?: Sends<SchedulerClient>;
   /** CloudWatch Logs: one-off tasks' log lines, and the log group check. */
-  readonly logs?: CloudWatchLogsClient;
+  readonly logs?: Sends<CloudWatchLogsClient>;
   /** With `iam` and `logs`: the checks before any change (image, roles, log groups). */
-  readonly ecr?: ECRClient;
-  readonly iam?: IAMClient;
+  readonly ecr?: Sends<ECRClient>;
+  readonly iam?: Sends<IAMClient>;
 }
 
 /** The cluster's ARN (targets name their cluster by ARN); refuses a cluster that is not there. */

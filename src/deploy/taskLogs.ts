@@ -2,9 +2,10 @@
  * The log lines of one container of one task, read from CloudWatch Logs where its awslogs
  * configuration sends them (group, and stream `PREFIX/CONTAINER/TASK_ID`), as they arrive.
  */
-import { GetLogEventsCommand, type CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { ContainerDefinition } from '@aws-sdk/client-ecs';
 import type { Send } from './schedules.js';
+import type { Sends } from './sdk.js';
 
 export interface AwsLogs {
   readonly group: string;
@@ -36,9 +37,11 @@ export function logStreamName(destination: AwsLogs, container: string, taskArn: 
  * arrived since the last. A stream that does not exist yet (the task has not started) has no
  * lines. `drain()` reads until CloudWatch Logs returns the token it was given (its end).
  */
-export function logFollower(logs: CloudWatchLogsClient, group: string, stream: string, send: Send): { poll(): Promise<string[]>; drain(): Promise<string[]> } {
+export function logFollower(logs: Sends<CloudWatchLogsClient>, group: string, stream: string, send: Send): { poll(): Promise<string[]>; drain(): Promise<string[]> } {
   let token: string | undefined;
   const poll = async (): Promise<{ lines: string[]; atEnd: boolean }> => {
+    // CloudWatch Logs' package is loaded by the first deploy that follows a task's log.
+    const { GetLogEventsCommand } = await import('@aws-sdk/client-cloudwatch-logs');
     try {
       const page = await send(`GetLogEvents ${group} ${stream}`, () =>
         logs.send(new GetLogEventsCommand({ logGroupName: group, logStreamName: stream, startFromHead: true, ...(token !== undefined ? { nextToken: token } : {}) })),

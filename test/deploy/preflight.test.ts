@@ -11,11 +11,12 @@ import type { RegisterTaskDefinitionCommandInput } from '@aws-sdk/client-ecs';
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { parseImageRef } from '../../src/deploy/imageRef.js';
 import { preflight, type PreflightClients } from '../../src/deploy/preflight.js';
+import { lazyClient } from '../../src/deploy/sdk.js';
 import type { Send } from '../../src/deploy/schedules.js';
 import { startMoto, type Moto } from '../helpers/moto.js';
 
 let moto: Moto;
-let clients: PreflightClients;
+let clients: { ecr: ECRClient; iam: IAMClient; logs: CloudWatchLogsClient };
 const run = randomBytes(3).toString('hex');
 const REGISTRY = '123456789012.dkr.ecr.ap-northeast-1.amazonaws.com';
 const REPOSITORY = `monolith-${run}/app`;
@@ -97,5 +98,20 @@ describe('preflight', () => {
     assert.deepEqual(missing.problems, [`image ${REGISTRY}/absent-${run}:v1: ECR repository absent-${run} does not exist in registry 123456789012`]);
     const elsewhere = await preflight(clients, parseImageRef('registry.example.com:8443/app:v1'), [], send, 4);
     assert.deepEqual(elsewhere, { problems: [], notes: ['image registry.example.com:8443/app:v1: not in an ECR registry, its existence was not checked'] });
+  });
+
+  it('makes a lazy client (as deploy passes ECR, IAM and Logs) only for a check that calls it, once', async () => {
+    const made = { ecr: 0, iam: 0, logs: 0 };
+    const counted = <K extends keyof typeof made>(name: K) => () => {
+      made[name]++;
+      return Promise.resolve(clients[name]);
+    };
+    const lazy = (): PreflightClients => ({ ecr: lazyClient(counted('ecr')), iam: lazyClient(counted('iam')), logs: lazyClient(counted('logs')) });
+    const nothing = await preflight(lazy(), parseImageRef('registry.example.com:8443/app:v1'), [{ family: 'plain', containerDefinitions: [{ name: 'app', image: 'registry.example.com:8443/app:v1' }] }], send, 4);
+    assert.deepEqual(nothing.problems, []);
+    assert.deepEqual(made, { ecr: 0, iam: 0, logs: 0 });
+    const twoGroups = await preflight(lazy(), parseImageRef(`${REGISTRY}/${REPOSITORY}:v2`), [definition('app', { groups: [`/ecs/app-${run}`, `/ecs/app-${run}-longer`] })], send, 4);
+    assert.deepEqual(twoGroups.problems, []);
+    assert.deepEqual(made, { ecr: 1, iam: 0, logs: 1 });
   });
 });

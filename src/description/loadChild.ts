@@ -108,7 +108,14 @@ function ready(): void {
  * warning. A syntax error is reported from here, as tsx would (esbuild's own message).
  */
 async function singleFileModule(file: string): Promise<{ run: () => { default?: unknown } } | undefined> {
+  // One transform: esbuild's own process, run once, is cheaper than the worker thread (and
+  // long-lived service) its synchronous API starts by default. The variable is read when the
+  // package loads; the description does not see it.
+  const before = process.env.ESBUILD_WORKER_THREADS;
+  process.env.ESBUILD_WORKER_THREADS = '0';
   const { transformSync } = await import('esbuild');
+  if (before === undefined) delete process.env.ESBUILD_WORKER_THREADS;
+  else process.env.ESBUILD_WORKER_THREADS = before;
   const source = readFileSync(file, 'utf8');
   let compiled: ReturnType<typeof transformSync>;
   try {

@@ -9,7 +9,7 @@ import { gitIn, parseNulSeparated } from '../../src/changes/git.js';
 import { depthSteps, parseTagList } from '../../src/changes/history.js';
 import { InputError } from '../../src/errors.js';
 import { triggerFromInput, type TriggerInput } from '../../src/trigger/context.js';
-import { commit, commitCount, git, initRepo, removeDir, shallowClone, tempDir } from '../helpers/git.js';
+import { commit, commitCount, commitSeries, git, initRepo, removeDir, shallowClone, tempDir } from '../helpers/git.js';
 
 const dirs: string[] = [];
 after(() => {
@@ -36,9 +36,7 @@ function changes(dir: string, trigger: TriggerInput, options: Partial<ChangeSetO
 
 /** `count` commits, each touching its own file `prefix-N.txt`; returns the last commit. */
 function commits(dir: string, prefix: string, count: number): string {
-  let sha = '';
-  for (let i = 1; i <= count; i++) sha = commit(dir, { [`${prefix}-${i}.txt`]: String(i) }, `${prefix} ${i}`);
-  return sha;
+  return commitSeries(dir, Array.from({ length: count }, (_, i) => ({ files: { [`${prefix}-${i + 1}.txt`]: String(i + 1) }, message: `${prefix} ${i + 1}` }))).at(-1) ?? '';
 }
 
 describe('change list parsing', () => {

@@ -1,14 +1,19 @@
 /**
- * `npm test`: the whole suite, as fast as two cores allow, ending with one line CI can read.
+ * `npm test`: the suite, as fast as two cores allow, ending with one line CI can read.
  *
  * 1. Checks every tool a test needs before running anything: a missing one is one line naming
  *    its install command, exit 2 (never a failure minutes in, never a silent skip).
- * 2. Says in one line that shellcheck is not part of npm test (`npm run test:shellcheck`; CI runs
- *    it from .ci/run after installing it).
+ * 2. Says in one line each what is not part of npm test and how to run it: shellcheck
+ *    (`npm run test:shellcheck`) and the package tests (`npm run test:package`). CI runs both
+ *    from .ci/run.
  * 3. Starts one moto_server for every test file (test/helpers/moto.ts returns it to startMoto()).
  * 4. Builds, while typecheck and lint run beside it; then runs the test files concurrently and the
  *    orb's bats tests (bats from npm).
  * 5. Prints each step's time and a closing line: `npm test: N passed, N failed (...) in S s`.
+ *
+ * `--package` (`npm run test:package`) runs the package tests instead (test/package: the packed
+ * tarball installed and run, and the orb's install from a Verdaccio registry): about 2 minutes of
+ * npm installs, so they are their own step. They build through `npm pack` themselves.
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
@@ -16,19 +21,27 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startMotoServer } from '../test/helpers/moto.js';
 
+const PACKAGE_TESTS = 'test/package';
+const packageRun = process.argv.includes('--package');
+const unknown = process.argv.slice(2).filter((arg) => arg !== '--package');
+if (unknown.length > 0) {
+  process.stderr.write(`npm test: unknown argument ${unknown.join(' ')}; use no argument (npm test) or --package (npm run test:package)\n`);
+  process.exit(2);
+}
+const label = packageRun ? 'npm run test:package' : 'npm test';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BATS = path.join(ROOT, 'node_modules/bats/bin/bats');
 const started = performance.now();
 const seconds = (from: number): string => `${((performance.now() - from) / 1000).toFixed(1)} s`;
 
 /** Tools the tests run, each with the command that installs it. */
-const TOOLS: readonly { readonly ok: () => boolean; readonly line: string }[] = [
+const TOOLS: readonly { readonly ok: () => boolean; readonly line: string; readonly only?: 'test' | 'package' }[] = [
   { ok: () => existsSync(path.join(ROOT, 'node_modules/.package-lock.json')), line: 'node_modules is missing: run `npm ci`' },
   { ok: () => onPath('git'), line: 'git is not installed (real repositories in the change-set tests): sudo apt-get install git' },
   { ok: () => onPath('moto_server'), line: 'moto_server is not installed (the AWS contract tests): pip install "moto[server]>=5,<6"' },
-  { ok: () => onPath('script'), line: 'script is not installed (the terminal test of deploy): sudo apt-get install bsdutils' },
-  { ok: () => existsSync(BATS), line: 'bats is missing from node_modules (the orb script tests; a devDependency): run `npm ci`' },
-  { ok: () => existsSync(path.join(ROOT, 'node_modules/verdaccio')), line: 'verdaccio is missing from node_modules (the install tests; a devDependency): run `npm ci`' },
+  { ok: () => onPath('script'), line: 'script is not installed (the terminal test of deploy): sudo apt-get install bsdutils', only: 'test' },
+  { ok: () => existsSync(BATS), line: 'bats is missing from node_modules (the orb script tests; a devDependency): run `npm ci`', only: 'test' },
+  { ok: () => existsSync(path.join(ROOT, 'node_modules/verdaccio')), line: 'verdaccio is missing from node_modules (the install tests; a devDependency): run `npm ci`', only: 'package' },
 ];
 
 function onPath(tool: string): boolean {
@@ -65,17 +78,21 @@ function step(name: string, command: string, args: readonly string[], options: {
   });
 }
 
-const missing = TOOLS.filter((tool) => !tool.ok());
+const missing = TOOLS.filter((tool) => (tool.only === undefined || tool.only === (packageRun ? 'package' : 'test')) && !tool.ok());
 if (missing.length > 0) {
-  for (const tool of missing) process.stderr.write(`npm test: ${tool.line}\n`);
+  for (const tool of missing) process.stderr.write(`${label}: ${tool.line}\n`);
   process.exit(2);
 }
-process.stdout.write('npm test: shellcheck is not run here; run `npm run test:shellcheck` (needs shellcheck: sudo apt-get install shellcheck); CI runs it from .ci/run\n');
+if (!packageRun) {
+  process.stdout.write('npm test: shellcheck is not run here; run `npm run test:shellcheck` (needs shellcheck: sudo apt-get install shellcheck); CI runs it from .ci/run\n');
+  process.stdout.write('npm test: the package tests (the packed tarball, the orb\'s install from Verdaccio) are not run here; run `npm run test:package`; CI runs them from .ci/run\n');
+}
 
 const npx = (bin: string): string => path.join(ROOT, 'node_modules/.bin', bin);
 const moto = await startMotoServer();
-const typecheck = step('typecheck', npx('tsc'), ['-p', 'tsconfig.json']);
-const lint = step('lint', npx('eslint'), ['--max-warnings', '0', '.']);
+// The package tests only need the build (they pack it); npm test also type-checks and lints.
+const typecheck = packageRun ? undefined : step('typecheck', npx('tsc'), ['-p', 'tsconfig.json']);
+const lint = packageRun ? undefined : step('lint', npx('eslint'), ['--max-warnings', '0', '.']);
 const build = await step('build', 'npm', ['run', '--silent', 'build']);
 const results: StepResult[] = [build];
 let nodeCounts = { pass: 0, fail: build.code === 0 ? 0 : 1 };
@@ -84,18 +101,22 @@ if (build.code === 0) {
   const testFiles = readdirSync(path.join(ROOT, 'test'), { withFileTypes: true })
     .filter((entry) => entry.isDirectory())
     .flatMap((entry) => readdirSync(path.join(ROOT, 'test', entry.name)).filter((name) => name.endsWith('.test.ts')).map((name) => `test/${entry.name}/${name}`))
+    .filter((file) => file.startsWith(`${PACKAGE_TESTS}/`) === packageRun)
     .sort((a, b) => weight(b) - weight(a) || a.localeCompare(b));
   // Test files mostly wait on child processes (the CLI, git, moto): three at once keep two cores busy.
   const unit = step('node tests', process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=3', '--test-reporter=spec', ...testFiles], {
     stream: true,
     env: { CF_TEST_MOTO_URL: moto.url },
   });
-  const bats = step('bats (orb scripts)', BATS, ['--tap', 'orb/test']);
-  results.push(await unit, await bats);
+  const bats = packageRun ? undefined : step('bats (orb scripts)', BATS, ['--tap', 'orb/test']);
+  results.push(await unit);
   nodeCounts = specCounts((await unit).output, (await unit).code);
-  batsCounts = tapCounts((await bats).output, (await bats).code);
+  if (bats) {
+    results.push(await bats);
+    batsCounts = tapCounts((await bats).output, (await bats).code);
+  }
 }
-results.push(await typecheck, await lint);
+if (typecheck && lint) results.push(await typecheck, await lint);
 moto.stop();
 
 /**
@@ -105,11 +126,9 @@ moto.stop();
  */
 function weight(file: string): number {
   const SLOW: Record<string, number> = {
-    'test/package/verdaccio.test.ts': 88,
     'test/deploy/sigkill.test.ts': 29,
     'test/deploy/faults.test.ts': 28,
     'test/circleci/api.test.ts': 26,
-    'test/package/tarball.test.ts': 24,
     'test/deploy/rollout.test.ts': 22,
     'test/secrets/sweep.test.ts': 16,
     'test/cli/cli.test.ts': 16,
@@ -137,6 +156,7 @@ const failedSteps = results.filter((result) => result.code !== 0).map((result) =
 const passed = nodeCounts.pass + batsCounts.pass;
 const failed = nodeCounts.fail + batsCounts.fail;
 const steps = results.map((result) => `${result.name} ${result.code === 0 ? 'ok' : 'FAILED'} ${result.time}`).join(', ');
-process.stdout.write(`\nnpm test: ${passed} passed, ${failed} failed (node tests ${nodeCounts.pass}/${nodeCounts.pass + nodeCounts.fail}, bats ${batsCounts.pass}/${batsCounts.pass + batsCounts.fail}; ${steps}) in ${seconds(started)}\n`);
-if (failedSteps.length > 0) process.stdout.write(`npm test: FAILED: ${failedSteps.join(', ')}\n`);
+const counts = `node tests ${nodeCounts.pass}/${nodeCounts.pass + nodeCounts.fail}${packageRun ? '' : `, bats ${batsCounts.pass}/${batsCounts.pass + batsCounts.fail}`}`;
+process.stdout.write(`\n${label}: ${passed} passed, ${failed} failed (${counts}; ${steps}) in ${seconds(started)}\n`);
+if (failedSteps.length > 0) process.stdout.write(`${label}: FAILED: ${failedSteps.join(', ')}\n`);
 process.exitCode = failedSteps.length > 0 ? 1 : 0;

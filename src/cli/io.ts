@@ -10,6 +10,8 @@ export interface CliIO {
   /** For people: progress, explanations, errors. */
   stderr(text: string): void;
   readStdin(): Promise<string>;
+  /** Whether stderr is a terminal (deploy then redraws its rollout counts in place). */
+  readonly stderrIsTTY?: boolean;
   /**
    * The secrets this run knows (from the environment at first). A command that learns one more
    * (a credential the AWS SDK resolved, a value of a task definition) adds it here; whatever
@@ -22,6 +24,7 @@ export function processIO(): CliIO {
   return {
     cwd: process.cwd(),
     env: process.env,
+    stderrIsTTY: process.stderr.isTTY,
     stdout: (text) => void process.stdout.write(text),
     stderr: (text) => void process.stderr.write(text),
     readStdin: async () => {
@@ -43,6 +46,7 @@ export function maskingIO(io: CliIO): CliIO {
     cwd: io.cwd,
     env: io.env,
     secrets: io.secrets,
+    ...(io.stderrIsTTY !== undefined ? { stderrIsTTY: io.stderrIsTTY } : {}),
     stdout: (text) => {
       io.stdout(io.secrets.mask(text));
     },

@@ -29,7 +29,7 @@ import { CreateScheduleCommand, CreateScheduleGroupCommand, GetScheduleCommand, 
 import { deploy, DeployFailure } from '../../src/deploy/engine.js';
 import { parseImageRef } from '../../src/deploy/imageRef.js';
 import { defaultNetwork } from '../helpers/awsNetwork.js';
-import { runCli } from '../helpers/cli.js';
+import { runCommand } from '../helpers/cli.js';
 import { edited } from '../helpers/descriptions.js';
 import { FaultProxy } from '../helpers/faultProxy.js';
 import { removeDir, tempDir } from '../helpers/git.js';
@@ -179,7 +179,7 @@ const serviceTaskDefinition = async () => (await ecs.send(new DescribeServicesCo
 const ruleTaskDefinition = async (name: string) => (await events.send(new ListTargetsByRuleCommand({ Rule: `cap-${run}-batch-${name}` }))).Targets?.[0]?.EcsParameters?.TaskDefinitionArn ?? '';
 const schedule = (name: string) => scheduler.send(new GetScheduleCommand({ GroupName: GROUP, Name: name }));
 const activeApps = async () => ((await ecs.send(new ListTaskDefinitionsCommand({ familyPrefix: SERVICE, status: 'ACTIVE' }))).taskDefinitionArns ?? []).map((arn) => arn.split(':').pop()).sort();
-const deployCli = (args: string[]) => runCli(['deploy', 'pre', '--poll-interval', '0.05', ...args], { cwd: dir, env: proxy.env() });
+const deployCli = (args: string[]) => runCommand(['deploy', 'pre', '--poll-interval', '0.05', ...args], { cwd: dir, env: proxy.env() });
 
 describe('deploy ENV with migrations, schedules and batch containers', () => {
   it('refuses an image that is not in ECR before changing anything (exit 1, one line per problem)', async () => {

@@ -9,7 +9,7 @@ import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { DescribeServicesCommand, DescribeTaskDefinitionCommand, RegisterTaskDefinitionCommand, UpdateServiceCommand } from '@aws-sdk/client-ecs';
-import { BIN, ROOT, runCli } from '../helpers/cli.js';
+import { BIN, ROOT, runCommand } from '../helpers/cli.js';
 import { FaultProxy } from '../helpers/faultProxy.js';
 import { removeDir, tempDir } from '../helpers/git.js';
 import { startMoto, type Moto } from '../helpers/moto.js';
@@ -47,11 +47,11 @@ function args(world: World, record: string, extra: string[] = []): string[] {
 }
 
 function deploy(world: World, record: string, extra: string[] = []) {
-  return runCli(args(world, record, extra), { env: proxy.env() });
+  return runCommand(args(world, record, extra), { env: proxy.env() });
 }
 
 function rollback(record: string, extra: string[] = []) {
-  return runCli(['rollback', '--record', record, ...extra], { env: proxy.env() });
+  return runCommand(['rollback', '--record', record, ...extra], { env: proxy.env() });
 }
 
 /** The CLI as a child we can signal; resolves with its exit code and output. */
@@ -247,7 +247,7 @@ describe('deploy faults against moto', () => {
     const afterOlder = await serviceTaskDefinitions(world);
     const later = recordPath();
     const newer = `localhost:5000/monolith/app@sha256:${'0'.repeat(64)}`;
-    const second = await runCli(['deploy', '--cluster', world.cluster, '--service', world.services[0] ?? '', '--image', newer, '--poll-interval', '0.05', '--record', later], { env: proxy.env() });
+    const second = await runCommand(['deploy', '--cluster', world.cluster, '--service', world.services[0] ?? '', '--image', newer, '--poll-interval', '0.05', '--record', later], { env: proxy.env() });
     assert.equal(second.code, 0, second.stderr);
     const afterLater = await serviceTaskDefinitions(world);
 

@@ -17,7 +17,7 @@ import {
 import { CreateRoleCommand, IAMClient } from '@aws-sdk/client-iam';
 import { EventBridgeClient, ListTargetsByRuleCommand, PutRuleCommand, PutTargetsCommand } from '@aws-sdk/client-eventbridge';
 import path from 'node:path';
-import { runCli } from '../helpers/cli.js';
+import { runCommand } from '../helpers/cli.js';
 import { FaultProxy } from '../helpers/faultProxy.js';
 import { removeDir, tempDir } from '../helpers/git.js';
 import { startMoto, type Moto } from '../helpers/moto.js';
@@ -105,7 +105,7 @@ let deploys = 0;
 /** The CLI through the proxy, which gives moto's services the rollouts real ECS shows. */
 function deployCli(args: string[]) {
   deploys++;
-  return runCli(['deploy', ...args, '--poll-interval', '0.05', '--record', path.join(dir, `record-${deploys}.json`)], { env: proxy.env() });
+  return runCommand(['deploy', ...args, '--poll-interval', '0.05', '--record', path.join(dir, `record-${deploys}.json`)], { env: proxy.env() });
 }
 
 const IMAGE = `${REGISTRY}/monolith/app@sha256:${'a'.repeat(64)}`;

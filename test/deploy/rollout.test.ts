@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { afterEach, beforeEach, describe, it } from 'node:test';
 import { readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { BIN, ROOT, runCli } from '../helpers/cli.js';
+import { BIN, ROOT, runCommand } from '../helpers/cli.js';
 import { sampleDescription } from '../helpers/descriptions.js';
 import { removeDir, tempDir } from '../helpers/git.js';
 import { FakeEcs, type StoppedTask } from '../helpers/fakeEcs.js';
@@ -37,7 +37,7 @@ function env(): Record<string, string> {
 const ARGS = ['deploy', '--cluster', 'cluster', '--service', 'app', '--image', IMAGE, '--poll-interval', '0.05'];
 
 function deployCli(extra: string[] = []) {
-  return runCli([...ARGS, '--record', RECORD, ...extra], { env: env() });
+  return runCommand([...ARGS, '--record', RECORD, ...extra], { env: env() });
 }
 
 function record(): any {
@@ -130,14 +130,14 @@ describe('rollouts', () => {
       const written = record();
       assert.equal(written.outcome, 'deployed');
       assert.deepEqual(written.services.map((s: any) => [s.name, s.before, s.after, s.state, s.rollout]), [['app', OLD, NEW, 'applied', 'completed']]);
-      const kept = await runCli(['rollback', '--record', file, '--if-incomplete'], { env: env() });
+      const kept = await runCommand(['rollback', '--record', file, '--if-incomplete'], { env: env() });
       assert.equal(kept.code, 0, kept.stderr);
       assert.match(kept.stderr, /nothing to do: the record .* says the deploy completed/);
       assert.equal(ecs.service.taskDefinition, NEW, '--if-incomplete leaves a completed deploy alone');
-      const rolled = await runCli(['rollback', '--record', file], { env: env() });
+      const rolled = await runCommand(['rollback', '--record', file], { env: env() });
       assert.equal(rolled.code, 0, rolled.stderr);
       assert.equal(ecs.service.taskDefinition, OLD);
-      const missing = await runCli(['rollback', '--record', path.join(dir, 'none.json')], { env: env() });
+      const missing = await runCommand(['rollback', '--record', path.join(dir, 'none.json')], { env: env() });
       assert.equal(missing.code, 2);
       assert.match(missing.stderr, /^circle-fargate: rollback: cannot read the record .*none\.json \(ENOENT\)\n$/);
     }
@@ -225,7 +225,7 @@ describe('verified rollback', () => {
     assert.deepEqual(written.services.map((s: any) => [s.state, s.left]), [['left', 'app:1 (rolling: app:1 PRIMARY IN_PROGRESS, app:2 ACTIVE IN_PROGRESS, app:1 ACTIVE COMPLETED)']]);
 
     ecs.restoreRollout = { kind: 'complete', afterPolls: 1 };
-    const finished = await runCli(['rollback', '--record', RECORD, '--timeout', '30'], { env: env() });
+    const finished = await runCommand(['rollback', '--record', RECORD, '--timeout', '30'], { env: env() });
     assert.equal(finished.code, 0, finished.stderr);
     assert.deepEqual(ecs.service.deployments.map((d) => [d.taskDefinition, d.rolloutState]), [[OLD, 'COMPLETED']]);
     assert.equal(record().outcome, 'rolled-back');
@@ -240,10 +240,10 @@ describe('deploy ENV', () => {
       description.images.app.repository = '123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/app';
       description.environments.pre = { ...description.environments.pre, cluster: 'cluster', services: ['app'] };
       writeFileSync(path.join(dir, 'circle-fargate.config.json'), JSON.stringify(description));
-      const result = await runCli(['deploy', 'pre', '--image', IMAGE, '--container', 'app', '--poll-interval', '0.05', '--record', RECORD], { cwd: dir, env: env() });
+      const result = await runCommand(['deploy', 'pre', '--image', IMAGE, '--container', 'app', '--poll-interval', '0.05', '--record', RECORD], { cwd: dir, env: env() });
       assert.equal(result.code, 0, result.stderr);
       assertLive();
-      const unknown = await runCli(['deploy', 'staging', '--image', IMAGE], { cwd: dir, env: env() });
+      const unknown = await runCommand(['deploy', 'staging', '--image', IMAGE], { cwd: dir, env: env() });
       assert.equal(unknown.code, 2);
       assert.equal(unknown.stderr, 'circle-fargate: deploy: no environment "staging" in the project description (expected one of pre, prod)\n');
     }

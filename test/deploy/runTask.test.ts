@@ -13,7 +13,7 @@ import { runOneOff, TaskFailure, type OneOffTask } from '../../src/deploy/runTas
 import type { Send } from '../../src/deploy/schedules.js';
 import { awsLogsOf } from '../../src/deploy/taskLogs.js';
 import { defaultNetwork } from '../helpers/awsNetwork.js';
-import { runCli } from '../helpers/cli.js';
+import { runCommand } from '../helpers/cli.js';
 import { edited } from '../helpers/descriptions.js';
 import { removeDir, tempDir } from '../helpers/git.js';
 import { startMoto, type Moto } from '../helpers/moto.js';
@@ -169,7 +169,7 @@ describe('circle-fargate run ENV NAME', () => {
     writeFileSync(path.join(dir, 'circle-fargate.config.json'), JSON.stringify(description));
     return dir;
   }
-  const cli = (dir: string, args: string[]) => runCli(['run', ...args, '--poll-interval', '0.01'], { cwd: dir, env: moto.env });
+  const cli = (dir: string, args: string[]) => runCommand(['run', ...args, '--poll-interval', '0.01'], { cwd: dir, env: moto.env });
 
   it('runs the task on the service\'s revision and network, exit 0 with the log lines', async () => {
     const dir = await project('run-ok', { exitCode: 0, logs: ['Migrating', 'All Done.'] });

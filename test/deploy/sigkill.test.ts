@@ -8,7 +8,7 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { BIN, ROOT, runCli } from '../helpers/cli.js';
+import { BIN, ROOT, runCommand } from '../helpers/cli.js';
 import { FaultProxy } from '../helpers/faultProxy.js';
 import { removeDir, tempDir } from '../helpers/git.js';
 import { startMoto, type Moto } from '../helpers/moto.js';
@@ -50,7 +50,7 @@ async function killedAfter(call: number | undefined): Promise<{ operations: stri
     if (call === undefined) return { operations, killed: false, record };
     let restoredBy: { code: number | null; stderr: string } | undefined;
     if (existsSync(record)) {
-      restoredBy = await runCli(['rollback', '--record', record], { env: proxy.env() });
+      restoredBy = await runCommand(['rollback', '--record', record], { env: proxy.env() });
     } else {
       // No record yet: only reads may have happened.
       assert.deepEqual(operations.filter((operation) => MUTATING.has(operation)), [], `call ${call}: a change was sent before the record was written`);

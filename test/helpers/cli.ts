@@ -58,10 +58,31 @@ export function collect(command: string, args: readonly string[], options: { cwd
 /**
  * Commands `runCommand` runs in-process: they touch the world only through the CliIO they are
  * given (cwd, env, stdin, stdout, stderr; trigger and `generate --continue` reach the CircleCI API
- * named in it). deploy, rollback and run are not among them: the AWS SDK and signal handlers
- * reach for the process itself.
+ * named in it), except that the AWS SDK of deploy, rollback and run reads its configuration
+ * (endpoint, credentials, region) from the process's environment: for those, the call's AWS_*
+ * variables are the process's for its duration, one such call at a time. Tests of signals, of a
+ * process killed half-way and of what reaches a real terminal spawn the CLI (`runCli`).
  */
-const IN_PROCESS = new Set(['generate', 'explain', 'validate', 'init', 'orb', 'schema', 'config', 'trigger']);
+const IN_PROCESS = new Set(['generate', 'explain', 'validate', 'init', 'orb', 'schema', 'config', 'trigger', 'deploy', 'rollback', 'run']);
+const READS_PROCESS_ENV = new Set(['deploy', 'rollback', 'run']);
+let processEnvInUse: Promise<unknown> = Promise.resolve();
+
+/** Runs `call` with exactly `env`'s AWS_* variables in process.env, then puts the previous ones back. */
+function withAwsEnvironment<T>(env: Record<string, string>, call: () => Promise<T>): Promise<T> {
+  const run = processEnvInUse.then(async () => {
+    const saved = Object.entries(process.env).filter(([key]) => key.startsWith('AWS_'));
+    for (const [key] of saved) Reflect.deleteProperty(process.env, key);
+    for (const [key, value] of Object.entries(env)) if (key.startsWith('AWS_')) process.env[key] = value;
+    try {
+      return await call();
+    } finally {
+      for (const key of Object.keys(process.env)) if (key.startsWith('AWS_')) Reflect.deleteProperty(process.env, key);
+      for (const [key, value] of saved) process.env[key] = value;
+    }
+  });
+  processEnvInUse = run.catch(() => undefined);
+  return run;
+}
 
 interface Compiled {
   readonly main: (argv: readonly string[], io: unknown) => Promise<number>;
@@ -99,6 +120,6 @@ export async function runCommand(args: readonly string[], options: CliOptions = 
       }
     }),
   };
-  const code = await main(args, io);
+  const code = READS_PROCESS_ENV.has(args[0] ?? '') ? await withAwsEnvironment(env, () => main(args, io)) : await main(args, io);
   return { code, stdout, stderr };
 }

@@ -183,7 +183,7 @@ finish with rollback --record FILE.`,
     process.on('SIGINT', onSignal);
     process.on('SIGTERM', onSignal);
     // On a terminal, the rollout counts are one live line redrawn in place, under the events.
-    const live = process.stderr.isTTY && io.env.TERM !== 'dumb';
+    const live = io.stderrIsTTY === true && io.env.TERM !== 'dumb';
     const screen = { statusShown: false };
     const progress = (line: string) => {
       io.stderr(`${screen.statusShown ? '\r\x1b[K' : ''}${line}\n`);
@@ -260,8 +260,12 @@ function countFlag(args: Parameters<Command['run']>[0], name: string, fallback: 
   return Number(value);
 }
 
+let quieted = false;
+
 /** The AWS SDK warns about the Node.js version on every run; that is not the user's business here. */
 export function quietNodeVersionWarning(): void {
+  if (quieted) return;
+  quieted = true;
   const emit = process.emitWarning.bind(process);
   process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
     const name = warning instanceof Error ? warning.name : typeof rest[0] === 'string' ? rest[0] : (rest[0] as { type?: string } | undefined)?.type;

@@ -5,10 +5,11 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { parse as parseYaml } from 'yaml';
 import { firstLine, InputError } from '../errors.js';
+import { compileDescription } from './compile.js';
 import { resolveDescription, type ProjectDescription } from './resolve.js';
 import { projectDescriptionSchema } from './schema.js';
 import { formatProblem, INVALID, type Problem } from './schemaKit.js';
@@ -136,16 +137,29 @@ interface ChildMessage {
  * Promise that never settles, an endless loop and a syntax error each end in one InputError
  * naming the file (exit 2).
  */
-function importDefault(file: string, options: LoadOptions): Promise<unknown> {
+async function importDefault(file: string, options: LoadOptions): Promise<unknown> {
   const name = path.basename(file);
   const timeoutMs = options.timeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS;
   const log = options.log ?? ((text: string) => void process.stderr.write(text));
   const here = new URL(import.meta.url);
   const fromSource = here.pathname.endsWith('.ts');
   const child = fileURLToPath(new URL(`./loadChild${fromSource ? '.ts' : '.js'}`, here));
-  const args = [...(fromSource ? ['--import', import.meta.resolve('tsx')] : []), child, file];
+  // A TypeScript file is compiled here when it can be (compile.ts); a syntax error stops here.
+  const compiled = /\.[cm]?ts$/.test(file) ? await compileDescription(file) : undefined;
+  if (compiled?.kind === 'syntax') {
+    const { message, line, column } = compiled;
+    throw new InputError(describeFailure(name, { kind: 'threw', message, ...(line !== undefined ? { line } : {}), ...(column !== undefined ? { column } : {}) }) ?? name);
+  }
+  const code = compiled?.kind === 'compiled' ? compiled.code : undefined;
+  const args = [...(fromSource ? ['--import', import.meta.resolve('tsx')] : []), child, file, ...(code !== undefined ? ['--compiled'] : [])];
   return new Promise((resolve, reject) => {
-    const running = spawn(process.execPath, args, { cwd: path.dirname(file), stdio: ['ignore', 'pipe', 'pipe', 'pipe'] });
+    const running = spawn(process.execPath, args, { cwd: path.dirname(file), stdio: ['ignore', 'pipe', 'pipe', 'pipe', code !== undefined ? 'pipe' : 'ignore'] });
+    if (code !== undefined) {
+      const input = running.stdio[4] as Writable;
+      // The child may end before reading it all (process.exit at the top, a crash): not our error.
+      input.on('error', () => undefined);
+      input.end(code);
+    }
     let result = '';
     let timedOut = false;
     const kill = () => {

@@ -3,7 +3,8 @@
  * whatever the file does stays here: its output goes to pipes the loader forwards to stderr, a
  * `process.exit` or a crash ends this process only, an endless loop is killed at the time limit.
  *
- * Protocol: argv[2] is the file. On fd 3, `{ kind: 'ready' }` once start-up is done, then one
+ * Protocol: argv[2] is the file; argv[3] `--compiled` when the loader compiled it (compile.ts) and
+ * writes its CommonJS code to fd 4, else it is imported (through tsx for TypeScript). On fd 3, `{ kind: 'ready' }` once start-up is done, then one
  * JSON line, the first message wins:
  *   { kind: 'value', json }            the default export, as JSON text
  *   { kind: 'threw', message, line?, column? }   loading failed (syntax errors with a position)
@@ -14,12 +15,15 @@
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeSync } from 'node:fs';
-import Module, { isBuiltin, register } from 'node:module';
+import Module, { register } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { firstLine } from '../errors.js';
+import { esbuildError } from './compile.js';
 
 const RESULT_FD = 3;
+/** Where the loader writes a description it compiled (`--compiled`). */
+const CODE_FD = 4;
 /** defineConfig for a description compiled to CommonJS (src/description and dist/description both sit two levels below the package root). */
 const COMMONJS_SELF = fileURLToPath(new URL('../../src/description/define-config.cjs', import.meta.url));
 const exit: (code?: number) => never = process.exit.bind(process);
@@ -70,11 +74,9 @@ exit(0);
 async function importDefault(file: string): Promise<unknown> {
   const extension = path.extname(file);
   const typescript = extension === '.ts' || extension === '.mts' || extension === '.cts';
-  const single = typescript ? await singleFileModule(file) : undefined;
   let module: { default?: unknown };
-  if (single) {
-    ready();
-    module = single.run();
+  if (process.argv[3] === '--compiled') {
+    module = compiledModule(file);
   } else {
     resolvePackageToSelf();
     // Loaded only for .ts descriptions that need it: tsx costs start-up time the others do not.
@@ -101,46 +103,21 @@ function ready(): void {
 }
 
 /**
- * The common case, a .ts description that imports nothing but `circle-fargate` and Node.js's own
- * modules, compiled by esbuild in this thread and run as CommonJS: about a third of the time of
- * tsx's module hooks (a worker thread and esbuild's service). Anything else goes to tsx: a
- * relative import (a graph of files), top-level await or `import.meta` (not CommonJS), or any
- * warning. A syntax error is reported from here, as tsx would (esbuild's own message).
+ * A .ts description the loader compiled (compile.ts: it imports nothing but `circle-fargate` and
+ * Node.js's own modules), its CommonJS code read whole from fd 4, run as a module of `file`.
  */
-async function singleFileModule(file: string): Promise<{ run: () => { default?: unknown } } | undefined> {
-  // One transform: esbuild's own process, run once, is cheaper than the worker thread (and
-  // long-lived service) its synchronous API starts by default. The variable is read when the
-  // package loads; the description does not see it.
-  const before = process.env.ESBUILD_WORKER_THREADS;
-  process.env.ESBUILD_WORKER_THREADS = '0';
-  const { transformSync } = await import('esbuild');
-  if (before === undefined) delete process.env.ESBUILD_WORKER_THREADS;
-  else process.env.ESBUILD_WORKER_THREADS = before;
-  const source = readFileSync(file, 'utf8');
-  let compiled: ReturnType<typeof transformSync>;
-  try {
-    compiled = transformSync(source, { loader: 'ts', format: 'cjs', platform: 'node', target: 'node20', sourcefile: file, logLevel: 'silent' });
-  } catch (error) {
-    if (/top-level await|import\.meta/i.test(error instanceof Error ? error.message : String(error))) return undefined;
-    throw error;
-  }
-  // Only `circle-fargate` and Node.js's own modules: anything else (a file of the project, a path
-  // alias, a package) is tsx's to resolve.
-  const requires = [...compiled.code.matchAll(/\brequire\((["'])([^"']*)\1\)/g)].map((match) => match[2] ?? '');
-  if (compiled.warnings.length > 0 || /\bimport\(/.test(compiled.code) || !requires.every((request) => request === 'circle-fargate' || isBuiltin(request))) return undefined;
-  return {
-    run: () => {
-      const module = new Module(file) as Module & { _compile: (code: string, filename: string) => void; paths: string[] };
-      module.filename = file;
-      module.paths = (Module as unknown as { _nodeModulePaths: (dir: string) => string[] })._nodeModulePaths(path.dirname(file));
-      const load = module.require.bind(module);
-      module.require = ((request: string): unknown => load(request === 'circle-fargate' ? COMMONJS_SELF : request)) as typeof module.require;
-      module._compile(compiled.code, file);
-      // As tsx hands a CommonJS module over: its exports as the default (unwrapped below when the
-      // file had an `export default`), so `module.exports = ...` and `export = ...` work too.
-      return { default: module.exports };
-    },
-  };
+function compiledModule(file: string): { default?: unknown } {
+  const code = readFileSync(CODE_FD, 'utf8');
+  const module = new Module(file) as Module & { _compile: (code: string, filename: string) => void; paths: string[] };
+  module.filename = file;
+  module.paths = (Module as unknown as { _nodeModulePaths: (dir: string) => string[] })._nodeModulePaths(path.dirname(file));
+  const load = module.require.bind(module);
+  module.require = ((request: string): unknown => load(request === 'circle-fargate' ? COMMONJS_SELF : request)) as typeof module.require;
+  ready();
+  module._compile(code, file);
+  // As tsx hands a CommonJS module over: its exports as the default (unwrapped below when the
+  // file had an `export default`), so `module.exports = ...` and `export = ...` work too.
+  return { default: module.exports };
 }
 
 /**
@@ -170,8 +147,8 @@ function resolvePackageToSelf(): void {
 function describeError(error: unknown, file: string): { message: string; line?: number; column?: number } {
   const message = error instanceof Error ? error.message : String(error);
   // esbuild (tsx): "Transform failed with 1 error:\n/abs/file.ts:3:14: ERROR: Expected ..."
-  const esbuild = /:(\d+):(\d+): ERROR: (.+)$/m.exec(message);
-  if (esbuild) return { message: (esbuild[3] ?? '').trim(), line: Number(esbuild[1]), column: Number(esbuild[2]) + 1 };
+  const esbuild = esbuildError(message);
+  if (esbuild.line !== undefined) return esbuild;
   if (error instanceof SyntaxError && /\.[cm]?js$/.test(file)) {
     // A failed import() tells no position; Node's own check of the file does: "FILE:LINE", the
     // line's text, a caret under the column, then "SyntaxError: message".

@@ -64,6 +64,10 @@ export function collect(command: string, args: readonly string[], options: { cwd
  * process killed half-way and of what reaches a real terminal spawn the CLI (`runCli`).
  */
 const IN_PROCESS = new Set(['generate', 'explain', 'validate', 'init', 'orb', 'schema', 'config', 'trigger', 'deploy', 'rollback', 'run']);
+/** Whether `runCommand` can run `args` (its command is one of IN_PROCESS). */
+export function runsInProcess(args: readonly string[]): boolean {
+  return IN_PROCESS.has(args[0] ?? '');
+}
 const READS_PROCESS_ENV = new Set(['deploy', 'rollback', 'run']);
 let processEnvInUse: Promise<unknown> = Promise.resolve();
 
@@ -96,7 +100,7 @@ let compiled: Promise<Compiled> | undefined;
  * is still loaded in its own process, as always.
  */
 export async function runCommand(args: readonly string[], options: CliOptions = {}): Promise<CliResult> {
-  if (!IN_PROCESS.has(args[0] ?? '')) throw new Error(`runCommand runs ${[...IN_PROCESS].join(', ')} in-process; use runCli for ${args[0] ?? 'no command'}`);
+  if (!runsInProcess(args)) throw new Error(`runCommand runs ${[...IN_PROCESS].join(', ')} in-process; use runCli for ${args[0] ?? 'no command'}`);
   compiled ??= (async () => {
     const dist = (file: string) => pathToFileURL(path.join(ROOT, 'dist', file)).href;
     const [{ main }, { SecretRegistry }] = await Promise.all([import(dist('cli/main.js')), import(dist('secrets/redact.js'))]);

@@ -19,7 +19,7 @@ stub() {
   cat > "$STUBS/bin/$name" <<STUB
 #!/bin/sh
 { for arg in "\$@"; do printf '%s\n' "\$arg"; done; echo '--'; } >> "$STUBS/$name.args"
-input=\$(mktemp)
+input=\$(mktemp "$STUBS/stdin.XXXXXX")
 if [ ! -t 0 ]; then cat > "\$input"; fi
 cat "\$input" >> "$STUBS/$name.stdin"
 (

@@ -64,14 +64,16 @@ set -- build --file "${CF_DOCKERFILE:-Dockerfile}" --tag "$tag"
 if [ -n "${CF_BUILD_ARGS:-}" ]; then
   args_file=$(mktemp)
   printf '%s\n' "$CF_BUILD_ARGS" > "$args_file"
+  bad=''
   while IFS= read -r line || [ -n "$line" ]; do
     [ -n "$line" ] || continue
     case "$line" in
       [A-Za-z_]*=*) set -- "$@" --build-arg "$line" ;;
-      *) fail "build_args: each line must be NAME=VALUE (got \"$line\")" ;;
+      *) bad="$line"; break ;;
     esac
   done < "$args_file"
   rm -f "$args_file"
+  [ -z "$bad" ] || fail "build_args: each line must be NAME=VALUE (got \"$bad\")"
 fi
 if [ "${CF_REGISTRY_CACHE:-false}" = true ]; then
   # The docker driver cannot export a cache; a docker-container builder can. ECR stores a cache

@@ -149,27 +149,12 @@ finish with rollback --record FILE.`,
     const recordFile = path.resolve(io.cwd, stringFlag(args, 'record') ?? defaultRecordPath(cluster));
 
     quietNodeVersionWarning();
-    // Every AWS SDK package a deploy may call is installed (a missing one is one line now, before
-    // anything changes); ECS and EventBridge are loaded, the others on their first call.
-    for (const name of AWS_PACKAGES) import.meta.resolve(name);
-    const [{ ECSClient }, { EventBridgeClient }, { deploy, DeployFailure }, { summarize }, { watchAwsClient }, { lazyClient }] = await Promise.all([
-      import('@aws-sdk/client-ecs'),
-      import('@aws-sdk/client-eventbridge'),
+    const [{ deploy, DeployFailure }, { summarize }, { deployClients }] = await Promise.all([
       import('../../deploy/engine.js'),
       import('../../deploy/record.js'),
-      import('../../secrets/aws.js'),
       import('../../deploy/sdk.js'),
     ]);
-    const clientOptions = { ...(region !== undefined ? { region } : {}), maxAttempts: 1 };
-    // Credentials and task definitions' environment values join the secrets that output masks.
-    const clients = {
-      ecs: watchAwsClient(new ECSClient(clientOptions), io.secrets),
-      events: watchAwsClient(new EventBridgeClient(clientOptions), io.secrets),
-      scheduler: lazyClient(async () => watchAwsClient(new (await import('@aws-sdk/client-scheduler')).SchedulerClient(clientOptions), io.secrets)),
-      logs: lazyClient(async () => watchAwsClient(new (await import('@aws-sdk/client-cloudwatch-logs')).CloudWatchLogsClient(clientOptions), io.secrets)),
-      ecr: lazyClient(async () => watchAwsClient(new (await import('@aws-sdk/client-ecr')).ECRClient(clientOptions), io.secrets)),
-      iam: lazyClient(async () => watchAwsClient(new (await import('@aws-sdk/client-iam')).IAMClient(clientOptions), io.secrets)),
-    };
+    const clients = await deployClients(region, io.secrets);
 
     const controller = new AbortController();
     const onSignal = (signal: string) => {
@@ -242,9 +227,6 @@ finish with rollback --record FILE.`,
     }
   },
 };
-
-/** The AWS SDK packages a deploy may call (peer dependencies of circle-fargate). */
-const AWS_PACKAGES = ['@aws-sdk/client-ecs', '@aws-sdk/client-eventbridge', '@aws-sdk/client-scheduler', '@aws-sdk/client-cloudwatch-logs', '@aws-sdk/client-ecr', '@aws-sdk/client-iam'];
 
 /** Where a deploy's record goes without --record: one file per deploy, never overwritten. */
 function defaultRecordPath(cluster: string): string {

@@ -72,22 +72,11 @@ record; 3 not everything could be restored: the message and the record list what
     const timeoutMs = secondsFlag(args, 'rollback', 'timeout', 900);
     quietNodeVersionWarning();
     const region = stringFlag(args, 'region');
-    import.meta.resolve('@aws-sdk/client-scheduler');
-    const [{ ECSClient }, { EventBridgeClient }, { watchAwsClient }, { lazyClient }] = await Promise.all([
-      import('@aws-sdk/client-ecs'),
-      import('@aws-sdk/client-eventbridge'),
-      import('../../secrets/aws.js'),
-      import('../../deploy/sdk.js'),
-    ]);
-    const options = region !== undefined ? { region, maxAttempts: 1 } : { maxAttempts: 1 };
+    const { deployClients } = await import('../../deploy/sdk.js');
     // The full record's target and schedule inputs and the credentials join the secrets that output masks.
     io.secrets.addFromAws([...record.targets.map((target) => target.before), ...(record.schedules ?? []).map((item) => item.before)]);
-    const clients = {
-      ecs: watchAwsClient(new ECSClient(options), io.secrets),
-      events: watchAwsClient(new EventBridgeClient(options), io.secrets),
-      // Loaded only when the record has schedules to check or put back.
-      scheduler: lazyClient(async () => watchAwsClient(new (await import('@aws-sdk/client-scheduler')).SchedulerClient(options), io.secrets)),
-    };
+    // The Scheduler's package is loaded only when the record has schedules to check or put back.
+    const clients = await deployClients(region, io.secrets);
     const progress = (line: string) => {
       io.stderr(`${line}\n`);
     };

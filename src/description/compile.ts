@@ -1,11 +1,10 @@
 /**
- * The common case of a code description, compiled in the process that loads it (load.ts), before
- * its own process runs it (loadChild.ts): a .ts file that imports nothing but `circle-fargate` and
+ * The common case of a code description, compiled by the loader (load.ts) before the description's
+ * own process (loadChild.ts) runs it: a .ts file that imports nothing but `circle-fargate` and
  * Node.js's own modules, compiled by esbuild to CommonJS. Compiling only reads the file; nothing
- * of it runs here. Anything else is left to tsx in the loading process: a relative import (a
- * graph of files), top-level await or `import.meta` (not CommonJS), or any warning.
- *
- * The loading process then only starts Node.js and runs the code: no esbuild there.
+ * of it runs here, and the description's process loads no esbuild. Anything else is left to tsx
+ * in the description's process: a relative import (a graph of files), top-level await or
+ * `import.meta` (not CommonJS), or any warning.
  */
 import { readFile } from 'node:fs/promises';
 import { isBuiltin } from 'node:module';

@@ -147,8 +147,8 @@ async function importDefault(file: string, options: LoadOptions): Promise<unknow
   // A TypeScript file is compiled here when it can be (compile.ts); a syntax error stops here.
   const compiled = /\.[cm]?ts$/.test(file) ? await compileDescription(file) : undefined;
   if (compiled?.kind === 'syntax') {
-    const { message, line, column } = compiled;
-    throw new InputError(describeFailure(name, { kind: 'threw', message, ...(line !== undefined ? { line } : {}), ...(column !== undefined ? { column } : {}) }) ?? name);
+    const { kind: _syntax, ...position } = compiled;
+    throw new InputError(threwMessage(name, position));
   }
   const code = compiled?.kind === 'compiled' ? compiled.code : undefined;
   const args = [...(fromSource ? ['--import', import.meta.resolve('tsx')] : []), child, file, ...(code !== undefined ? ['--compiled'] : [])];
@@ -224,8 +224,13 @@ function describeFailure(name: string, message: ChildMessage): string | undefine
     case 'unreadable':
       return `${name}: its default export cannot be read as data (${message.message ?? 'no message'}); export plain values`;
     case 'threw':
-      return message.line !== undefined
-        ? `${name}:${message.line}${message.column !== undefined ? `:${message.column}` : ''}: syntax error: ${message.message ?? ''}`
-        : `${name}: failed to load: ${message.message ?? 'no message'}`;
+      return threwMessage(name, message);
   }
+}
+
+/** A description that threw while loading: with a position, a syntax error at FILE:LINE[:COLUMN]. */
+function threwMessage(name: string, failure: { readonly message?: string; readonly line?: number; readonly column?: number }): string {
+  return failure.line !== undefined
+    ? `${name}:${failure.line}${failure.column !== undefined ? `:${failure.column}` : ''}: syntax error: ${failure.message ?? ''}`
+    : `${name}: failed to load: ${failure.message ?? 'no message'}`;
 }

@@ -4,8 +4,8 @@
  * `process.exit` or a crash ends this process only, an endless loop is killed at the time limit.
  *
  * Protocol: argv[2] is the file; argv[3] `--compiled` when the loader compiled it (compile.ts) and
- * writes its CommonJS code to fd 4, else it is imported (through tsx for TypeScript). On fd 3, `{ kind: 'ready' }` once start-up is done, then one
- * JSON line, the first message wins:
+ * writes its CommonJS code to fd 4, else it is imported (through tsx for TypeScript). On fd 3,
+ * `{ kind: 'ready' }` once start-up is done, then one JSON line, the first message wins:
  *   { kind: 'value', json }            the default export, as JSON text
  *   { kind: 'threw', message, line?, column? }   loading failed (syntax errors with a position)
  *   { kind: 'unreadable', message }    the value could not be read (a getter threw, a BigInt)

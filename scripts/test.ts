@@ -90,34 +90,35 @@ if (!packageRun) {
 
 const npx = (bin: string): string => path.join(ROOT, 'node_modules/.bin', bin);
 const moto = await startMotoServer();
-// The package tests only need the build (they pack it); npm test also type-checks and lints.
-const typecheck = packageRun ? undefined : step('typecheck', npx('tsc'), ['-p', 'tsconfig.json']);
-const lint = packageRun ? undefined : step('lint', npx('eslint'), ['--max-warnings', '0', '.']);
-// bats tests the orb's scripts with stubs, not the build: it runs in this first phase too.
-const bats = packageRun ? undefined : step('bats (orb scripts)', BATS, ['--tap', 'orb/test']);
+// The first phase: the build, and beside it (npm test only; the package tests just pack the build)
+// typecheck, lint and bats, which tests the orb's scripts with stubs, not the build.
+const beside = packageRun
+  ? []
+  : [step('typecheck', npx('tsc'), ['-p', 'tsconfig.json']), step('lint', npx('eslint'), ['--max-warnings', '0', '.']), step('bats (orb scripts)', BATS, ['--tap', 'orb/test'])];
 const build = await step('build', 'npm', ['run', '--silent', 'build']);
-// The test files start once typecheck, lint and bats are done. Run beside them, everything slows
-// far beyond the share of the machine they take (2026-11-27, this 2-core machine: npm test took
-// 225 s with the test files beside lint and bats, against 122 s for the test files alone).
-const checked: StepResult[] = typecheck && lint && bats ? [await typecheck, await lint, await bats] : [];
+// The test files start once the first phase is done. Run beside it, everything slows far beyond
+// the share of the machine it takes (2026-11-27, this 2-core machine: npm test took 225 s with the
+// test files beside lint and bats, against 122 s for the test files alone).
+const checked = await Promise.all(beside);
+const bats = checked.find((result) => result.name.startsWith('bats'));
+const batsCounts = bats ? tapCounts(bats.output, bats.code) : { pass: 0, fail: 0 };
 const results: StepResult[] = [build];
 let nodeCounts = { pass: 0, fail: build.code === 0 ? 0 : 1 };
-let batsCounts = { pass: 0, fail: 0 };
 if (build.code === 0) {
   const testFiles = readdirSync(path.join(ROOT, 'test'), { withFileTypes: true })
     .filter((entry) => entry.isDirectory())
     .flatMap((entry) => readdirSync(path.join(ROOT, 'test', entry.name)).filter((name) => name.endsWith('.test.ts')).map((name) => `test/${entry.name}/${name}`))
     .filter((file) => file.startsWith(`${PACKAGE_TESTS}/`) === packageRun)
     .sort((a, b) => weight(b) - weight(a) || a.localeCompare(b));
-  // Test files mostly wait on child processes (the CLI, git, moto) and deploys' polls: three at once keep two cores busy.
-  const unit = step('node tests', process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=3', '--test-reporter=spec', ...testFiles], {
+  // Test files mostly wait on child processes (the CLI, git, moto) and deploys' polls: three at
+  // once keep two cores busy.
+  const unit = await step('node tests', process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=3', '--test-reporter=spec', ...testFiles], {
     stream: true,
     env: { CF_TEST_MOTO_URL: moto.url },
   });
-  results.push(await unit);
-  nodeCounts = specCounts((await unit).output, (await unit).code);
+  results.push(unit);
+  nodeCounts = specCounts(unit.output, unit.code);
 }
-if (bats) batsCounts = tapCounts((await bats).output, (await bats).code);
 results.push(...checked);
 moto.stop();
 

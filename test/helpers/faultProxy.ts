@@ -74,6 +74,9 @@ export class FaultProxy {
   #release: (operation: string) => void = () => undefined;
   readonly #deployments = new Map<string, Deployment[]>();
   #next = 0;
+  /** Calls forwarded so far; and per service, that count when its task definition last changed. */
+  #sent = 0;
+  readonly #changedAt = new Map<string, number>();
   #loopback: Loopback | undefined;
   url = '';
 
@@ -135,8 +138,9 @@ export class FaultProxy {
     if (fault?.kind === 'echo') { this.#send(response, 400, { __type: 'InvalidParameterException', message: `invalid request: ${JSON.stringify(request.headers)} ${text}` }); return; }
     if (fault?.kind === 'error-before') { this.#send(response, 500, { __type: 'ServerException', message: 'Service unavailable' }); return; }
     if (fault?.kind === 'delay') await new Promise((resolve) => setTimeout(resolve, fault.delayMs ?? 200));
+    const sentAt = ++this.#sent;
     const answer = await this.#forward(request, raw);
-    const patched = this.#patch(operation, answer);
+    const patched = this.#patch(operation, answer, sentAt);
     if (this.holdAfterCall === number) {
       this.#release(operation);
       return; // never answered; the caller is killed meanwhile
@@ -188,8 +192,12 @@ export class FaultProxy {
     });
   }
 
-  /** Deployments as real ECS would show them, over moto's answer. */
-  #patch(operation: string, answer: { status: number; headers: Record<string, string>; body: Buffer }) {
+  /**
+   * Deployments as real ECS would show them, over moto's answer. Concurrent callers' answers can
+   * arrive out of order: a DescribeServices sent before the service's task definition last changed
+   * may show the old one, which is not a new deployment (it shows the current one instead).
+   */
+  #patch(operation: string, answer: { status: number; headers: Record<string, string>; body: Buffer }, sentAt: number) {
     if (answer.status !== 200 || (operation !== 'UpdateService' && operation !== 'DescribeServices' && operation !== 'CreateService')) return answer;
     const parsed = JSON.parse(answer.body.toString('utf8')) as { service?: Record<string, any>; services?: Record<string, any>[] };
     const services = parsed.service ? [parsed.service] : (parsed.services ?? []);
@@ -204,8 +212,12 @@ export class FaultProxy {
       // A task definition change (through us or straight to moto) starts a deployment.
       const current = deployments.find((deployment) => deployment.status === 'PRIMARY');
       if (current?.taskDefinition !== service.taskDefinition) {
-        for (const deployment of deployments) deployment.status = 'ACTIVE';
-        deployments.unshift(this.#deployment(String(service.taskDefinition), Number(service.desiredCount ?? 0), 'IN_PROGRESS'));
+        if (current && operation === 'DescribeServices' && sentAt <= (this.#changedAt.get(key) ?? 0)) service.taskDefinition = current.taskDefinition;
+        else {
+          for (const deployment of deployments) deployment.status = 'ACTIVE';
+          deployments.unshift(this.#deployment(String(service.taskDefinition), Number(service.desiredCount ?? 0), 'IN_PROGRESS'));
+          this.#changedAt.set(key, this.#sent);
+        }
       }
       if (operation === 'DescribeServices') {
         const primary = deployments.find((deployment) => deployment.status === 'PRIMARY');

@@ -3,6 +3,8 @@
  * repository plays the remote, and a depth-1 clone over file:// plays the setup job's checkout.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { changeSetFromGit, parseChangedFilesList, type ChangeSet, type ChangeSetOptions } from '../../src/changes/changeSet.js';
 import { gitIn, parseNulSeparated } from '../../src/changes/git.js';
@@ -73,6 +75,27 @@ describe('default branch push', () => {
     assert.equal(result.base.revision, base);
     assert.deepEqual(result.files, ['new-1.txt', 'new-2.txt', 'new-3.txt']);
     assert.ok(commitCount(dir) <= 15, `fetched ${commitCount(dir)} commits of 44`);
+  });
+
+  it('starts no `git maintenance` after its fetches', async () => {
+    const source = repo();
+    commits(source, 'old', 3);
+    const base = git(source, 'rev-parse', 'HEAD');
+    const head = commits(source, 'new', 2);
+    const dir = clone(source, 'master');
+    // GIT_TRACE2_EVENT: git writes a JSON line per command it runs ("start") and per process it
+    // starts ("child_start"), each with its argv.
+    const trace = `${tempDir()}/trace.json`;
+    dirs.push(path.dirname(trace));
+    process.env.GIT_TRACE2_EVENT = trace;
+    try {
+      await changes(dir, { branch: 'master', revision: head, baseRevision: base });
+    } finally {
+      delete process.env.GIT_TRACE2_EVENT;
+    }
+    const events = readFileSync(trace, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { event: string; argv?: string[] });
+    assert.ok(events.some((event) => event.event === 'start' && event.argv?.includes('fetch')), 'a fetch ran');
+    assert.deepEqual(events.filter((event) => event.event === 'child_start' && event.argv?.includes('maintenance')).map((event) => event.argv), []);
   });
 
   it('selects everything when the base is no ancestor (a force push)', async () => {

@@ -77,7 +77,11 @@ export function parseDescription(value: unknown, source = 'project description')
   throw new InputError(`${source}: ${count} in the project description`, problems.map(formatProblem));
 }
 
-async function readDescriptionValue(file: string, options: LoadOptions): Promise<unknown> {
+/**
+ * The value a description file holds, before it is validated: a JSON or YAML file's value, or a
+ * code description's default export as its process sends it back (JSON).
+ */
+export async function readDescriptionValue(file: string, options: LoadOptions): Promise<unknown> {
   const name = path.basename(file);
   const extension = path.extname(file);
   if (!existsSync(file)) throw new InputError(`${file}: no such file; check --config`);

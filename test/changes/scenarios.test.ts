@@ -5,9 +5,9 @@
  */
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
-import { EXAMPLE, runCommand } from '../helpers/cli.js';
+import { runCommand } from '../helpers/cli.js';
 import { parseConfig, workflowInvocation } from '../helpers/config.js';
-import { commit, git, removeDir, repoFromDirectory, shallowClone } from '../helpers/git.js';
+import { commit, exampleRepo, git, removeDir, shallowClone } from '../helpers/git.js';
 
 const dirs: string[] = [];
 after(() => {
@@ -22,8 +22,8 @@ interface Explained {
   jobs: { name: string; runs: boolean; reasons: string[] }[];
 }
 
-function example(): string {
-  const dir = repoFromDirectory(EXAMPLE);
+async function example(): Promise<string> {
+  const dir = await exampleRepo();
   dirs.push(dir);
   return dir;
 }
@@ -55,7 +55,7 @@ const ALL_ON_MASTER = [
 
 describe('which jobs run, in a depth-1 clone of the example', () => {
   it('multi-commit push to master: every commit of the push counts', async () => {
-    const source = example();
+    const source = await example();
     const base = git(source, 'rev-parse', 'HEAD');
     commit(source, { 'app/src/Controller/ArticlesController.php': '<?php // changed' });
     const head = commit(source, { 'app/README.md': 'docs only' });
@@ -66,7 +66,7 @@ describe('which jobs run, in a depth-1 clone of the example', () => {
   });
 
   it('first push of a new branch: against the merge-base, not what master did since', async () => {
-    const source = example();
+    const source = await example();
     git(source, 'checkout', '--quiet', '-b', 'feature/articles');
     const head = commit(source, { 'tests/TestCase/Controller/ArticlesControllerTest.php': '<?php // more tests' });
     git(source, 'checkout', '--quiet', 'master');
@@ -77,7 +77,7 @@ describe('which jobs run, in a depth-1 clone of the example', () => {
   });
 
   it('force push to master: no usable base, so everything runs', async () => {
-    const source = example();
+    const source = await example();
     const start = git(source, 'rev-parse', 'HEAD');
     const old = commit(source, { 'app/a.php': 'old' });
     git(source, 'tag', 'old-tip', old);
@@ -90,7 +90,7 @@ describe('which jobs run, in a depth-1 clone of the example', () => {
   });
 
   it('tag: against the previous tag', async () => {
-    const source = example();
+    const source = await example();
     git(source, 'tag', 'v1.0.0');
     commit(source, { 'batch/src/Command/AggregateSalesCommand.php': '<?php // v1.1' });
     const head = commit(source, { 'terraform/private/main.tf': '# private only\n' });
@@ -101,7 +101,7 @@ describe('which jobs run, in a depth-1 clone of the example', () => {
   });
 
   it('API trigger with deploy_env=pre on a branch: the deploy brings its image and tests', async () => {
-    const source = example();
+    const source = await example();
     git(source, 'checkout', '--quiet', '-b', 'staging-check');
     const head = commit(source, { 'terraform/pre/main.tf': '# pre tweak\n' });
     const result = await explain(source, 'staging-check', [
@@ -111,7 +111,7 @@ describe('which jobs run, in a depth-1 clone of the example', () => {
   });
 
   it('a deploy whose image inputs did not change retags the image of the base instead of building', async () => {
-    const source = example();
+    const source = await example();
     const forkPoint = git(source, 'rev-parse', 'HEAD');
     git(source, 'checkout', '--quiet', '-b', 'infra-only');
     const head = commit(source, { 'terraform/pre/main.tf': '# pre tweak\n' });
@@ -127,7 +127,7 @@ describe('which jobs run, in a depth-1 clone of the example', () => {
   });
 
   it('API trigger on master without a base: everything is selected, and says why', async () => {
-    const source = example();
+    const source = await example();
     const head = git(source, 'rev-parse', 'HEAD');
     const result = await explain(source, 'master', ['--branch', 'master', '--revision', head, '--trigger-source', 'api', '--param', 'deploy_env=private']);
     assert.equal(result.selectAll, true);
@@ -137,7 +137,7 @@ describe('which jobs run, in a depth-1 clone of the example', () => {
   });
 
   it('merge commit to master of a shared module change: every root plans and applies', async () => {
-    const source = example();
+    const source = await example();
     const base = git(source, 'rev-parse', 'HEAD');
     git(source, 'checkout', '--quiet', '-b', 'module-change');
     commit(source, { 'terraform/modules/ecs-service/main.tf': '# capacity providers tuned\n' });
@@ -151,7 +151,7 @@ describe('which jobs run, in a depth-1 clone of the example', () => {
   });
 
   it('rename out of app/ and a deletion: both the old path and the deleted one count', async () => {
-    const source = example();
+    const source = await example();
     const base = git(source, 'rev-parse', 'HEAD');
     git(source, 'mv', 'app/src/Model/Table/ArticlesTable.php', 'ArticlesTable.php.bak');
     git(source, 'rm', '--quiet', 'batch/src/Command/PurgeExpiredSessionsCommand.php');
@@ -162,7 +162,7 @@ describe('which jobs run, in a depth-1 clone of the example', () => {
   });
 
   it('odd file names survive intact', async () => {
-    const source = example();
+    const source = await example();
     const base = git(source, 'rev-parse', 'HEAD');
     const names = ['app/with space.php', 'app/quote"d.php', 'app/new\nline.php', 'app/ünïcödé.php'];
     const head = commit(source, Object.fromEntries(names.map((name) => [name, '<?php'])));
@@ -171,7 +171,7 @@ describe('which jobs run, in a depth-1 clone of the example', () => {
   });
 
   it('a base that cannot be fetched: everything runs', async () => {
-    const source = example();
+    const source = await example();
     const head = git(source, 'rev-parse', 'HEAD');
     const result = await explain(source, 'master', ['--branch', 'master', '--revision', head, '--base-revision', '0123456789abcdef0123456789abcdef01234567']);
     assert.equal(result.selectAll, true);
@@ -180,7 +180,7 @@ describe('which jobs run, in a depth-1 clone of the example', () => {
   });
 
   it('nothing relevant changed: nothing runs', async () => {
-    const source = example();
+    const source = await example();
     const base = git(source, 'rev-parse', 'HEAD');
     const head = commit(source, { 'docs/runbook.md': 'how to page the on-call' });
     const result = await explain(source, 'master', ['--branch', 'master', '--revision', head, '--base-revision', base]);

@@ -7,8 +7,8 @@ import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
-import { EXAMPLE, runCommand, type CliResult } from '../helpers/cli.js';
-import { removeDir, repoFromDirectory } from '../helpers/git.js';
+import { runCommand, type CliResult } from '../helpers/cli.js';
+import { exampleRepo, removeDir } from '../helpers/git.js';
 import { created, createThen, FakeCircleCI, pipeline, PIPELINE_ID, workflows } from '../helpers/fakeCircleci.js';
 
 const TOKEN = 'circle-token-secret-0123456789';
@@ -16,8 +16,8 @@ const KEY = 'continuation-key-secret-9876543210';
 let repo: string;
 let fake: FakeCircleCI;
 
-before(() => {
-  repo = repoFromDirectory(EXAMPLE);
+before(async () => {
+  repo = await exampleRepo();
 });
 after(() => {
   removeDir(repo);

@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { EXAMPLE, runCommand } from '../helpers/cli.js';
 import { parseConfig, workflowEntry, workflowInvocation, workflowJobNames, type Config } from '../helpers/config.js';
 import { runningJobs } from '../helpers/filters.js';
-import { commit, git, removeDir, repoFromDirectory } from '../helpers/git.js';
+import { commit, exampleRepo, git, removeDir, repoFromDirectory } from '../helpers/git.js';
 import { officialSchemaErrors } from '../helpers/officialSchema.js';
 
 const ACCOUNT = '123456789012';
@@ -22,8 +22,8 @@ const applyAccess = (env: string) => ({ role: `arn:aws:iam::${ACCOUNT}:role/mono
 let repo: string;
 let previousTag: string;
 let tagged: string;
-before(() => {
-  repo = repoFromDirectory(EXAMPLE);
+before(async () => {
+  repo = await exampleRepo();
   previousTag = git(repo, 'rev-parse', 'HEAD').trim();
   git(repo, 'tag', 'v1.2.2');
   tagged = commit(repo, { 'app/src/Controller/ReleaseController.php': '<?php // 1.2.3\n' }, 'release 1.2.3');
@@ -142,7 +142,7 @@ describe('least privilege', () => {
       if (input !== undefined) {
         result = await generate(['--branch', 'feature/login', '--changed-files', '-'], input);
       } else {
-        const clone = repoFromDirectory(EXAMPLE, 'feature/login');
+        const clone = await exampleRepo('feature/login');
         try {
           const run = await runCommand(['generate', '--branch', 'feature/login'], { cwd: clone });
           assert.equal(run.code, 0, run.stderr);

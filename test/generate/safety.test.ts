@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { writeFileSync } from 'node:fs';
-import { EXAMPLE, runCommand } from '../helpers/cli.js';
+import { runCommand } from '../helpers/cli.js';
 import { sampleDescription } from '../helpers/descriptions.js';
 import { parseConfig } from '../helpers/config.js';
-import { removeDir, repoFromDirectory } from '../helpers/git.js';
+import { exampleRepo, removeDir } from '../helpers/git.js';
 import { officialSchemaErrors } from '../helpers/officialSchema.js';
 
 const HOSTILE = [
@@ -23,8 +23,8 @@ const HOSTILE = [
 ];
 
 let repo: string;
-before(() => {
-  repo = repoFromDirectory(EXAMPLE);
+before(async () => {
+  repo = await exampleRepo();
 });
 after(() => {
   removeDir(repo);

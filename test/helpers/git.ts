@@ -5,6 +5,8 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { EXAMPLE, ROOT } from './cli.js';
 
 const GIT_ENV = {
   ...process.env,
@@ -13,10 +15,13 @@ const GIT_ENV = {
   GIT_COMMITTER_NAME: 'Test',
   GIT_COMMITTER_EMAIL: 'test@example.invalid',
   GIT_CONFIG_NOSYSTEM: '1',
-  // Test commits are never signed, whatever the machine's global configuration says.
-  GIT_CONFIG_COUNT: '1',
+  // Test commits are never signed, whatever the machine's global configuration says; and no
+  // commit starts `git maintenance run --auto` (a process each) in a repository that lives a test.
+  GIT_CONFIG_COUNT: '2',
   GIT_CONFIG_KEY_0: 'commit.gpgsign',
   GIT_CONFIG_VALUE_0: 'false',
+  GIT_CONFIG_KEY_1: 'maintenance.auto',
+  GIT_CONFIG_VALUE_1: 'false',
   LC_ALL: 'C',
 };
 
@@ -43,13 +48,59 @@ export function initRepo(files: Record<string, string> = {}, branch = 'master'):
   return dir;
 }
 
+const imported = new Map<string, string>();
+process.on('exit', () => {
+  imported.forEach(removeDir);
+});
+
+/**
+ * A copy of a repository with an `initial` commit, then `import` holding what `fill` wrote. The
+ * first call for a key makes it with git; later calls in the same process copy that repository
+ * (the same two commits), which costs no process.
+ */
+function importedRepo(key: string, branch: string, fill: (dir: string) => void): string {
+  let made = imported.get(`${key}\0${branch}`);
+  if (made === undefined) {
+    made = initRepo({}, branch);
+    fill(made);
+    git(made, 'add', '--all');
+    git(made, 'commit', '--quiet', '--message', 'import');
+    imported.set(`${key}\0${branch}`, made);
+  }
+  const dir = tempDir();
+  cpSync(made, dir, { recursive: true });
+  return dir;
+}
+
 /** A repository holding a copy of a directory (such as the bundled example), committed. */
 export function repoFromDirectory(source: string, branch = 'master'): string {
-  const dir = initRepo({}, branch);
-  cpSync(source, dir, { recursive: true });
-  git(dir, 'add', '--all');
-  git(dir, 'commit', '--quiet', '--message', 'import');
-  return dir;
+  return importedRepo(source, branch, (dir) => {
+    cpSync(source, dir, { recursive: true });
+  });
+}
+
+let exampleJson: Promise<string> | undefined;
+
+/**
+ * A repository holding the bundled example (as `repoFromDirectory(EXAMPLE)`), its description
+ * given as circle-fargate.config.json instead of circle-fargate.config.ts: the value the .ts
+ * exports, as the loader's process sends it back (JSON), read once per test process. Each load of
+ * a .ts description starts a Node.js process (about 0.25 s of CPU); this is for the tests that
+ * run many commands on the example and are about what is done with its description, not how it
+ * is loaded (load.test.ts, hostile.test.ts, example.test.ts and the cli tests load the .ts).
+ */
+export async function exampleRepo(branch = 'master'): Promise<string> {
+  exampleJson ??= (async () => {
+    const { readDescriptionValue } = (await import(pathToFileURL(path.join(ROOT, 'dist/description/load.js')).href)) as {
+      readDescriptionValue: (file: string, options: { cwd: string }) => Promise<unknown>;
+    };
+    return `${JSON.stringify(await readDescriptionValue(path.join(EXAMPLE, 'circle-fargate.config.ts'), { cwd: EXAMPLE }), null, 2)}\n`;
+  })();
+  const json = await exampleJson;
+  return importedRepo('example as JSON', branch, (dir) => {
+    cpSync(EXAMPLE, dir, { recursive: true, filter: (file) => file !== path.join(EXAMPLE, 'circle-fargate.config.ts') });
+    writeFileSync(path.join(dir, 'circle-fargate.config.json'), json);
+  });
 }
 
 export function writeFiles(dir: string, files: Record<string, string>): void {

@@ -4,20 +4,25 @@
 
 load helpers
 
-setup() {
+# The origin and its history are made once for the file; each test gets its own copy of both.
+setup_file() {
   export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.invalid GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.invalid
-  ORIGIN="$BATS_TEST_TMPDIR/origin.git"
-  git init --quiet --bare --initial-branch main "$ORIGIN"
-  src="$BATS_TEST_TMPDIR/src"
-  git clone --quiet "$ORIGIN" "$src" 2> /dev/null
+  made="$BATS_FILE_TMPDIR/made"
+  git init --quiet --bare --initial-branch main "$made/origin.git"
+  git clone --quiet "$made/origin.git" "$made/src" 2> /dev/null
   for i in 1 2 3 4 5; do
-    echo "$i" > "$src/file$i"
-    git -C "$src" add .
-    git -C "$src" commit --quiet -m "commit $i"
-    eval "C$i=\$(git -C \"\$src\" rev-parse HEAD)"
+    echo "$i" > "$made/src/file$i"
+    git -C "$made/src" add .
+    git -C "$made/src" commit --quiet -m "commit $i"
+    eval "export C$i=\$(git -C \"\$made/src\" rev-parse HEAD)"
   done
-  git -C "$src" tag -a v1.0.0 -m release "$C2"
-  git -C "$src" push --quiet origin main v1.0.0
+  git -C "$made/src" tag -a v1.0.0 -m release "$C2"
+  git -C "$made/src" push --quiet origin main v1.0.0
+}
+
+setup() {
+  cp -R "$BATS_FILE_TMPDIR/made/origin.git" "$BATS_FILE_TMPDIR/made/src" "$BATS_TEST_TMPDIR/"
+  ORIGIN="$BATS_TEST_TMPDIR/origin.git"
   export CIRCLE_REPOSITORY_URL="file://$ORIGIN" CF_PATH="$BATS_TEST_TMPDIR/work"
   unset CIRCLE_TAG CIRCLE_BRANCH CHECKOUT_KEY CF_DEPTH
 }
@@ -70,7 +75,7 @@ depth_of() { git -C "$CF_PATH" rev-list --count HEAD; }
   git -C "$BATS_TEST_TMPDIR/src" add pr
   git -C "$BATS_TEST_TMPDIR/src" commit --quiet -m pr
   pr_head=$(git -C "$BATS_TEST_TMPDIR/src" rev-parse HEAD)
-  git -C "$BATS_TEST_TMPDIR/src" push --quiet origin "HEAD:refs/pull/7/head"
+  git -C "$BATS_TEST_TMPDIR/src" push --quiet "$ORIGIN" "HEAD:refs/pull/7/head"
   export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=protocol.version GIT_CONFIG_VALUE_0=0
   CIRCLE_SHA1="$pr_head" CIRCLE_BRANCH=pull/7 run sh "$SCRIPTS/shallow_checkout.sh"
   [ "$status" -eq 0 ]

@@ -8,8 +8,8 @@
  *    from .ci/run.
  * 3. Starts one moto_server for every test file (test/helpers/moto.ts returns it to startMoto()).
  * 4. Builds (the build type-checks every TypeScript file: scripts/compile.mjs), while lint and the
- *    orb's bats tests (bats from npm) run beside it; once all three are done, runs the test files
- *    concurrently.
+ *    orb's bats tests (bats from npm) run beside it; once all three are done, runs the test files,
+ *    those of one directory in one process (processGroups), three processes at once.
  * 5. Prints each step's time and a closing line: `npm test: N passed, N failed (...) in S s`.
  *
  * `--package` (`npm run test:package`) runs the package tests instead (test/package: the packed
@@ -17,9 +17,10 @@
  * npm installs, so they are their own step. They build through `npm pack` themselves.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { startMotoServer } from '../test/helpers/moto.js';
 
 const PACKAGE_TESTS = 'test/package';
@@ -107,24 +108,55 @@ const batsCounts = bats ? tapCounts(bats.output, bats.code) : { pass: 0, fail: 0
 const results: StepResult[] = [build];
 let nodeCounts = { pass: 0, fail: build.code === 0 ? 0 : 1 };
 if (build.code === 0) {
-  const testFiles = readdirSync(path.join(ROOT, 'test'), { withFileTypes: true })
-    .filter((entry) => entry.isDirectory())
-    .flatMap((entry) => readdirSync(path.join(ROOT, 'test', entry.name)).filter((name) => name.endsWith('.test.ts')).map((name) => `test/${entry.name}/${name}`))
-    .filter((file) => file.startsWith(`${PACKAGE_TESTS}/`) === packageRun);
-  // In any order: Node 20's `--test` sorts the files by name before starting them. (Started
-  // longest first, through node:test's run(), they took as long: 124 to 131 s against 123 to
-  // 130 s, 2026-11-27.)
-  // Test files mostly wait on child processes (the CLI, git, moto) and deploys' polls: three at
-  // once keep two cores busy.
-  const unit = await step('node tests', process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=3', '--test-reporter=spec', ...testFiles], {
-    stream: true,
-    env: { CF_TEST_MOTO_URL: moto.url },
-  });
-  results.push(unit);
-  nodeCounts = specCounts(unit.output, unit.code);
+  const directories = readdirSync(path.join(ROOT, 'test'), { withFileTypes: true })
+    .filter((entry) => entry.isDirectory() && `test/${entry.name}` !== PACKAGE_TESTS)
+    .map((entry) => ({ name: entry.name, files: readdirSync(path.join(ROOT, 'test', entry.name)).filter((name) => name.endsWith('.test.ts')).map((name) => `test/${entry.name}/${name}`) }))
+    .filter((directory) => directory.files.length > 0);
+  const packageFiles = readdirSync(path.join(ROOT, PACKAGE_TESTS)).filter((name) => name.endsWith('.test.ts')).map((name) => `${PACKAGE_TESTS}/${name}`);
+  const groups = packageRun ? undefined : processGroups(directories);
+  try {
+    // Three processes at once: they wait on child processes (the CLI, git, moto) and deploys'
+    // polls. Two measured slower: 123 to 154 s (mean 135) against 119 to 147 s (mean 127) for
+    // three, five runs each in turn, 2026-11-27 (each file then in its own process).
+    const unit = await step('node tests', process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=3', '--test-reporter=spec', ...(groups?.entries ?? packageFiles)], {
+      stream: true,
+      env: { CF_TEST_MOTO_URL: moto.url },
+    });
+    results.push(unit);
+    nodeCounts = specCounts(unit.output, unit.code);
+  } finally {
+    groups?.remove();
+  }
 }
 results.push(...checked);
 moto.stop();
+
+/**
+ * The test files of one directory of test/ run in one process, one file after another: an entry
+ * module importing each (made in a temporary directory, removed afterwards). Each process costs
+ * Node.js, tsx and the modules a file loads (the AWS SDK, the compiled CLI): 27 small files took
+ * 52 s of CPU in their own processes and 23 s in one (2026-11-27, this 2-core machine). Files
+ * share a process's state as the tests of one file do: each keeps its own resources (names on
+ * moto, temporary directories), and a failing `before` at a file's top level fails the tests of
+ * its whole directory (reported, never skipped). Node 20's `--test` starts files in the order of
+ * their names: the entries are numbered so that the directories with the most files start first.
+ */
+function processGroups(directories: readonly { readonly name: string; readonly files: readonly string[] }[]): { entries: string[]; remove: () => void } {
+  const dir = mkdtempSync(path.join(tmpdir(), 'circle-fargate-test-groups-'));
+  const entries = [...directories]
+    .sort((a, b) => b.files.length - a.files.length || a.name.localeCompare(b.name))
+    .map((directory, i) => {
+      const entry = path.join(dir, `${String(i + 1).padStart(2, '0')}-${directory.name}.test.mjs`);
+      writeFileSync(entry, directory.files.map((file) => `import ${JSON.stringify(pathToFileURL(path.join(ROOT, file)).href)};\n`).join(''));
+      return entry;
+    });
+  return {
+    entries,
+    remove: () => {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
 
 /** Counts from the spec reporter's closing summary (`ℹ pass N`, `ℹ fail N`). */
 function specCounts(output: string, code: number | null): { pass: number; fail: number } {

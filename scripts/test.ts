@@ -133,13 +133,15 @@ moto.stop();
 
 /**
  * The test files of one directory of test/ run in one process, one file after another: an entry
- * module importing each (made in a temporary directory, removed afterwards). Each process costs
- * Node.js, tsx and the modules a file loads (the AWS SDK, the compiled CLI): 27 small files took
- * 52 s of CPU in their own processes and 23 s in one (2026-11-27, this 2-core machine). Files
- * share a process's state as the tests of one file do: each keeps its own resources (names on
- * moto, temporary directories), and a failing `before` at a file's top level fails the tests of
- * its whole directory (reported, never skipped). Node 20's `--test` starts files in the order of
- * their names: the entries are numbered so that the directories with the most files start first.
+ * module (made in a temporary directory, removed afterwards) imports each file inside a suite
+ * named after it, so the file's top-level hooks (before, after, beforeEach, afterEach) and tests
+ * belong to that suite alone, its failures are reported under its name, and a file that fails to
+ * load fails there while the others still run. Each process costs Node.js, tsx and the modules
+ * a file loads (the AWS SDK, the compiled CLI): 27 small files took 52 s of CPU in their own
+ * processes and 23 s in one (2026-11-27, this 2-core machine). Files of a directory share the
+ * process's state (environment, moto, module caches) as the tests of one file do. Node 20's
+ * `--test` starts files in the order of their names: the entries are numbered so that the
+ * directories with the most files start first.
  */
 function processGroups(directories: readonly { readonly name: string; readonly files: readonly string[] }[]): { entries: string[]; remove: () => void } {
   const dir = mkdtempSync(path.join(tmpdir(), 'circle-fargate-test-groups-'));
@@ -147,7 +149,13 @@ function processGroups(directories: readonly { readonly name: string; readonly f
     .sort((a, b) => b.files.length - a.files.length || a.name.localeCompare(b.name))
     .map((directory, i) => {
       const entry = path.join(dir, `${String(i + 1).padStart(2, '0')}-${directory.name}.test.mjs`);
-      writeFileSync(entry, directory.files.map((file) => `import ${JSON.stringify(pathToFileURL(path.join(ROOT, file)).href)};\n`).join(''));
+      const files = directory.files.map((file) => [file, pathToFileURL(path.join(ROOT, file)).href]);
+      writeFileSync(
+        entry,
+        `import { describe } from 'node:test';\n` +
+          `for (const [name, url] of ${JSON.stringify(files)}) {\n` +
+          `  describe(name, async () => {\n    await import(url);\n  });\n}\n`,
+      );
       return entry;
     });
   return {

@@ -3,7 +3,7 @@ import eslint from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'generated/', 'node_modules/', 'scripts/*.mjs', 'bench/*.mjs', 'eslint.config.js', 'bin/', '**/*.cjs', 'test/fixtures/'] },
+  { ignores: ['dist/', '.build/', 'generated/', 'node_modules/', 'scripts/*.mjs', 'bench/*.mjs', 'eslint.config.js', 'bin/', '**/*.cjs', 'test/fixtures/'] },
   eslint.configs.recommended,
   ...tseslint.configs.strictTypeChecked,
   {

@@ -3,7 +3,8 @@
 // staging directory; the output of src/ (JavaScript and declarations) then replaces dist/ whole,
 // so no file of a deleted source is left there to be packed. One run instead of a build of src/
 // and a separate type check of everything: the program is made and src/ checked once (about 12 s
-// of CPU less on a 2-core machine, 2026-11-27).
+// of CPU less on a 2-core machine, 2026-11-27). A type error anywhere, tests included, fails the
+// build and leaves dist/ as it was.
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, renameSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -11,26 +12,31 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-// Inside the repository, so that moving its src/ to dist/ is a rename on the same file system.
-const staging = join(root, 'node_modules/.cache/circle-fargate-compile');
+// Beside dist/ (ignored by git and eslint), so that the moves below are renames on one file system.
+const staging = join(root, '.build');
 const dist = join(root, 'dist');
 const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+const fail = (message) => {
+  rmSync(staging, { recursive: true, force: true });
+  process.stderr.write(`build: ${message}\n`);
+  process.exit(1);
+};
 
 rmSync(staging, { recursive: true, force: true });
 const compiled = spawnSync(
   process.execPath,
-  [tsc, '-p', join(root, 'tsconfig.json'), '--noEmit', 'false', '--noEmitOnError', '--declaration', '--sourceMap', 'false', '--rootDir', root, '--outDir', staging],
+  [tsc, '-p', join(root, 'tsconfig.json'), '--noEmit', 'false', '--noEmitOnError', '--declaration', '--sourceMap', 'false', '--rootDir', root, '--outDir', join(staging, 'out')],
   { stdio: 'inherit' },
 );
-if (compiled.status !== 0) {
-  rmSync(staging, { recursive: true, force: true });
-  process.stderr.write(`build: TypeScript found errors (above); dist/ is unchanged\n`);
-  process.exit(compiled.status ?? 1);
+if (compiled.status !== 0) fail('TypeScript found errors (above); dist/ is unchanged');
+const built = join(staging, 'out', 'src');
+if (!existsSync(built) || readdirSync(built).length === 0) fail(`the compiler wrote nothing for src/ into ${built}; dist/ is unchanged`);
+try {
+  // The old dist/ is moved aside, not deleted, until the new one is in place.
+  if (existsSync(dist)) renameSync(dist, join(staging, 'previous'));
+  renameSync(built, dist);
+} catch (error) {
+  if (!existsSync(dist) && existsSync(join(staging, 'previous'))) renameSync(join(staging, 'previous'), dist);
+  fail(`could not put the new build in dist/ (${error instanceof Error ? error.message : String(error)}); dist/ is unchanged`);
 }
-if (!existsSync(join(staging, 'src')) || readdirSync(join(staging, 'src')).length === 0) {
-  process.stderr.write(`build: the compiler wrote nothing for src/ into ${staging}; dist/ is unchanged\n`);
-  process.exit(1);
-}
-rmSync(dist, { recursive: true, force: true });
-renameSync(join(staging, 'src'), dist);
 rmSync(staging, { recursive: true, force: true });

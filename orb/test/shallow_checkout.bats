@@ -4,7 +4,7 @@
 
 load helpers
 
-# The origin and its history are made once for the file; each test gets its own copy of both.
+# The origin and its history are made once for the file; each test gets its own copy.
 setup_file() {
   export GIT_AUTHOR_NAME=t GIT_AUTHOR_EMAIL=t@example.invalid GIT_COMMITTER_NAME=t GIT_COMMITTER_EMAIL=t@example.invalid
   made="$BATS_FILE_TMPDIR/made"
@@ -21,7 +21,7 @@ setup_file() {
 }
 
 setup() {
-  cp -R "$BATS_FILE_TMPDIR/made/origin.git" "$BATS_FILE_TMPDIR/made/src" "$BATS_TEST_TMPDIR/"
+  cp -R "$BATS_FILE_TMPDIR/made/origin.git" "$BATS_TEST_TMPDIR/"
   ORIGIN="$BATS_TEST_TMPDIR/origin.git"
   export CIRCLE_REPOSITORY_URL="file://$ORIGIN" CF_PATH="$BATS_TEST_TMPDIR/work"
   unset CIRCLE_TAG CIRCLE_BRANCH CHECKOUT_KEY CF_DEPTH
@@ -70,12 +70,14 @@ depth_of() { git -C "$CF_PATH" rev-list --count HEAD; }
 }
 
 @test "fetches a pull request's head when the server refuses commits by SHA" {
+  # A clone of this test's origin to push the pull request's head from.
+  git clone --quiet "$ORIGIN" "$BATS_TEST_TMPDIR/src" 2> /dev/null
   git -C "$BATS_TEST_TMPDIR/src" checkout --quiet -b pr "$C3"
   echo pr > "$BATS_TEST_TMPDIR/src/pr"
   git -C "$BATS_TEST_TMPDIR/src" add pr
   git -C "$BATS_TEST_TMPDIR/src" commit --quiet -m pr
   pr_head=$(git -C "$BATS_TEST_TMPDIR/src" rev-parse HEAD)
-  git -C "$BATS_TEST_TMPDIR/src" push --quiet "$ORIGIN" "HEAD:refs/pull/7/head"
+  git -C "$BATS_TEST_TMPDIR/src" push --quiet origin "HEAD:refs/pull/7/head"
   export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=protocol.version GIT_CONFIG_VALUE_0=0
   CIRCLE_SHA1="$pr_head" CIRCLE_BRANCH=pull/7 run sh "$SCRIPTS/shallow_checkout.sh"
   [ "$status" -eq 0 ]

@@ -91,9 +91,8 @@ let exampleJson: Promise<string> | undefined;
  */
 export async function exampleRepo(branch = 'master'): Promise<string> {
   exampleJson ??= (async () => {
-    const { readDescriptionValue } = (await import(pathToFileURL(path.join(ROOT, 'dist/description/load.js')).href)) as {
-      readDescriptionValue: (file: string, options: { cwd: string }) => Promise<unknown>;
-    };
+    // The compiled loader, as the commands under test run it; typed from its source.
+    const { readDescriptionValue } = (await import(pathToFileURL(path.join(ROOT, 'dist/description/load.js')).href)) as typeof import('../../src/description/load.js');
     return `${JSON.stringify(await readDescriptionValue(path.join(EXAMPLE, 'circle-fargate.config.ts'), { cwd: EXAMPLE }), null, 2)}\n`;
   })();
   const json = await exampleJson;

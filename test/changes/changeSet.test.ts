@@ -62,13 +62,17 @@ describe('change list parsing', () => {
   });
 });
 
+/** A push to master of `pushed` commits (`new-N.txt`) after `before` others, and a depth-1 clone of it. */
+function masterPush(before: number, pushed: number): { dir: string; base: string; head: string } {
+  const source = repo();
+  const base = commits(source, 'old', before);
+  const head = commits(source, 'new', pushed);
+  return { dir: clone(source, 'master'), base, head };
+}
+
 describe('default branch push', () => {
   it('sees a push of several commits whole, fetching only the base', async () => {
-    const source = repo();
-    commits(source, 'old', 40);
-    const base = git(source, 'rev-parse', 'HEAD');
-    const head = commits(source, 'new', 3);
-    const dir = clone(source, 'master');
+    const { dir, base, head } = masterPush(40, 3);
     const result = await changes(dir, { branch: 'master', revision: head, baseRevision: base });
     assert.equal(result.selectAll, false);
     assert.equal(result.base.strategy, 'base-revision');
@@ -78,15 +82,12 @@ describe('default branch push', () => {
   });
 
   it('starts no `git maintenance` after its fetches', async () => {
-    const source = repo();
-    commits(source, 'old', 3);
-    const base = git(source, 'rev-parse', 'HEAD');
-    const head = commits(source, 'new', 2);
-    const dir = clone(source, 'master');
+    const { dir, base, head } = masterPush(3, 2);
     // GIT_TRACE2_EVENT: git writes a JSON line per command it runs ("start") and per process it
     // starts ("child_start"), each with its argv.
-    const trace = `${tempDir()}/trace.json`;
-    dirs.push(path.dirname(trace));
+    const traceDir = tempDir();
+    dirs.push(traceDir);
+    const trace = path.join(traceDir, 'trace.json');
     process.env.GIT_TRACE2_EVENT = trace;
     try {
       await changes(dir, { branch: 'master', revision: head, baseRevision: base });

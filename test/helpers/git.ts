@@ -55,17 +55,18 @@ process.on('exit', () => {
 
 /**
  * A copy of a repository with an `initial` commit, then `import` holding what `fill` wrote. The
- * first call for a key makes it with git; later calls in the same process copy that repository
- * (the same two commits), which costs no process.
+ * first call for a key (what `fill` writes) and branch makes it with git; later calls in the same
+ * process copy that repository (the same two commits), which costs no process.
  */
 function importedRepo(key: string, branch: string, fill: (dir: string) => void): string {
-  let made = imported.get(`${key}\0${branch}`);
+  const id = `${key}\0${branch}`;
+  let made = imported.get(id);
   if (made === undefined) {
     made = initRepo({}, branch);
     fill(made);
     git(made, 'add', '--all');
     git(made, 'commit', '--quiet', '--message', 'import');
-    imported.set(`${key}\0${branch}`, made);
+    imported.set(id, made);
   }
   const dir = tempDir();
   cpSync(made, dir, { recursive: true });

@@ -108,17 +108,21 @@ const batsCounts = bats ? tapCounts(bats.output, bats.code) : { pass: 0, fail: 0
 const results: StepResult[] = [build];
 let nodeCounts = { pass: 0, fail: build.code === 0 ? 0 : 1 };
 if (build.code === 0) {
-  const directories = readdirSync(path.join(ROOT, 'test'), { withFileTypes: true })
-    .filter((entry) => entry.isDirectory() && `test/${entry.name}` !== PACKAGE_TESTS)
-    .map((entry) => ({ name: entry.name, files: readdirSync(path.join(ROOT, 'test', entry.name)).filter((name) => name.endsWith('.test.ts')).map((name) => `test/${entry.name}/${name}`) }))
-    .filter((directory) => directory.files.length > 0);
-  const packageFiles = readdirSync(path.join(ROOT, PACKAGE_TESTS)).filter((name) => name.endsWith('.test.ts')).map((name) => `${PACKAGE_TESTS}/${name}`);
-  const groups = packageRun ? undefined : processGroups(directories);
+  /** The test files of a directory, as paths from the root. */
+  const testFiles = (dir: string): string[] => readdirSync(path.join(ROOT, dir)).filter((name) => name.endsWith('.test.ts')).map((name) => `${dir}/${name}`);
+  const groups = packageRun
+    ? undefined
+    : processGroups(
+        readdirSync(path.join(ROOT, 'test'), { withFileTypes: true })
+          .filter((entry) => entry.isDirectory() && `test/${entry.name}` !== PACKAGE_TESTS)
+          .map((entry) => ({ name: entry.name, files: testFiles(`test/${entry.name}`) }))
+          .filter((directory) => directory.files.length > 0),
+      );
   try {
     // Three processes at once: they wait on child processes (the CLI, git, moto) and deploys'
     // polls. Two measured slower: 123 to 154 s (mean 135) against 119 to 147 s (mean 127) for
     // three, five runs each in turn, 2026-11-27 (each file then in its own process).
-    const unit = await step('node tests', process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=3', '--test-reporter=spec', ...(groups?.entries ?? packageFiles)], {
+    const unit = await step('node tests', process.execPath, ['--import', 'tsx', '--test', '--test-concurrency=3', '--test-reporter=spec', ...(groups?.entries ?? testFiles(PACKAGE_TESTS))], {
       stream: true,
       env: { CF_TEST_MOTO_URL: moto.url },
     });

@@ -15,12 +15,17 @@ const root = fileURLToPath(new URL('..', import.meta.url));
 // Beside dist/ (ignored by git and eslint), so that the moves below are renames on one file system.
 const staging = join(root, '.build');
 const dist = join(root, 'dist');
-const tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
 const fail = (message) => {
   rmSync(staging, { recursive: true, force: true });
   process.stderr.write(`build: ${message}\n`);
   process.exit(1);
 };
+let tsc;
+try {
+  tsc = createRequire(import.meta.url).resolve('typescript/bin/tsc');
+} catch {
+  fail('TypeScript is not installed (a devDependency): run `npm ci`');
+}
 
 rmSync(staging, { recursive: true, force: true });
 const compiled = spawnSync(
@@ -36,7 +41,16 @@ try {
   if (existsSync(dist)) renameSync(dist, join(staging, 'previous'));
   renameSync(built, dist);
 } catch (error) {
-  if (!existsSync(dist) && existsSync(join(staging, 'previous'))) renameSync(join(staging, 'previous'), dist);
-  fail(`could not put the new build in dist/ (${error instanceof Error ? error.message : String(error)}); dist/ is unchanged`);
+  const why = error instanceof Error ? error.message : String(error);
+  const previous = join(staging, 'previous');
+  if (existsSync(dist) || !existsSync(previous)) fail(`could not put the new build in dist/ (${why}); dist/ is unchanged`);
+  try {
+    renameSync(previous, dist);
+  } catch {
+    // Left where it is rather than deleted with the staging directory.
+    process.stderr.write(`build: could not put the new build in dist/ (${why}), nor the previous one back: it is in ${previous}\n`);
+    process.exit(1);
+  }
+  fail(`could not put the new build in dist/ (${why}); dist/ is unchanged`);
 }
 rmSync(staging, { recursive: true, force: true });

@@ -19,6 +19,7 @@ import {
 } from '@aws-sdk/client-ecs';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import { InputError, OperationError } from '../errors.js';
+import { maskEchoed } from '../secrets/redact.js';
 import { defaultSleep } from './calls.js';
 import type { Send } from './schedules.js';
 import type { Sends } from './sdk.js';
@@ -36,6 +37,8 @@ export interface OneOffTask {
   readonly networkConfiguration?: NetworkConfiguration;
   readonly launchType?: LaunchType;
   readonly platformVersion?: string;
+  /** The task definition's containers: their environment values are masked in the log lines shown. */
+  readonly containers?: readonly ContainerDefinition[];
   /** Where the container's log lines go (from its task definition), if to CloudWatch Logs. */
   readonly logs?: AwsLogs;
   readonly timeoutMs: number;
@@ -106,8 +109,9 @@ export async function runOneOff(ecs: ECSClient, logs: Sends<CloudWatchLogsClient
   }
   hooks.progress(`${label}: started ${arn.split('/').pop() ?? arn} (${task.taskDefinition.split('/').pop() ?? ''}, container ${task.container})`);
   const follower = logs !== undefined && task.logs !== undefined ? logFollower(logs, task.logs.group, logStreamName(task.logs, task.container, arn), send) : undefined;
+  // A task may print its own environment: those values are masked, names kept (maskEchoed).
   const show = (lines: readonly string[]) => {
-    for (const line of lines) hooks.progress(`${task.name} | ${line}`);
+    for (const line of lines) hooks.progress(`${task.name} | ${task.containers ? maskEchoed(line, { containerDefinitions: task.containers }) : line}`);
   };
 
   let wait = hooks.pollMs?.first ?? 1000;
@@ -197,6 +201,7 @@ export function oneOffTask(
     taskDefinition: taskDefinitionArn,
     container,
     command: spec.command,
+    containers,
     launchType,
     ...(service.networkConfiguration !== undefined ? { networkConfiguration: service.networkConfiguration } : {}),
     ...(service.platformVersion !== undefined && launchType === 'FARGATE' ? { platformVersion: service.platformVersion } : {}),

@@ -9,10 +9,27 @@
  * - `registry.add(value)`: one more secret (a token read from a file, a credential the AWS SDK
  *   resolved). Values shorter than 4 characters, and `true`/`false`/`null`/numbers, are not
  *   masked: masking them would hide ordinary words and break JSON, and such a value is no secret.
- * - `registry.addFromAws(value)`: every secret inside an AWS request or response: environment
- *   values of task definitions' containers, of EventBridge targets' and Scheduler schedules'
- *   container overrides (their `Input`), credentials.
- * - `registry.mask(text)`: the text with every known secret replaced by `MASK`.
+ * - `registry.addFromAws(value)`: every secret inside an AWS request or response: credentials,
+ *   and the values of environment variables whose name says secret (DB_PASSWORD, API_TOKEN) in
+ *   task definitions' containers and in EventBridge targets' and Scheduler schedules' container
+ *   overrides (their `Input`).
+ * - `registry.mask(text)`: the text with every known secret replaced by `MASK`; a secret that a
+ *   server cut short at the end of the text is masked too.
+ * - `maskEchoed(text, request)`: an AWS error message with the environment values and inputs of
+ *   the request it answers masked, and the names that request carries kept as they are.
+ *
+ * What is secret, and what is not (docs/secrets.md says the same for users):
+ * - secret: credentials and tokens (SECRET_ENVIRONMENT_VARIABLES, AWS credentials however the SDK
+ *   found them, web identity tokens); the value of any variable whose name says secret (SECRET_NAME),
+ *   in our environment, a task definition or a target's or schedule's input; whatever a server
+ *   echoes back of a request that carried environment values or inputs (`maskEchoed`).
+ * - never printed as values, by construction rather than by masking: the environment values of
+ *   task definitions, targets' inputs and schedules (diffs say which variable changed, records
+ *   shown drop inputs).
+ * - not secret, always printed as they are: the identifiers a deploy names (cluster, service,
+ *   family, revision, rule, schedule, group, container, repository, image, tag, digest, region,
+ *   account). An ordinary environment value such as APP_NAME=shop is not masked wherever "shop"
+ *   appears: that hid every family, rule and cluster named after the app.
  * - `registry.redact(value)`: a deep copy of a JSON value with every string (keys included)
  *   masked: for records and artifacts, before they are serialised.
  * - `maskingIO(io)` (src/cli/io.ts): the CLI's writers, masked; `main()` wraps every command's io.
@@ -40,9 +57,9 @@ export const SECRET_ENVIRONMENT_VARIABLES: readonly string[] = [
 
 /**
  * Other variables whose name says they hold a secret (GITHUB_TOKEN, DB_PASSWORD, NPM_AUTH_TOKEN,
- * SENTRY_API_KEY, ...). A name is split on `_`; a part or a pair of parts must match.
+ * SENTRY_API_KEY, MAIL_PASS, SENTRY_DSN, ...). A name is split on `_`; a part or a pair of parts must match.
  */
-const SECRET_NAME = /(^|_)(TOKEN|SECRET|SECRETS|PASSWORD|PASSWD|PASSPHRASE|CREDENTIAL|CREDENTIALS|PRIVATE_KEY|API_KEY|ACCESS_KEY|AUTHORIZATION|CONTINUATION_KEY)(_|$)/i;
+const SECRET_NAME = /(^|_)(TOKEN|SECRET|SECRETS|PASSWORD|PASSWD|PASS|PASSPHRASE|DSN|CREDENTIAL|CREDENTIALS|PRIVATE_KEY|API_KEY|ACCESS_KEY|AUTHORIZATION|CONTINUATION_KEY)(_|$)/i;
 
 /** Environment variables naming a file whose content is a secret (web identity for CircleCI OIDC). */
 const SECRET_FILE_VARIABLES: readonly string[] = ['AWS_WEB_IDENTITY_TOKEN_FILE'];
@@ -65,7 +82,7 @@ export class SecretRegistry {
   addFromEnvironment(env: Readonly<Record<string, string | undefined>>, readFile?: (file: string) => string | undefined): void {
     for (const [name, value] of Object.entries(env)) {
       if (value === undefined) continue;
-      if (SECRET_ENVIRONMENT_VARIABLES.includes(name) || SECRET_NAME.test(name)) this.add(value);
+      if (isSecretName(name)) this.add(value);
       if (SECRET_FILE_VARIABLES.includes(name) && readFile) this.add(readFile(value));
     }
   }
@@ -102,11 +119,20 @@ export class SecretRegistry {
     return this.#forms.size;
   }
 
-  /** `text` with every known secret replaced by MASK. */
+  /**
+   * `text` with every known secret replaced by MASK. A secret cut short at the very end of the
+   * text (a server that truncated its own message) is masked from its first character when at
+   * least MIN_CUT_PREFIX of it is there: no prefix of a secret that long is ever shown.
+   */
   mask(text: string): string {
     if (this.#forms.size === 0 || text === '') return text;
     this.#pattern ??= new RegExp(this.#sortedForms().map(escapeRegExp).join('|'), 'g');
-    return text.replace(this.#pattern, MASK);
+    return maskCutTail(text.replace(this.#pattern, MASK), this.#sortedForms());
+  }
+
+  /** `text` masked, then cut to `max` characters (`...` added): never cut first, or a cut secret no longer matches. */
+  maskAndCut(text: string, max: number): string {
+    return cutText(this.mask(text), max);
   }
 
   /** A deep copy of a JSON-like value with every string masked, keys included. */
@@ -117,6 +143,104 @@ export class SecretRegistry {
   #sortedForms(): string[] {
     this.#sorted ??= [...this.#forms].sort((a, b) => b.length - a.length);
     return this.#sorted;
+  }
+}
+
+/** Whether an environment variable of this name holds a secret (ours, a task definition's, an input's). */
+export function isSecretName(name: string): boolean {
+  return SECRET_ENVIRONMENT_VARIABLES.includes(name) || SECRET_NAME.test(name);
+}
+
+/** The shortest head of a secret that is masked when a text ends with it (see `mask`). */
+export const MIN_CUT_PREFIX = 8;
+
+/**
+ * `text` with a trailing head (MIN_CUT_PREFIX or more characters, not the whole) of one of
+ * `forms` masked; "trailing" looks past white space and a cut mark (`...`, `…`) at the end.
+ */
+function maskCutTail(text: string, forms: readonly string[]): string {
+  const tail = /[\s.…]*$/.exec(text)?.[0] ?? '';
+  const body = text.slice(0, text.length - tail.length);
+  let longest = 0;
+  for (const form of forms) {
+    for (let length = Math.min(form.length - 1, body.length); length >= MIN_CUT_PREFIX && length > longest; length--) {
+      if (body.endsWith(form.slice(0, length))) {
+        longest = length;
+        break;
+      }
+    }
+  }
+  return longest === 0 ? text : `${body.slice(0, body.length - longest)}${MASK}${tail}`;
+}
+
+/** `text` cut to `max` characters, `...` marking the cut. Mask before cutting (`maskAndCut`). */
+export function cutText(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, Math.max(0, max - 3))}...`;
+}
+
+/**
+ * An AWS error message with what the request carried that may be secret masked: every
+ * environment value and every target or schedule input (and the values inside it) of the
+ * request it answers. The names the same request carries (family, container, cluster, rule,
+ * image...) are kept as they are wherever they appear, so an echoed APP_NAME=shop hides "shop"
+ * but not the family "shop-prod-app".
+ */
+export function maskEchoed(text: string, request: unknown): string {
+  const values = new Set<string>();
+  const names = new Set<string>();
+  collectRequestStrings(request, values, names, 0);
+  const hidden = new Set<string>();
+  for (const value of values) {
+    const trimmed = value.trim();
+    if (trimmed.length >= MIN_SECRET_LENGTH && !NOT_A_SECRET.test(trimmed)) for (const form of formsOf(trimmed)) hidden.add(form);
+  }
+  if (hidden.size === 0 || text === '') return text;
+  const hide = new RegExp([...hidden].sort((a, b) => b.length - a.length).map(escapeRegExp).join('|'), 'g');
+  // A name that contains (or is) a hidden value stays readable: identifiers are never masked.
+  const kept = [...names].filter((name) => name.length >= MIN_SECRET_LENGTH && [...hidden].some((form) => name.includes(form)));
+  if (kept.length === 0) return text.replace(hide, MASK);
+  const keep = new RegExp(kept.sort((a, b) => b.length - a.length).map(escapeRegExp).join('|'), 'g');
+  let masked = '';
+  let from = 0;
+  for (const match of text.matchAll(keep)) {
+    masked += text.slice(from, match.index).replace(hide, MASK) + match[0];
+    from = match.index + match[0].length;
+  }
+  return masked + text.slice(from).replace(hide, MASK);
+}
+
+/** Environment values and inputs of an AWS request (`values`), and every other string in it (`names`). */
+function collectRequestStrings(value: unknown, values: Set<string>, names: Set<string>, depth: number): void {
+  if (depth > 64) return;
+  if (typeof value === 'string') {
+    names.add(value);
+    return;
+  }
+  if (value === null || typeof value !== 'object') return;
+  if (Array.isArray(value)) {
+    for (const item of value) collectRequestStrings(item, values, names, depth + 1);
+    return;
+  }
+  for (const [key, item] of Object.entries(value)) {
+    if ((key === 'environment' || key === 'Environment') && Array.isArray(item)) {
+      for (const entry of item) {
+        if (entry === null || typeof entry !== 'object') continue;
+        const { name, Name, value: inner, Value } = entry as { name?: unknown; Name?: unknown; value?: unknown; Value?: unknown };
+        const variable = name ?? Name;
+        const variableValue = inner ?? Value;
+        if (typeof variable === 'string') names.add(variable);
+        if (typeof variableValue === 'string') values.add(variableValue);
+      }
+    } else if (key === 'Input' && typeof item === 'string') {
+      values.add(item);
+      try {
+        collectRequestStrings(JSON.parse(item) as unknown, values, new Set(), depth + 1);
+      } catch {
+        // A constant input that is not JSON: hidden whole.
+      }
+    } else {
+      collectRequestStrings(item, values, names, depth + 1);
+    }
   }
 }
 
@@ -159,12 +283,16 @@ function walkAws(value: unknown, registry: SecretRegistry, depth: number): void 
   for (const [key, item] of Object.entries(value)) {
     if (AWS_SECRET_KEYS.has(key)) registry.add(item);
     else if ((key === 'environment' || key === 'Environment') && Array.isArray(item)) {
+      // Only the values of variables whose name says secret: APP_NAME=shop is a name, not a secret.
       for (const entry of item) {
-        if (entry !== null && typeof entry === 'object') registry.add((entry as { value?: unknown; Value?: unknown }).value ?? (entry as { Value?: unknown }).Value);
+        if (entry === null || typeof entry !== 'object') continue;
+        const { name, Name, value: inner, Value } = entry as { name?: unknown; Name?: unknown; value?: unknown; Value?: unknown };
+        const variable = name ?? Name;
+        if (typeof variable === 'string' && isSecretName(variable)) registry.add(inner ?? Value);
       }
     } else if (key === 'Input' && typeof item === 'string') {
       // A target's or a schedule's Input is JSON text: container overrides, and whatever else the
-      // task receives. Its environment values are secrets like the task definition's.
+      // task receives. Its secret-named environment values are secrets like the task definition's.
       try {
         walkAws(JSON.parse(item) as unknown, registry, depth + 1);
       } catch {

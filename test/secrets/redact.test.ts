@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { maskingIO, type CliIO } from '../../src/cli/io.js';
-import { MASK, SecretRegistry } from '../../src/secrets/redact.js';
+import { MASK, maskEchoed, SecretRegistry } from '../../src/secrets/redact.js';
 
 const TOKEN = 'sentinel-circle-token-"q"/+ä';
 
@@ -71,15 +71,65 @@ describe('SecretRegistry', () => {
     assert.equal(record.reason, 'echo: s3cret-value', 'the original is untouched');
   });
 
-  it('learns environment values of task definitions, targets\' Input and credentials from AWS shapes', () => {
+  it('learns secret-named environment values of task definitions, targets\' Input and credentials from AWS shapes, not names', () => {
     const registry = new SecretRegistry();
     registry.addFromAws({
-      taskDefinition: { containerDefinitions: [{ name: 'app', environment: [{ name: 'DB_URL', value: 'mysql://u:pw@db/app' }, { name: 'DEBUG', value: 'true' }], secrets: [{ name: 'X', valueFrom: 'arn:aws:ssm:x' }] }] },
+      taskDefinition: {
+        family: 'shop-prod-app',
+        containerDefinitions: [{ name: 'app', environment: [{ name: 'DB_PASSWORD', value: 'pw-db-4242' }, { name: 'APP_NAME', value: 'shop' }, { name: 'MODE', value: 'batch' }, { name: 'DEBUG', value: 'true' }], secrets: [{ name: 'X', valueFrom: 'arn:aws:ssm:x' }] }],
+      },
     });
-    registry.addFromAws({ Targets: [{ Id: 't', Input: JSON.stringify({ containerOverrides: [{ name: 'app', environment: [{ name: 'MAIL_PASS', value: 'mail-pass-777' }] }] }) }] });
+    registry.addFromAws({ Targets: [{ Id: 't', Input: JSON.stringify({ containerOverrides: [{ name: 'app', environment: [{ name: 'MAIL_PASS', value: 'mail-pass-777' }, { name: 'JOB', value: 'shop-prod-nightly' }] }] }) }] });
     registry.addFromAws({ accessKeyId: 'AKIASENTINEL', secretAccessKey: 'secret-access-sentinel', sessionToken: 'session-sentinel' });
-    const masked = registry.mask('mysql://u:pw@db/app mail-pass-777 AKIASENTINEL secret-access-sentinel session-sentinel true arn:aws:ssm:x');
-    assert.equal(masked, `${MASK} ${MASK} ${MASK} ${MASK} ${MASK} true arn:aws:ssm:x`);
+    const masked = registry.mask('pw-db-4242 mail-pass-777 AKIASENTINEL secret-access-sentinel session-sentinel true arn:aws:ssm:x shop-prod-app shop-dev-batch rule shop-prod-nightly');
+    assert.equal(masked, `${MASK} ${MASK} ${MASK} ${MASK} ${MASK} true arn:aws:ssm:x shop-prod-app shop-dev-batch rule shop-prod-nightly`);
+  });
+
+  it('masks a secret that a server cut short at the end of its text, from 8 characters on', () => {
+    const registry = new SecretRegistry();
+    registry.add('SENTINELTOKENa1b2c3');
+    assert.equal(registry.mask('"circle-token":"SENTINELTOKENa1b2c'), `"circle-token":"${MASK}`);
+    assert.equal(registry.mask('token SENTINELTOKEN...\n'), `token ${MASK}...\n`);
+    assert.equal(registry.mask('a SENTINE'), 'a SENTINE', 'shorter heads are no secret');
+  });
+
+  it('masks first, then cuts: no head of a secret is left by the cut', () => {
+    const registry = new SecretRegistry();
+    const token = 'SENTINELTOKENa1b2c3';
+    registry.add(token);
+    const text = `${'x'.repeat(180)}"circle-token":"${token}") and no pipeline was found`;
+    const cut = registry.maskAndCut(text, 200);
+    assert.ok(cut.length <= 200);
+    assert.ok(!cut.includes(token.slice(0, 8)), cut);
+    assert.ok(!`${text.slice(0, 197)}...`.includes(token.slice(0, 19)), 'cutting first would have left a head that no longer matches');
+  });
+});
+
+describe('maskEchoed', () => {
+  const request = {
+    family: 'shop-prod-app',
+    containerDefinitions: [{ name: 'batch', image: 'localhost:5000/shop/app:new', environment: [{ name: 'APP_NAME', value: 'shop' }, { name: 'MODE', value: 'batch' }] }],
+  };
+
+  it('masks the environment values of the request it answers, keeping the names the request carries', () => {
+    const message = `invalid request: ${JSON.stringify(request)}`;
+    const masked = maskEchoed(message, request);
+    assert.ok(masked.includes('"family":"shop-prod-app"'), masked);
+    assert.ok(masked.includes('"name":"batch"'), masked);
+    assert.ok(masked.includes('localhost:5000/shop/app:new'), masked);
+    assert.ok(masked.includes(`{"name":"APP_NAME","value":"${MASK}"}`), masked);
+    // MODE=batch equals the container's name, and a name is always shown as it is.
+    assert.ok(masked.includes('{"name":"MODE","value":"batch"}'), masked);
+  });
+
+  it('masks a target\'s Input whole and the values inside it', () => {
+    const input = JSON.stringify({ containerOverrides: [{ name: 'batch', environment: [{ name: 'JOB', value: 'reindex-all' }] }] });
+    const masked = maskEchoed(`bad input ${input} and reindex-all`, { Rule: 'shop-prod-nightly', Targets: [{ Id: 'batch', Input: input }] });
+    assert.equal(masked, `bad input ${MASK} and ${MASK}`);
+  });
+
+  it('leaves a message alone when the request carried no environment', () => {
+    assert.equal(maskEchoed('service shop-prod-app not found', { cluster: 'shop-prod', services: ['shop-prod-app'] }), 'service shop-prod-app not found');
   });
 });
 

@@ -31,6 +31,8 @@ const ENV_SECRETS = {
 };
 const TASK_SECRET = `${MARK}-task-definition-env-0008`;
 const TARGET_SECRET = `${MARK}-target-input-env-0009`;
+/** An environment value whose name says nothing secret: never printed as a value, and masked where a server echoes it. */
+const PLAIN_VALUE = `${MARK}-plain-env-0010`;
 const IMAGE = `localhost:5000/monolith/app@sha256:${'b'.repeat(64)}`;
 
 let moto: Moto;
@@ -80,7 +82,7 @@ before(async () => {
       networkMode: 'awsvpc',
       cpu: '256',
       memory: '512',
-      containerDefinitions: [{ name: 'app', image: 'localhost:5000/monolith/app:old', essential: true, environment: [{ name: 'DB_PASSWORD', value: TASK_SECRET }] }],
+      containerDefinitions: [{ name: 'app', image: 'localhost:5000/monolith/app:old', essential: true, environment: [{ name: 'DB_PASSWORD', value: TASK_SECRET }, { name: 'APP_MODE', value: PLAIN_VALUE }] }],
     }),
   );
   await ecs.send(new CreateServiceCommand({ cluster: 'sweep', serviceName: 'sweep-app', taskDefinition: app.taskDefinition?.taskDefinitionArn, desiredCount: 1 }));
@@ -143,6 +145,13 @@ describe('the secrets sweep', () => {
     const followed = await run('trigger --follow', ['trigger', 'pre', '--follow', '--json', '--poll-interval', '0.1']);
     assert.equal(followed.code, 1);
     assert.equal(circle.createdCount, 1);
+    // A 500 whose plain-text body echoes the token where the message is cut to length: masked
+    // first, then cut, so not even a head of the token is shown (it was 18 of its characters).
+    const head = 'x'.repeat(185);
+    circle.next('triggerPipeline', { status: 500, text: `${head}"circle-token":"${ENV_SECRETS.CIRCLE_TOKEN}" and the rest of the request` });
+    const cut = await run('trigger: a 500 cut in the middle of the echoed token', ['trigger', 'pre']);
+    assert.notEqual(cut.code, 0);
+    assert.ok(!(cut.stdout + cut.stderr).includes(ENV_SECRETS.CIRCLE_TOKEN.slice(0, 8)), cut.stderr);
   });
 
   it('deploy and rollback against AWS that echoes the request (credentials, task definition environment)', async () => {
@@ -167,7 +176,7 @@ describe('the secrets sweep', () => {
   });
 
   it('no sentinel in any output or written file (the write-ahead records aside, which are private)', () => {
-    assert.equal(runs.length, 18, `${runs.length} runs`);
+    assert.equal(runs.length, 19, `${runs.length} runs`);
     const leaks = runs.filter(({ result }) => result.stdout.includes(MARK) || result.stderr.includes(MARK)).map(({ name, result }) => `${name}: ${(result.stdout + result.stderr).slice(0, 300)}`);
     assert.deepEqual(leaks, []);
     // The servers did receive the secrets (the test would prove nothing otherwise).

@@ -9,6 +9,7 @@
  * created instead, and a continuation counts "not in setup state" as its own success.
  */
 import { InputError, OperationError } from '../../errors.js';
+import { cutText, SecretRegistry } from '../../secrets/redact.js';
 
 export const DEFAULT_API_URL = 'https://circleci.com/api/v2';
 
@@ -44,6 +45,11 @@ export interface ClientOptions {
   /** Backoff before attempt n (1-based), when the server gives no Retry-After. */
   readonly backoffMs?: (attempt: number) => number;
   readonly now?: () => number;
+  /**
+   * Masks the secrets of this run in a server's message before it is cut to length (a secret
+   * cut first would no longer match). The client's own token is always masked.
+   */
+  readonly mask?: (text: string) => string;
 }
 
 /** What a trigger created; `recoveredFrom` says why it was found by listing, not from the answer. */
@@ -92,6 +98,7 @@ export class CircleCIClient {
   readonly #backoff: (attempt: number) => number;
   readonly #now: () => number;
   readonly #requestTimeoutMs: number;
+  readonly #mask: (text: string) => string;
   /** What is left of the retry budget, in milliseconds. */
   #budgetMs: number;
 
@@ -103,6 +110,14 @@ export class CircleCIClient {
     this.#sleep = options.sleep ?? sleepFor;
     this.#now = options.now ?? Date.now;
     this.#backoff = options.backoffMs ?? ((attempt) => Math.min(30_000, 1000 * 2 ** (attempt - 1)));
+    const own = new SecretRegistry();
+    own.add(options.token);
+    this.#mask = (text) => own.mask(options.mask ? options.mask(text) : text);
+  }
+
+  /** The server's message: JSON `message` or `error`, else the text's first line; masked, then cut. */
+  #serverMessage(answer: Answer): string {
+    return cutText(this.#mask(serverMessage(answer)), 200);
   }
 
   /**
@@ -127,7 +142,7 @@ export class CircleCIClient {
         return this.#findTriggered(slug, target, parameters, { mark, sentAt, why: `no answer: ${causeOf(error)}` });
       }
       if (answer.status === 201 || answer.status === 200) return { pipeline: answer.body as Pipeline };
-      if (answer.status >= 500) return this.#findTriggered(slug, target, parameters, { mark, sentAt, why: `HTTP ${answer.status}: ${serverMessage(answer)}` });
+      if (answer.status >= 500) return this.#findTriggered(slug, target, parameters, { mark, sentAt, why: `HTTP ${answer.status}: ${this.#serverMessage(answer)}` });
       if (answer.status === 429 && (await this.#retryWait(started, retryAfterMs(answer.headers) ?? this.#backoff(attempt)))) continue;
       throw this.#refusal(answer, `trigger a pipeline of ${slug}`);
     }
@@ -171,7 +186,7 @@ export class CircleCIClient {
         throw this.#unreachable(error);
       }
       if (answer.status === 200) return { alreadyContinued: false };
-      const message = serverMessage(answer);
+      const message = this.#serverMessage(answer);
       if (outcomeUnknown && /not in setup state/i.test(message)) return { alreadyContinued: true };
       if (answer.status >= 500 || answer.status === 429) {
         outcomeUnknown = outcomeUnknown || answer.status >= 500;
@@ -298,7 +313,7 @@ export class CircleCIClient {
   }
 
   #refusal(answer: Answer, what: string): ApiError {
-    const message = serverMessage(answer);
+    const message = this.#serverMessage(answer);
     const hint =
       answer.status === 401
         ? ': the token in CIRCLE_TOKEN is not valid'
@@ -362,7 +377,7 @@ export function encodeSlug(slug: string): string {
   return slug.split('/').map(encodeURIComponent).join('/');
 }
 
-/** The server's message: JSON `message` or `error`, else the text (a 429 may be plain text). */
+/** The server's message, whole: JSON `message` or `error`, else the text's first line (a 429 may be plain text). */
 function serverMessage(answer: Answer): string {
   const body = answer.body;
   if (typeof body === 'object' && body !== null) {
@@ -371,7 +386,7 @@ function serverMessage(answer: Answer): string {
     if (typeof record.error === 'string') return record.error;
   }
   const text = answer.text.trim().split('\n')[0] ?? '';
-  return text === '' ? 'no message' : text.slice(0, 200);
+  return text === '' ? 'no message' : text;
 }
 
 /** `Retry-After` as milliseconds: seconds, or an HTTP date. The retry budget bounds it, not a cap here. */

@@ -60,7 +60,7 @@ to continue; 2 bad flags, description or git state, or --continue without a cont
     try {
       if (continuing && key !== undefined) {
         const { CircleCIClient } = await import('../../circleci/api/client.js');
-        const client = new CircleCIClient(io.env.CIRCLECI_API_URL ? { baseUrl: io.env.CIRCLECI_API_URL } : {});
+        const client = new CircleCIClient({ mask: (text) => io.secrets.mask(text), ...(io.env.CIRCLECI_API_URL ? { baseUrl: io.env.CIRCLECI_API_URL } : {}) });
         // No parameters: those the trigger sent reach the continuation already, and sending one
         // again is refused ("Conflicting pipeline parameters").
         const result = await client.continuePipeline(key, output.yaml);

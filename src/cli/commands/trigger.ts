@@ -74,7 +74,7 @@ flags, environment or description.`,
     if (token === undefined || token === '') {
       throw new InputError('trigger: CIRCLE_TOKEN is not set: create a personal API token in CircleCI (User Settings, Personal API Tokens) and export it');
     }
-    const client = new CircleCIClient({ token, ...(io.env.CIRCLECI_API_URL ? { baseUrl: io.env.CIRCLECI_API_URL } : {}) });
+    const client = new CircleCIClient({ token, mask: (text) => io.secrets.mask(text), ...(io.env.CIRCLECI_API_URL ? { baseUrl: io.env.CIRCLECI_API_URL } : {}) });
     const target = tag !== undefined ? { tag } : { branch: branch ?? description.project.defaultBranch };
     const triggered = await client.triggerPipeline(slug, target, { [DEPLOY_ENV_PARAMETER]: environment });
     const pipeline = triggered.pipeline;

@@ -53,7 +53,7 @@ export interface DeployRequest {
   readonly maxFailedTasks?: number;
   /** Another deployment of a service in progress: wait for it (bounded by timeoutMs) or refuse. */
   readonly ifBusy?: 'wait' | 'refuse';
-  /** How long each service's rollback deployment may take (default: timeoutMs). */
+  /** The one deadline of the restore after a failure: rollback deployments, targets and schedules (default: timeoutMs). */
   readonly rollbackTimeoutMs?: number;
   /** Where the write-ahead record goes; none: kept in memory only. */
   readonly recordFile?: string;
@@ -96,36 +96,34 @@ export async function deploy(clients: Clients, request: DeployRequest, hooks: De
   // The request's own consistency first: before anything is read.
   refuseUnknownTaskServices(request);
   const arn = await clusterArn(clients.ecs, request.cluster, hooks);
-  const services = await servicesWhenIdle(clients.ecs, request, hooks);
-  refuseForeignControllers(services.map((item) => item.service));
   const concurrency = request.concurrency ?? DEFAULT_CONCURRENCY;
   const send: Send = (what, call) => retrying(what, call, hooks);
-  const rules = await resolveRules(clients.events, request.rules, request.rulePrefix, hooks);
-  const listed = await inPool(rules, concurrency, async (rule) => ({ rule, targets: await listTargets(clients.events, rule, hooks) })).catch((error: unknown) => {
-    throw poolCause(error);
-  });
-  const { inScope, skipped } = targetsInScope(listed, arn);
-  for (const line of skipped) hooks.progress(line);
-  const schedules = await schedulesInScope(clients, request, arn, send, concurrency, hooks);
-  const definitions = new Map<string, Awaited<ReturnType<typeof describeTaskDefinition>>>();
-  for (const source of sourcesInUse(services, inScope, request.containers, schedules).keys()) definitions.set(source, await describeTaskDefinition(clients.ecs, source, hooks));
-  const plan = planDeploy({
-    id: `${startedAt.replace(/[-:]/g, '').replace(/\..*$/, '')}-${randomBytes(3).toString('hex')}`,
-    cluster: request.cluster,
-    clusterArn: arn,
-    image: request.image,
-    startedAt,
-    services,
-    targets: inScope,
-    schedules,
-    ...(request.containers ? { containers: request.containers } : {}),
-    definitions,
-  });
+  const id = `${startedAt.replace(/[-:]/g, '').replace(/\..*$/, '')}-${randomBytes(3).toString('hex')}`;
+  // Everything the state can tell now (no container runs the image, a foreign deployment
+  // controller, a missing image, role or log group) is said before waiting for another
+  // deployment; after the wait, the plan is made again if a service moved meanwhile.
+  let services = await describeToDeploy(clients.ecs, request, hooks);
+  let prepared = await prepare(clients, request, { id, arn, startedAt, services, send, concurrency, hooks, quiet: false });
+  await checkBeforeChanging(clients, request, prepared.plan, send, concurrency, hooks);
+  const busy = busyList(services);
+  if (busy !== undefined && request.dryRun) {
+    // A dry run changes nothing, so it has nothing to wait for: it plans on the state as it is.
+    hooks.progress(`another deployment is in progress: ${busy}; a deploy would ${request.ifBusy === 'refuse' ? 'refuse to start (--if-busy refuse)' : 'wait for it first'}`);
+  } else if (busy !== undefined) {
+    const idle = await waitUntilIdle(clients.ecs, request, busy, hooks);
+    const moved = idle.some((item, index) => item.service.taskDefinition !== services[index]?.service.taskDefinition);
+    services = idle;
+    if (moved) {
+      hooks.progress('a service moved to another revision while waiting: planning again');
+      prepared = await prepare(clients, request, { id, arn, startedAt, services, send, concurrency, hooks, quiet: true });
+      await checkBeforeChanging(clients, request, prepared.plan, send, concurrency, hooks);
+    }
+  }
+  const { plan, definitions } = prepared;
   for (const line of describePlan(plan)) hooks.progress(line);
   const record = plan.record;
   if (request.tasks !== undefined && request.tasks.length > 0) Object.assign(record, { tasks: plannedRuns(request.tasks) });
   if (request.dryRun) for (const line of planDifferences(plan, definitions)) hooks.progress(line);
-  await checkBeforeChanging(clients, request, plan, send, concurrency, hooks);
   if (request.dryRun) {
     for (const service of record.services) {
       hooks.progress(`would update service ${service.name}: ${shortArn(service.before)} -> ${service.changes.length > 0 ? `a new revision of ${shortArn(service.before).split(':')[0] ?? '?'}` : 'unchanged'}`);
@@ -188,6 +186,7 @@ export async function deploy(clients: Clients, request: DeployRequest, hooks: De
   const result = await restore(clients, journal, hooks, {
     timeoutMs: request.rollbackTimeoutMs ?? request.timeoutMs,
     maxFailedTasks: request.maxFailedTasks ?? 3,
+    concurrency,
   });
   record.finishedAt = new Date(now()).toISOString();
   await journal.save();
@@ -203,35 +202,81 @@ export async function deploy(clients: Clients, request: DeployRequest, hooks: De
   throw new DeployFailure(`deploy failed: ${failure}; ${restoredWhat(record)}`, record, superseded);
 }
 
+/** What the restore put back, verified; never "nothing changed" when something was sent. */
 function restoredWhat(record: DeployRecord): string {
-  const services = record.services.filter((item) => item.state === 'restored').length;
-  const targets = record.targets.filter((item) => item.state === 'restored').length;
-  if (services + targets === 0) return 'nothing had been changed (verified)';
-  return `rolled back: ${services} service(s) and ${targets} scheduled target(s) verified back on the before state`;
+  const count = (items: readonly { state: string }[], state: string) => items.filter((item) => item.state === state).length;
+  const services = count(record.services, 'restored');
+  const targets = count(record.targets, 'restored');
+  const schedules = count(record.schedules ?? [], 'restored');
+  const superseded = count(record.services, 'superseded');
+  const owned = superseded > 0 ? `; ${superseded} service(s) left to a newer deployment` : '';
+  if (services + targets + schedules === 0) return superseded > 0 ? `no other service, scheduled target or schedule had been changed (verified)${owned}` : 'no service, scheduled target or schedule had been changed (verified)';
+  const what = schedules > 0 ? `${services} service(s), ${targets} scheduled target(s) and ${schedules} schedule(s)` : `${services} service(s) and ${targets} scheduled target(s)`;
+  return `rolled back: ${what} verified back on the before state${owned}`;
 }
 
-/** Services described once no other deployment of theirs is rolling (or refused, by request). */
-async function servicesWhenIdle(ecs: ECSClient, request: DeployRequest, hooks: DeployHooks): Promise<ServiceToDeploy[]> {
+/** The services to deploy as they are now, each with the containers to update. */
+async function describeToDeploy(ecs: ECSClient, request: DeployRequest, hooks: DeployHooks): Promise<ServiceToDeploy[]> {
+  const names = request.services.map((service) => service.name);
+  const described = names.length > 0 ? await describeServices(ecs, request.cluster, names, hooks) : [];
+  refuseForeignControllers(described);
+  return described.map((service, index) => {
+    const containers = request.services[index]?.containers ?? request.containers;
+    return { service, ...(containers ? { containers } : {}) };
+  });
+}
+
+/** The services with another deployment in progress, for messages; undefined when none is. */
+function busyList(services: readonly ServiceToDeploy[]): string | undefined {
+  const busy = services.map((item) => item.service).filter(isBusy);
+  return busy.length === 0 ? undefined : busy.map((service) => `${service.serviceName ?? '?'} (${serviceState(service)})`).join(', ');
+}
+
+interface Prepared {
+  readonly plan: DeployPlan;
+  readonly definitions: Map<string, Awaited<ReturnType<typeof describeTaskDefinition>>>;
+}
+
+/** Reads the rules, targets, schedules and task definitions in use, and plans (pure) on them. */
+async function prepare(
+  clients: Clients,
+  request: DeployRequest,
+  context: { id: string; arn: string; startedAt: string; services: readonly ServiceToDeploy[]; send: Send; concurrency: number; hooks: DeployHooks; quiet: boolean },
+): Promise<Prepared> {
+  const { arn, services, send, concurrency, hooks } = context;
+  const rules = await resolveRules(clients.events, request.rules, request.rulePrefix, hooks);
+  const listed = await inPool(rules, concurrency, async (rule) => ({ rule, targets: await listTargets(clients.events, rule, hooks) })).catch((error: unknown) => {
+    throw poolCause(error);
+  });
+  const { inScope, skipped } = targetsInScope(listed, arn);
+  const quietHooks = context.quiet ? { ...hooks, progress: () => undefined } : hooks;
+  for (const line of skipped) quietHooks.progress(line);
+  const schedules = await schedulesInScope(clients, request, arn, send, concurrency, quietHooks);
+  const definitions = new Map<string, Awaited<ReturnType<typeof describeTaskDefinition>>>();
+  for (const source of sourcesInUse(services, inScope, request.containers, schedules).keys()) definitions.set(source, await describeTaskDefinition(clients.ecs, source, hooks));
+  const plan = planDeploy({
+    id: context.id,
+    cluster: request.cluster,
+    clusterArn: arn,
+    image: request.image,
+    startedAt: context.startedAt,
+    services,
+    targets: inScope,
+    schedules,
+    ...(request.containers ? { containers: request.containers } : {}),
+    definitions,
+  });
+  return { plan, definitions };
+}
+
+/** Waits until no other deployment of the services is rolling (or refuses, by request); the services as they are then. */
+async function waitUntilIdle(ecs: ECSClient, request: DeployRequest, first: string, hooks: DeployHooks): Promise<ServiceToDeploy[]> {
   const now = hooks.now ?? Date.now;
   const sleep = hooks.sleep ?? defaultSleep;
   const deadline = now() + request.timeoutMs;
-  const names = request.services.map((service) => service.name);
+  let list: string | undefined = first;
   let announced = '';
   for (;;) {
-    const described = names.length > 0 ? await describeServices(ecs, request.cluster, names, hooks) : [];
-    const busy = described.filter(isBusy);
-    const toDeploy = (): ServiceToDeploy[] =>
-      described.map((service, index) => {
-        const containers = request.services[index]?.containers ?? request.containers;
-        return { service, ...(containers ? { containers } : {}) };
-      });
-    if (busy.length === 0) return toDeploy();
-    const list = busy.map((service) => `${service.serviceName ?? '?'} (${serviceState(service)})`).join(', ');
-    if (request.dryRun) {
-      // A dry run changes nothing, so it has nothing to wait for: it plans on the state as it is.
-      hooks.progress(`another deployment is in progress: ${list}; a deploy would ${request.ifBusy === 'refuse' ? 'refuse to start (--if-busy refuse)' : 'wait for it first'}`);
-      return toDeploy();
-    }
     if (request.ifBusy === 'refuse') throw new OperationError(`another deployment is in progress: ${list}; nothing was changed (--if-busy wait waits for it)`);
     if (hooks.signal?.aborted === true) throw new OperationError(`interrupted while waiting for another deployment: ${list}; nothing was changed`);
     if (now() >= deadline) throw new OperationError(`another deployment is still in progress after ${request.timeoutMs / 1000} s: ${list}; nothing was changed`);
@@ -240,6 +285,9 @@ async function servicesWhenIdle(ecs: ECSClient, request: DeployRequest, hooks: D
       announced = list;
     }
     await sleep(hooks.pollMs?.max ?? 2000, hooks.signal);
+    const services = await describeToDeploy(ecs, request, hooks);
+    list = busyList(services);
+    if (list === undefined) return services;
   }
 }
 
@@ -334,7 +382,12 @@ async function deployService(clients: Clients, journal: Journal, request: Deploy
     case 'superseded':
       item.state = 'superseded';
       item.left = `${shortArn(result.by)}${result.deploymentId !== undefined ? ` (deployment ${result.deploymentId})` : ''}`;
-      fail(`service ${item.name}: deployment ${item.deploymentId ?? '?'} was superseded by a newer deployment of ${shortArn(result.by)}; the newer deploy owns the service`);
+      fail(`service ${item.name}: ${item.deploymentId !== undefined ? `deployment ${item.deploymentId}` : `the deployment of ${shortArn(item.after)}`} was superseded: the service now runs ${shortArn(result.by)}; the newer deploy owns the service`);
+      break;
+    case 'unidentified':
+      // Not superseded: the service runs what this deploy sent, so the restore puts it back.
+      item.rollout = 'failed';
+      fail(`service ${item.name}: ${result.reason}`);
       break;
     case 'gone':
       fail(`service ${item.name} disappeared while deploying`);

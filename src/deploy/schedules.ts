@@ -216,35 +216,61 @@ export async function getSchedule(scheduler: Sends<SchedulerClient>, send: Send,
 
 /**
  * Puts each touched schedule back whole, as it was, then reads it again: `left` lists those
- * that are not exactly as before (each item's `state` says `restored` or `left`).
+ * that are not exactly as before (each item's `state` says `restored` or `left`). When `signal`
+ * fires (the rollback's deadline), no further schedule is written: those are left, named with
+ * the revision they are still on.
  */
-export async function restoreSchedules(scheduler: Sends<SchedulerClient>, items: readonly ScheduleChange[], send: Send, concurrency: number, progress: (line: string) => void): Promise<ScheduleChange[]> {
+export async function restoreSchedules(
+  scheduler: Sends<SchedulerClient>,
+  items: readonly ScheduleChange[],
+  send: Send,
+  concurrency: number,
+  progress: (line: string) => void,
+  signal?: AbortSignal,
+): Promise<ScheduleChange[]> {
   const touched = items.filter((item) => item.state !== 'planned' && item.state !== 'refused');
-  await inPool(touched, concurrency, async (item) => {
-    try {
-      await writeSchedule(scheduler, item.before, send, undefined, 'UpdateSchedule (rollback)');
-    } catch (error) {
-      progress(`schedule ${item.group}/${item.name}: rollback refused: ${error instanceof Error ? error.message : String(error)}`);
-    }
-  });
+  const notPutBack = new Map<ScheduleChange, string>(touched.map((item) => [item, 'not put back before the deadline']));
+  await inPool(
+    touched,
+    concurrency,
+    async (item) => {
+      try {
+        await writeSchedule(scheduler, item.before, send, undefined, 'UpdateSchedule (rollback)');
+        notPutBack.delete(item);
+      } catch (error) {
+        notPutBack.set(item, `the put-back failed: ${error instanceof Error ? error.message : String(error)}`);
+        progress(`schedule ${item.group}/${item.name}: rollback refused: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    },
+    signal,
+  ).catch(() => undefined);
   const left: ScheduleChange[] = [];
-  await inPool(touched, concurrency, async (item) => {
-    try {
-      const now = storedSchedule(await getSchedule(scheduler, send, item.group, item.name));
-      const differences = scheduleDifferences(now, item.before);
-      if (differences.length === 0) {
-        item.state = 'restored';
-        delete item.left;
-      } else {
+  for (const [item, why] of notPutBack) {
+    item.state = 'left';
+    item.left = `still on ${item.after.split('/').pop() ?? item.after} (this deploy's revision): ${why}`;
+    left.push(item);
+  }
+  await inPool(
+    touched.filter((item) => !notPutBack.has(item)),
+    concurrency,
+    async (item) => {
+      try {
+        const now = storedSchedule(await getSchedule(scheduler, send, item.group, item.name));
+        const differences = scheduleDifferences(now, item.before);
+        if (differences.length === 0) {
+          item.state = 'restored';
+          delete item.left;
+        } else {
+          item.state = 'left';
+          item.left = `differs from before in ${differences.join(', ')} (runs ${scheduleTaskDefinition(now) ?? '?'})`;
+          left.push(item);
+        }
+      } catch (error) {
         item.state = 'left';
-        item.left = `differs from before in ${differences.join(', ')} (runs ${scheduleTaskDefinition(now) ?? '?'})`;
+        item.left = `put back, but could not be read back: ${error instanceof Error ? error.message : String(error)}`;
         left.push(item);
       }
-    } catch (error) {
-      item.state = 'left';
-      item.left = `could not be read back: ${error instanceof Error ? error.message : String(error)}`;
-      left.push(item);
-    }
-  });
+    },
+  );
   return left;
 }

@@ -3,6 +3,7 @@
  * package a deploy may not need (EventBridge Scheduler, CloudWatch Logs, ECR, IAM: about 60 to
  * 100 ms of start-up each) is made, and its package loaded, on its first call (`lazyClient`).
  */
+import { InputError } from '../errors.js';
 import type { SecretRegistry } from '../secrets/redact.js';
 import type { Clients } from './state.js';
 
@@ -30,12 +31,36 @@ export async function deployClients(region: string | undefined, secrets: SecretR
   for (const name of LAZY_PACKAGES) import.meta.resolve(name);
   const [{ ECSClient }, { EventBridgeClient }, { watchAwsClient }] = await Promise.all([import('@aws-sdk/client-ecs'), import('@aws-sdk/client-eventbridge'), import('../secrets/aws.js')]);
   const options = { ...(region !== undefined ? { region } : {}), maxAttempts: 1 };
+  const ecs = new ECSClient(options);
+  await requireRegion(ecs);
   return {
-    ecs: watchAwsClient(new ECSClient(options), secrets),
+    ecs: watchAwsClient(ecs, secrets),
     events: watchAwsClient(new EventBridgeClient(options), secrets),
     scheduler: lazyClient(async () => watchAwsClient(new (await import('@aws-sdk/client-scheduler')).SchedulerClient(options), secrets)),
     logs: lazyClient(async () => watchAwsClient(new (await import('@aws-sdk/client-cloudwatch-logs')).CloudWatchLogsClient(options), secrets)),
     ecr: lazyClient(async () => watchAwsClient(new (await import('@aws-sdk/client-ecr')).ECRClient(options), secrets)),
     iam: lazyClient(async () => watchAwsClient(new (await import('@aws-sdk/client-iam')).IAMClient(options), secrets)),
   };
+}
+
+/**
+ * Refuses at once, in one line, a client with no region (none given, none in AWS_REGION or the
+ * AWS config's profile): without this, every call fails with "Region is missing" and is retried
+ * as if the network had dropped it, for seconds.
+ */
+export async function requireRegion(client: { readonly config: { readonly region: unknown } }): Promise<void> {
+  const region = client.config.region;
+  try {
+    const value: unknown = typeof region === 'function' ? await (region as () => Promise<unknown>)() : region;
+    if (typeof value === 'string' && value !== '') return;
+  } catch {
+    // The SDK's "Region is missing": said below.
+  }
+  throw new InputError('no AWS region: pass --region R or set AWS_REGION (a profile\'s region in the AWS config works too)');
+}
+
+/** The region an ECS ARN names (arn:aws:ecs:REGION:ACCOUNT:...), if it is one. */
+export function regionOfArn(arn: string | undefined): string | undefined {
+  const parts = arn?.split(':') ?? [];
+  return parts[0] === 'arn' && parts.length >= 6 && /^[a-z]{2}(-[a-z]+)+-\d+$/.test(parts[3] ?? '') ? parts[3] : undefined;
 }

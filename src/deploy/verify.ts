@@ -38,11 +38,29 @@ export function serviceState(service: Service | undefined): string {
   return `${shortArn(service.taskDefinition)}${rolling.length > 0 ? ` (rolling: ${rolling.map((d) => `${shortArn(d.taskDefinition)} ${d.status ?? '?'} ${d.rolloutState ?? '?'}`).join(', ')})` : ''}`;
 }
 
-/** A service is back when it runs its before revision and that deployment has completed, alone. */
+/**
+ * A service is back when it runs its before revision with no other deployment left and none
+ * rolling or failed. (ECS's PRIMARY deployment always runs the service's task definition; moto's
+ * never changes after CreateService, so the service's own field is what is compared.)
+ */
 export function serviceIsBack(service: Service | undefined, item: ServiceChange): boolean {
   if (!service || service.taskDefinition !== item.before) return false;
   const deployments = service.deployments ?? [];
-  return deployments.length === 0 || (deployments.length === 1 && deployments[0]?.taskDefinition === item.before && deployments[0].rolloutState !== 'IN_PROGRESS' && deployments[0].rolloutState !== 'FAILED');
+  return deployments.length === 0 || (deployments.length === 1 && deployments[0]?.rolloutState !== 'IN_PROGRESS' && deployments[0]?.rolloutState !== 'FAILED');
+}
+
+/**
+ * What a service is, said against the revision it should be on, naming what differs: its
+ * revision, or the deployments that are not settled on it. Never "X, expected X".
+ */
+export function serviceDifference(service: Service | undefined, expected: string): string {
+  if (!service) return 'gone';
+  const runs = service.taskDefinition;
+  const unsettled = (service.deployments ?? []).filter((d) => !(d.status === 'PRIMARY' && d.taskDefinition === runs && d.rolloutState === 'COMPLETED'));
+  const list = unsettled.map((d) => `${shortArn(d.taskDefinition)} ${d.status ?? '?'} ${d.rolloutState ?? 'no rollout state'}`).join(', ');
+  if (runs !== expected) return `on ${shortArn(runs)}${unsettled.length > 0 ? ` (deployments: ${list})` : ''}`;
+  if (unsettled.length === 0) return `on ${shortArn(runs)}, but not verified back`;
+  return `on ${shortArn(runs)}, but its deployments are not settled on it: ${list}`;
 }
 
 async function currentTargets(clients: Clients, items: readonly TargetChange[], hooks: CallHooks): Promise<Map<string, Target>> {
@@ -58,12 +76,12 @@ export async function differencesFromBefore(clients: Clients, record: DeployReco
   const differences: Difference[] = [];
   for (const item of services) {
     const service = await describeService(clients.ecs, record.cluster, item.name, hooks);
-    if (!serviceIsBack(service, item)) differences.push({ item: `service ${item.name}`, expected: shortArn(item.before), actual: serviceState(service) });
+    if (!serviceIsBack(service, item)) differences.push({ item: `service ${item.name}`, expected: shortArn(item.before), actual: serviceDifference(service, item.before) });
   }
   const now = await currentTargets(clients, targets, hooks);
   for (const item of targets) {
     const target = now.get(`${item.rule}\u0000${item.id}`);
-    if (!sameTarget(target, item.before)) differences.push({ item: `rule ${item.rule} target ${item.id}`, expected: shortArn(item.before.EcsParameters?.TaskDefinitionArn), actual: target ? shortArn(target.EcsParameters?.TaskDefinitionArn) + (target.EcsParameters?.TaskDefinitionArn === item.before.EcsParameters?.TaskDefinitionArn ? ' (other fields changed)' : '') : 'gone' });
+    if (!sameTarget(target, item.before)) differences.push({ item: `rule ${item.rule} target ${item.id}`, expected: shortArn(item.before.EcsParameters?.TaskDefinitionArn), actual: targetDifference(target, item.before.EcsParameters?.TaskDefinitionArn) });
   }
   return differences;
 }
@@ -78,9 +96,11 @@ export async function changedSince(clients: Clients, record: DeployRecord, hooks
     if (item.state === 'superseded') continue;
     const service = await describeService(clients.ecs, record.cluster, item.name, hooks);
     const now = service?.taskDefinition;
-    const foreign = (service?.deployments ?? []).filter((deployment) => deployment.taskDefinition !== item.after && deployment.taskDefinition !== item.before);
-    if ((now !== item.after && now !== item.before) || foreign.length > 0) {
-      differences.push({ item: `service ${item.name}`, expected: `${shortArn(item.after)} (this deploy)`, actual: serviceState(service) });
+    // Another deploy shows as another revision on the service, or another revision rolling.
+    const rolling = (service?.deployments ?? []).filter((d) => d.rolloutState === 'IN_PROGRESS' && d.taskDefinition !== item.after && d.taskDefinition !== item.before);
+    if (!service || (now !== item.after && now !== item.before) || rolling.length > 0) {
+      const actual = !service ? 'gone' : `on ${shortArn(now)}${rolling.length > 0 ? `, with ${rolling.map((d) => `${shortArn(d.taskDefinition)} ${d.status ?? '?'}`).join(', ')} rolling` : ''}`;
+      differences.push({ item: `service ${item.name}`, expected: `${shortArn(item.after)} (this deploy) or ${shortArn(item.before)} (before it), with nothing else rolling`, actual });
     }
   }
   const targets = touched(record.targets);
@@ -88,7 +108,7 @@ export async function changedSince(clients: Clients, record: DeployRecord, hooks
   for (const item of targets) {
     const target = now.get(`${item.rule}\u0000${item.id}`);
     if (!sameTarget(target, targetAfter(item)) && !sameTarget(target, item.before)) {
-      differences.push({ item: `rule ${item.rule} target ${item.id}`, expected: `${shortArn(item.after)} (this deploy)`, actual: target ? shortArn(target.EcsParameters?.TaskDefinitionArn) : 'gone' });
+      differences.push({ item: `rule ${item.rule} target ${item.id}`, expected: `${shortArn(item.after)} (this deploy) or ${shortArn(item.before.EcsParameters?.TaskDefinitionArn)} (before it)`, actual: targetDifference(target, item.after, item.before.EcsParameters?.TaskDefinitionArn) });
     }
   }
   const schedules = touched(record.schedules ?? []);
@@ -102,13 +122,21 @@ export async function changedSince(clients: Clients, record: DeployRecord, hooks
       });
       const arn = now?.Target?.EcsParameters?.TaskDefinitionArn;
       if (arn !== item.after && arn !== scheduleTaskDefinition(item.before)) {
-        differences.push({ item: `schedule ${item.group}/${item.name}`, expected: `${shortArn(item.after)} (this deploy)`, actual: now ? shortArn(arn) : 'gone' });
+        differences.push({ item: `schedule ${item.group}/${item.name}`, expected: `${shortArn(item.after)} (this deploy) or ${shortArn(scheduleTaskDefinition(item.before))} (before it)`, actual: now ? `on ${shortArn(arn)}` : 'gone' });
       }
     }
   }
   return differences;
 }
 
+/** What a target is, against the revision(s) it should be on: its revision, or that only other fields differ. */
+function targetDifference(target: Target | undefined, ...expected: (string | undefined)[]): string {
+  if (!target) return 'gone';
+  const arn = target.EcsParameters?.TaskDefinitionArn;
+  return expected.includes(arn) ? `on ${shortArn(arn)} as expected, but other fields changed` : `on ${shortArn(arn)}`;
+}
+
+/** One line per difference: what the item is, then what it should be. */
 export function describeDifferences(differences: readonly Difference[]): string[] {
-  return differences.map((difference) => `${difference.item}: ${difference.actual}, expected ${difference.expected}`);
+  return differences.map((difference) => `${difference.item}: ${difference.actual}; expected ${difference.expected}`);
 }

@@ -40,7 +40,9 @@ export type WatchResult =
   | { readonly kind: 'superseded'; readonly by: string; readonly deploymentId?: string }
   | { readonly kind: 'timeout'; readonly reason: string; readonly causes: readonly Cause[] }
   | { readonly kind: 'stopped' }
-  | { readonly kind: 'gone' };
+  | { readonly kind: 'gone' }
+  /** The service runs our revision, but ECS lists no deployment of it: the rollout cannot be watched. */
+  | { readonly kind: 'unidentified'; readonly reason: string };
 
 function aborted(signal: AbortSignal | undefined): boolean {
   return signal?.aborted === true;
@@ -73,7 +75,7 @@ export async function watchDeployment(ecs: ECSClient, target: WatchTarget, hooks
   for (;;) {
     if (hooks.signal?.aborted === true) return { kind: 'stopped' };
     if (now() >= deadline) {
-      return { kind: 'timeout', reason: `deployment ${known ?? '?'} did not complete within ${target.timeoutMs / 1000} s`, causes };
+      return { kind: 'timeout', reason: `deployment ${known ?? `of ${shortArn(target.taskDefinition)}`} did not complete within ${target.timeoutMs / 1000} s`, causes };
     }
     await sleep(Math.min(wait, Math.max(0, deadline - now())), hooks.signal);
     if (aborted(hooks.signal)) return { kind: 'stopped' };
@@ -102,7 +104,10 @@ export async function watchDeployment(ecs: ECSClient, target: WatchTarget, hooks
       // ECS drops finished deployments; a completed one leaves the service on its revision.
       const primary = deployments.find((deployment) => deployment.status === 'PRIMARY');
       if (primary?.taskDefinition === target.taskDefinition && primary.rolloutState === 'COMPLETED') return { kind: 'completed', ...(primary.id !== undefined ? { deploymentId: primary.id } : {}) };
-      return { kind: 'superseded', by: primary?.taskDefinition ?? service.taskDefinition ?? '?', ...(primary?.id !== undefined ? { deploymentId: primary.id } : {}) };
+      // Superseded only when the service itself has moved on to another revision.
+      if (service.taskDefinition !== target.taskDefinition) return { kind: 'superseded', by: service.taskDefinition ?? '?', ...(primary?.id !== undefined && primary.taskDefinition === service.taskDefinition ? { deploymentId: primary.id } : {}) };
+      const listed = deployments.map((d) => `${shortArn(d.taskDefinition)} ${d.status ?? '?'} ${d.rolloutState ?? 'no rollout state'}`).join(', ') || 'none';
+      return { kind: 'unidentified', reason: `the service runs ${shortArn(service.taskDefinition)}, but ECS lists no deployment of it${known !== undefined ? ` (deployment ${known} is gone)` : ''} (deployments: ${listed}), so its rollout cannot be verified` };
     }
     known ??= ours.id;
     if ((ours.failedTasks ?? 0) > seenTasks.size) {
@@ -116,7 +121,7 @@ export async function watchDeployment(ecs: ECSClient, target: WatchTarget, hooks
     }
     const failed = Math.max(ours.failedTasks ?? 0, causes.length);
     if (failed >= target.maxFailedTasks) {
-      return { kind: 'failed', reason: `${failed} task(s) of deployment ${ours.id ?? '?'} failed (limit ${target.maxFailedTasks})`, causes };
+      return { kind: 'failed', reason: `${failed} task(s) of deployment ${ours.id ?? `of ${shortArn(target.taskDefinition)}`} failed (limit ${target.maxFailedTasks})`, causes };
     }
   }
 }

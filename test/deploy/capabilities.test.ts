@@ -253,7 +253,7 @@ describe('deploy ENV with migrations, schedules and batch containers', () => {
     const result = await deployCli(['--image', image2]);
     assert.equal(result.code, 1, result.stderr);
     assert.match(result.stderr, /migrate \| SQLSTATE\[42S01\]: Base table or view already exists\n/);
-    assert.match(result.stderr, /circle-fargate: deploy failed: task migrate failed: container app exited with code 3 \(Essential container in task exited\) \[stopped: Essential container in task exited \(EssentialContainerExited\); container app: exit code 3\]; nothing had been changed \(verified\)/);
+    assert.match(result.stderr, /circle-fargate: deploy failed: task migrate failed: container app exited with code 3 \(Essential container in task exited\) \[stopped: Essential container in task exited \(EssentialContainerExited\); container app: exit code 3\]; no service, scheduled target or schedule had been changed \(verified\)/);
     assert.equal(await serviceTaskDefinition(), failing);
     assert.deepEqual(await Promise.all(['0', '1', '2'].map(ruleTaskDefinition)), rules);
     assert.equal((await schedule('report')).Target?.EcsParameters?.TaskDefinitionArn, report.Target?.EcsParameters?.TaskDefinitionArn);

@@ -128,7 +128,7 @@ describe('deploy faults against moto', () => {
     const record = recordPath();
     const result = await deploy(world, record);
     assert.equal(result.code, 3, result.stderr);
-    assert.match(result.stderr, new RegExp(`the before state could NOT be fully restored: rule ${stuck ?? ''} target t0: .*-batch:2, expected .*-batch:1; finish with: circle-fargate rollback --record `));
+    assert.match(result.stderr, new RegExp(`the before state could NOT be fully restored: rule ${stuck ?? ''} target t0: still on .*-batch:2 \\(this deploy's revision\\): the put-back .*; expected .*-batch:1; finish with: circle-fargate rollback --record `));
     const written = JSON.parse(readFileSync(record, 'utf8'));
     assert.equal(written.outcome, 'not-restored');
     assert.deepEqual(written.targets.filter((t: any) => t.state === 'left').map((t: any) => t.rule), [stuck]);
@@ -235,7 +235,7 @@ describe('deploy faults against moto', () => {
     await world.ecs.send(new UpdateServiceCommand({ cluster: world.cluster, service, taskDefinition: other.taskDefinition?.taskDefinitionArn }));
     const result = await done;
     assert.equal(result.code, 1, result.stderr);
-    assert.match(result.stderr, /was superseded by a newer deployment of .*-other:1; the newer deploy owns the service/);
+    assert.match(result.stderr, /was superseded: the service now runs .*-other:1; the newer deploy owns the service/);
     const described = await world.ecs.send(new DescribeServicesCommand({ cluster: world.cluster, services: [service] }));
     assert.equal(described.services?.[0]?.taskDefinition, other.taskDefinition?.taskDefinitionArn, 'not rolled back over the newer deployment');
   });

@@ -218,11 +218,11 @@ describe('verified rollback', () => {
     ecs.restoreRollout = { kind: 'hang' };
     const result = await deployCli(['--timeout', '0.3', '--rollback-timeout', '0.3']);
     assert.equal(result.code, 3, result.stderr);
-    assert.match(result.stderr, /^circle-fargate: deploy failed: service app: deployment ecs-svc\/1 did not complete within 0.3 s; the before state could NOT be fully restored: service app: app:1 \(rolling: app:1 PRIMARY IN_PROGRESS, app:2 ACTIVE IN_PROGRESS, app:1 ACTIVE COMPLETED\), expected app:1; finish with: circle-fargate rollback --record /m);
+    assert.match(result.stderr, /^circle-fargate: deploy failed: service app: deployment ecs-svc\/1 did not complete within 0.3 s; the before state could NOT be fully restored: service app: on app:1, but its deployments are not settled on it: app:1 PRIMARY IN_PROGRESS, app:2 ACTIVE IN_PROGRESS, app:1 ACTIVE COMPLETED; expected app:1; finish with: circle-fargate rollback --record /m);
     assert.ok(!/rolled back/.test(result.stderr), 'never says rolled back unless verified');
     const written = record();
     assert.equal(written.outcome, 'not-restored');
-    assert.deepEqual(written.services.map((s: any) => [s.state, s.left]), [['left', 'app:1 (rolling: app:1 PRIMARY IN_PROGRESS, app:2 ACTIVE IN_PROGRESS, app:1 ACTIVE COMPLETED)']]);
+    assert.deepEqual(written.services.map((s: any) => [s.state, s.left]), [['left', 'on app:1, but its deployments are not settled on it: app:1 PRIMARY IN_PROGRESS, app:2 ACTIVE IN_PROGRESS, app:1 ACTIVE COMPLETED']]);
 
     ecs.restoreRollout = { kind: 'complete', afterPolls: 1 };
     const finished = await runCommand(['rollback', '--record', RECORD, '--timeout', '30'], { env: env() });

@@ -25,9 +25,29 @@ export interface World {
 
 let worlds = 0;
 
-export async function createWorld(url: string, options: { services?: number; rules?: number; targetsPerRule?: number; foreign?: boolean; controller?: 'CODE_DEPLOY' | 'EXTERNAL' } = {}): Promise<World> {
+type Environment = { name: string; value: string }[];
+
+export interface WorldOptions {
+  readonly services?: number;
+  readonly rules?: number;
+  readonly targetsPerRule?: number;
+  readonly foreign?: boolean;
+  readonly controller?: 'CODE_DEPLOY' | 'EXTERNAL';
+  /** The names' stem (default: unique per process and world). */
+  readonly name?: string;
+  /** Services' desired count (default 2; with 0, moto's one deployment is COMPLETED). */
+  readonly desiredCount?: number;
+  /** The app container's environment (default DB_PASSWORD=SECRET). */
+  readonly appEnvironment?: Environment;
+  /** The batch container's environment (default none). */
+  readonly batchEnvironment?: Environment;
+  /** Each target's container override environment (default API_KEY=SECRET). */
+  readonly inputEnvironment?: (rule: string) => Environment;
+}
+
+export async function createWorld(url: string, options: WorldOptions = {}): Promise<World> {
   worlds++;
-  const name = `w${process.pid}-${worlds}`;
+  const name = options.name ?? `w${process.pid}-${worlds}`;
   const config = { endpoint: url, region: 'ap-northeast-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } };
   const ecs = new ECSClient(config);
   const events = new EventBridgeClient(config);
@@ -41,7 +61,7 @@ export async function createWorld(url: string, options: { services?: number; rul
       networkMode: 'awsvpc',
       cpu: '256',
       memory: '512',
-      containerDefinitions: [{ name: 'app', image: 'localhost:5000/monolith/app:old', essential: true, environment: [{ name: 'DB_PASSWORD', value: SECRET }] }],
+      containerDefinitions: [{ name: 'app', image: 'localhost:5000/monolith/app:old', essential: true, environment: options.appEnvironment ?? [{ name: 'DB_PASSWORD', value: SECRET }] }],
     }),
   );
   const services: string[] = [];
@@ -53,7 +73,7 @@ export async function createWorld(url: string, options: { services?: number; rul
         cluster,
         serviceName: service,
         taskDefinition: app.taskDefinition?.taskDefinitionArn,
-        desiredCount: 2,
+        desiredCount: options.desiredCount ?? 2,
         ...(options.controller ? { deploymentController: { type: options.controller } } : {}),
       }),
     );
@@ -61,7 +81,10 @@ export async function createWorld(url: string, options: { services?: number; rul
     before.services.set(service, app.taskDefinition?.taskDefinitionArn ?? '');
   }
   const batch = await ecs.send(
-    new RegisterTaskDefinitionCommand({ family: `${name}-batch`, containerDefinitions: [{ name: 'batch', image: 'localhost:5000/monolith/app:old', essential: true, memory: 256 }] }),
+    new RegisterTaskDefinitionCommand({
+      family: `${name}-batch`,
+      containerDefinitions: [{ name: 'batch', image: 'localhost:5000/monolith/app:old', essential: true, memory: 256, ...(options.batchEnvironment ? { environment: options.batchEnvironment } : {}) }],
+    }),
   );
   const prefix = `${name}-batch-`;
   const rules: string[] = [];
@@ -69,7 +92,7 @@ export async function createWorld(url: string, options: { services?: number; rul
     Id: id,
     Arn: arn,
     RoleArn: 'arn:aws:iam::123456789012:role/events-run-task',
-    Input: JSON.stringify({ containerOverrides: [{ name: 'batch', command: ['bin/cake', rule], environment: [{ name: 'API_KEY', value: SECRET }] }] }),
+    Input: JSON.stringify({ containerOverrides: [{ name: 'batch', command: ['bin/cake', rule], environment: options.inputEnvironment?.(rule) ?? [{ name: 'API_KEY', value: SECRET }] }] }),
     EcsParameters: { TaskDefinitionArn: batch.taskDefinition?.taskDefinitionArn, TaskCount: 1, LaunchType: 'FARGATE', NetworkConfiguration: { awsvpcConfiguration: { Subnets: ['subnet-1'], AssignPublicIp: 'DISABLED' } } },
   });
   for (let i = 0; i < (options.rules ?? 0); i++) {

@@ -76,12 +76,15 @@ Options:
   --max-failed-tasks N          fail a rollout after N stopped tasks of it (default 3)
   --if-busy wait|refuse         another deployment of a service in progress: wait for it (up to
                                 --timeout; the default) or refuse
-  --rollback-timeout SECONDS    how long a rollback deployment may take (default: --timeout)
+  --rollback-timeout SECONDS    the one deadline of the restore after a failure: rollback
+                                deployments, targets and schedules (default: --timeout); then
+                                what is left is named, exit 3
   --no-wait                     update the services without watching their rollouts; scheduled
                                 targets are then NOT moved (they move only after verified rollouts)
   --dry-run                     show what would change and write nothing
   --record FILE                 the write-ahead record (mode 0600; holds target inputs) (default
-                                .circle-fargate/deploys/TIME-CLUSTER.json)
+                                .circle-fargate/deploys/TIME-CLUSTER.json; .circle-fargate/ is
+                                ignored by git through a .gitignore of its own)
   --json                        print the record's redacted summary on stdout
   --debug                       show a stack trace on unexpected errors
   -h, --help                    show this help
@@ -147,6 +150,7 @@ finish with rollback --record FILE.`,
     const batchContainers = scheduledContainers.length > 0 ? scheduledContainers : containers;
     const dryRun = args.values['dry-run'] === true;
     const recordFile = path.resolve(io.cwd, stringFlag(args, 'record') ?? defaultRecordPath(cluster));
+    if (!dryRun && stringFlag(args, 'record') === undefined) await ignoreRecords(path.resolve(io.cwd, RECORDS_DIRECTORY));
 
     quietNodeVersionWarning();
     const [{ deploy, DeployFailure }, { summarize }, { deployClients }] = await Promise.all([
@@ -228,10 +232,25 @@ finish with rollback --record FILE.`,
   },
 };
 
+/** The folder of the default records, ignored by git (`ignoreRecords`). */
+const RECORDS_DIRECTORY = '.circle-fargate';
+
 /** Where a deploy's record goes without --record: one file per deploy, never overwritten. */
 function defaultRecordPath(cluster: string): string {
   const stamp = new Date().toISOString().replace(/[-:]/g, '').replace(/\..*$/, '');
-  return path.join('.circle-fargate', 'deploys', `${stamp}-${cluster.split('/').pop()?.replace(/[^A-Za-z0-9_.-]/g, '_') ?? 'cluster'}.json`);
+  return path.join(RECORDS_DIRECTORY, 'deploys', `${stamp}-${cluster.split('/').pop()?.replace(/[^A-Za-z0-9_.-]/g, '_') ?? 'cluster'}.json`);
+}
+
+/**
+ * A `.gitignore` of `*` in the records' folder, so that neither `git status` shows the records
+ * nor `git add -A` commits them (they hold targets' inputs): written once, never overwritten.
+ */
+async function ignoreRecords(directory: string): Promise<void> {
+  const { mkdir, writeFile } = await import('node:fs/promises');
+  await mkdir(directory, { recursive: true });
+  await writeFile(path.join(directory, '.gitignore'), '# deploy records of circle-fargate (they hold targets\' inputs): kept for rollback, never committed\n*\n', { flag: 'wx' }).catch((error: unknown) => {
+    if (!(error instanceof Error && 'code' in error && error.code === 'EEXIST')) throw error;
+  });
 }
 
 /** A flag holding a whole number of at least 1, or `fallback`. */

@@ -32,10 +32,11 @@ changing nothing, unless --force.
 Options:
   --record FILE      the deploy record
   --force            restore even what changed since the deploy
-  --timeout SECONDS  how long each service's rollback deployment may take (default 900)
+  --timeout SECONDS  the one deadline of the whole rollback: services' rollback deployments,
+                     targets and schedules (default 900); then what is left is named, exit 3
   --if-incomplete    do nothing when the record says the deploy completed or was verifiably
                      rolled back; for the orb's step that runs when a deploy step fails
-  --region R         AWS region (default: the SDK's own)
+  --region R         AWS region (default: the one the record's ARNs name, else the SDK's own)
   --json             print the record's redacted summary on stdout
   --debug            show a stack trace on unexpected errors
   -h, --help         show this help
@@ -71,8 +72,9 @@ record; 3 not everything could be restored: the message and the record list what
     }
     const timeoutMs = secondsFlag(args, 'rollback', 'timeout', 900);
     quietNodeVersionWarning();
-    const region = stringFlag(args, 'region');
-    const { deployClients } = await import('../../deploy/sdk.js');
+    const { deployClients, regionOfArn } = await import('../../deploy/sdk.js');
+    // The record's ARNs name the region its resources are in: that one, unless --region says otherwise.
+    const region = stringFlag(args, 'region') ?? regionOfArn(record.clusterArn) ?? record.services.map((item) => regionOfArn(item.before)).find((found) => found !== undefined);
     // The full record's target and schedule inputs and the credentials join the secrets that output masks.
     io.secrets.addFromAws([...record.targets.map((target) => target.before), ...(record.schedules ?? []).map((item) => item.before)]);
     // The Scheduler's package is loaded only when the record has schedules to check or put back.

@@ -57,8 +57,12 @@ or an AWS call failed); 2 no such environment or task, bad flags or description.
       import('../../deploy/state.js'),
     ]);
     const { watchAwsClient } = await import('../../secrets/aws.js');
-    // The task definition's environment values join the secrets output masks (log lines too).
-    const ecs = watchAwsClient(new ECSClient({ region, maxAttempts: 1 }), io.secrets);
+    // Secret-named environment values join the secrets output masks; the log lines shown mask
+    // every environment value of the task definition (runTask.ts).
+    const { requireRegion } = await import('../../deploy/sdk.js');
+    const ecsClient = new ECSClient({ region, maxAttempts: 1 });
+    await requireRegion(ecsClient);
+    const ecs = watchAwsClient(ecsClient, io.secrets);
     const logs = watchAwsClient(new CloudWatchLogsClient({ region, maxAttempts: 1 }), io.secrets);
     const controller = new AbortController();
     const onSignal = (signal: string) => {

@@ -8,7 +8,7 @@ import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { ContainerDefinition, ECSClient, Service } from '@aws-sdk/client-ecs';
 import { oneOffTask, runOneOff, TaskFailure, type OneOffSpec, type RunHooks } from './runTask.js';
 import type { Send } from './schedules.js';
-import type { Sends } from './sdk.js';
+import type { Sends } from './state.js';
 
 /** A one-off task of the deploy record. */
 export interface TaskRun {

@@ -14,7 +14,7 @@ import type { IAMClient } from '@aws-sdk/client-iam';
 import { CallFailed } from './calls.js';
 import type { ImageRef } from './imageRef.js';
 import { inPool } from './pool.js';
-import type { Sends } from './sdk.js';
+import type { Sends } from './state.js';
 import type { Send } from './schedules.js';
 import { awsLogsOf } from './taskLogs.js';
 

@@ -22,7 +22,7 @@ import { InputError, OperationError } from '../errors.js';
 import { maskEchoed } from '../secrets/redact.js';
 import { defaultSleep } from './calls.js';
 import type { Send } from './schedules.js';
-import type { Sends } from './sdk.js';
+import type { Sends } from './state.js';
 import { awsLogsOf, logFollower, logStreamName, type AwsLogs } from './taskLogs.js';
 
 export interface OneOffTask {

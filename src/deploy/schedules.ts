@@ -13,7 +13,7 @@
  */
 import type { GetScheduleOutput, SchedulerClient, UpdateScheduleInput } from '@aws-sdk/client-scheduler';
 import { inPool } from './pool.js';
-import type { Sends } from './sdk.js';
+import type { Sends } from './state.js';
 
 /** The Scheduler's package, loaded by the first deploy or rollback that has schedules. */
 const sdk = () => import('@aws-sdk/client-scheduler');

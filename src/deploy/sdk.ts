@@ -5,10 +5,7 @@
  */
 import { InputError } from '../errors.js';
 import type { SecretRegistry } from '../secrets/redact.js';
-import type { Clients } from './state.js';
-
-/** The part of an AWS SDK v3 client the engine calls. */
-export type Sends<C extends { send: unknown }> = Pick<C, 'send'>;
+import type { Clients, Sends } from './state.js';
 
 /** A client made by `make` on its first `send`; every later call goes to that same client. */
 export function lazyClient<C extends { send(command: never): Promise<unknown> }>(make: () => Promise<C>): Sends<C> {

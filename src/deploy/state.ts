@@ -8,10 +8,12 @@ import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { ECRClient } from '@aws-sdk/client-ecr';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
-import type { Sends } from './sdk.js';
 import { InputError, OperationError } from '../errors.js';
 import { CallFailed, retrying, type CallHooks } from './calls.js';
 import { shortArn } from './taskDefinition.js';
+
+/** The part of an AWS SDK v3 client the engine calls (sdk.ts makes the clients). */
+export type Sends<C extends { send: unknown }> = Pick<C, 'send'>;
 
 export interface Clients {
   readonly ecs: ECSClient;

@@ -5,7 +5,7 @@
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { ContainerDefinition } from '@aws-sdk/client-ecs';
 import type { Send } from './schedules.js';
-import type { Sends } from './sdk.js';
+import type { Sends } from './state.js';
 
 export interface AwsLogs {
   readonly group: string;

@@ -155,22 +155,30 @@ export function isSecretName(name: string): boolean {
 export const MIN_CUT_PREFIX = 8;
 
 /**
- * `text` with a trailing head (MIN_CUT_PREFIX or more characters, not the whole) of one of
- * `forms` masked; "trailing" looks past white space and a cut mark (`...`, `…`) at the end.
+ * `text` with each head (MIN_CUT_PREFIX or more characters, not the whole) of one of `forms`
+ * that stands where a text was cut masked: at its end (past white space), or before a cut mark
+ * (`...`, `…`) anywhere in it, as a message quoting a shortened value shows it.
  */
 function maskCutTail(text: string, forms: readonly string[]): string {
-  const tail = /[\s.…]*$/.exec(text)?.[0] ?? '';
-  const body = text.slice(0, text.length - tail.length);
-  let longest = 0;
-  for (const form of forms) {
-    for (let length = Math.min(form.length - 1, body.length); length >= MIN_CUT_PREFIX && length > longest; length--) {
-      if (body.endsWith(form.slice(0, length))) {
-        longest = length;
-        break;
+  const cuts = [...text.matchAll(/\.\.\.|…/g)].map((match) => match.index);
+  const end = text.length - (/\s*$/.exec(text)?.[0].length ?? 0);
+  if (!cuts.includes(end)) cuts.push(end);
+  let masked = text;
+  // From the last cut to the first, so earlier positions stay valid.
+  for (const at of cuts.sort((a, b) => b - a)) {
+    const before = masked.slice(0, at);
+    let longest = 0;
+    for (const form of forms) {
+      for (let length = Math.min(form.length - 1, before.length); length >= MIN_CUT_PREFIX && length > longest; length--) {
+        if (before.endsWith(form.slice(0, length))) {
+          longest = length;
+          break;
+        }
       }
     }
+    if (longest > 0) masked = `${before.slice(0, before.length - longest)}${MASK}${masked.slice(at)}`;
   }
-  return longest === 0 ? text : `${body.slice(0, body.length - longest)}${MASK}${tail}`;
+  return masked;
 }
 
 /** `text` cut to `max` characters, `...` marking the cut. Mask before cutting (`maskAndCut`). */

@@ -91,6 +91,7 @@ describe('SecretRegistry', () => {
     assert.equal(registry.mask('"circle-token":"SENTINELTOKENa1b2c'), `"circle-token":"${MASK}`);
     assert.equal(registry.mask('token SENTINELTOKEN...\n'), `token ${MASK}...\n`);
     assert.equal(registry.mask('a SENTINE'), 'a SENTINE', 'shorter heads are no secret');
+    assert.equal(registry.mask('value "SENTINELTOKENa1..." is not a region'), `value "${MASK}..." is not a region`);
   });
 
   it('masks first, then cuts: no head of a secret is left by the cut', () => {

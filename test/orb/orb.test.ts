@@ -117,17 +117,7 @@ describe('orb pack', () => {
     [
       'a missing include file',
       (dir) => { rmSync(path.join(dir, 'scripts/deploy.sh')); },
-      'circle-fargate: commands/deploy.yml steps.1.run.command: included file scripts/deploy.sh does not exist',
-    ],
-    [
-      'an include that is part of a value',
-      (dir) => { editYaml(path.join(dir, 'commands/deploy.yml'), (v) => (v.steps[1].run.command = 'set -x; <<include(scripts/deploy.sh)>>')); },
-      'circle-fargate: commands/deploy.yml steps.1.run.command: <<include(...)>> must be the whole value, not part of it',
-    ],
-    [
-      'an include outside the orb source',
-      (dir) => { editYaml(path.join(dir, 'commands/deploy.yml'), (v) => (v.steps[1].run.command = '<<include(../../etc/passwd)>>')); },
-      'circle-fargate: commands/deploy.yml steps.1.run.command: include path "../../etc/passwd" must be a file inside the orb source, such as scripts/NAME.sh',
+      'circle-fargate: commands/deploy.yml steps.1.run.command: included file scripts/deploy.sh does not exist (the path is read from src/, the folder packed)',
     ],
     [
       'invalid YAML',
@@ -146,6 +136,35 @@ describe('orb pack', () => {
       assert.equal(existsSync(out), false);
     });
   }
+
+  // circleci-cli internal/pack/pack.go (PR 1683, 1684): "Any '<< include(path) >>' directive,
+  // alone or embedded in a larger value, is replaced with that file's contents, relative to the
+  // orb root", and "`<<` sequences in the included content are escaped to `\<<`".
+  it('includes as circleci orb pack does: against the folder packed (../ allowed), embedded or repeated, every << escaped', async () => {
+    const script = 'cat <<EOF > out.txt\nhello\nEOF\ngrep -q x <<< "$y"\necho \\<<already\n';
+    const dir = copy((src) => {
+      writeFileSync(path.join(src, '..', 'shared.sh'), script);
+      writeFileSync(path.join(src, 'scripts/banner.txt'), 'hi');
+      editYaml(path.join(src, 'commands/deploy.yml'), (v) => {
+        v.steps[1].run.command = '<<include(../shared.sh)>>';
+        v.steps[1].run.name = 'Say <<include(scripts/banner.txt)>> and << include(scripts/banner.txt) >>';
+      });
+    });
+    const result = await runCommand(['orb', 'pack', path.join(dir, 'src'), '--validate']);
+    assert.equal(result.code, 0, result.stderr);
+    const run = parse(result.stdout, { version: '1.1' }).commands.deploy.steps[1].run;
+    assert.equal(run.command, 'cat \\<<EOF > out.txt\nhello\nEOF\ngrep -q x \\<<< "$y"\necho \\\\<<already\n');
+    assert.equal(run.name, 'Say hi and hi');
+  });
+
+  it('--validate refuses an orb whose own YAML has an unescaped heredoc, at its line', async () => {
+    const dir = copy((src) => {
+      writeFileSync(path.join(src, 'commands/notes.yml'), 'description: Writes notes.\nsteps:\n  - run:\n      name: Notes\n      command: |\n        echo start\n        cat <<EOF > notes.txt\n        EOF\n');
+    });
+    const result = await runCommand(['orb', 'pack', path.join(dir, 'src'), '--validate']);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^orb\.yml:\d+: "cat <<EOF > notes\.txt": CircleCI reads every << in a 2\.1 config as the start of a parameter tag .*write it as \\<</m);
+  });
 
   it('refuses a tree without @orb.yml', async () => {
     const dir = tempDir();

@@ -14,6 +14,7 @@
  */
 import { isRecord } from '../../orb/pack.js';
 import { BUILT_IN_STEPS, closestOf } from './references.js';
+import { findStrayTags } from './tags.js';
 import { copyLocation, locationOf, type Path } from './yamlRead.js';
 
 export type Severity = 'error' | 'warning' | 'note';
@@ -114,6 +115,7 @@ export function processConfig(source: unknown, options: ProcessOptions): Process
   }
   // Version 2.0 configs have no parameters, orbs or commands: nothing to process.
   if (String(source.version) !== '2.1') return { config: source, problems };
+  for (const stray of findStrayTags(source, file)) problems.push({ ...stray, severity: 'error' });
 
   // Pipeline parameters: declared with a type and default; given at trigger time.
   const declared = isRecord(source.parameters) ? source.parameters : {};

@@ -10,6 +10,7 @@ import { checkOfficialSchema, knownStepKeys, type SchemaFinding } from './offici
 import { isRecord } from '../../orb/pack.js';
 import { hasReference, processConfig, type Problem, type Severity } from './process.js';
 import { BUILT_IN_STEPS, checkReferences } from './references.js';
+import { findStrayTags } from './tags.js';
 import { lineAt, readYaml, type Path } from './yamlRead.js';
 
 export interface ValidationFinding {
@@ -57,7 +58,7 @@ function validateConfig(source: Record<string, unknown>, file: string, options: 
 }
 
 function validateOrb(orb: Record<string, unknown>, file: string): ValidationFinding[] {
-  const findings: ValidationFinding[] = [];
+  const findings: ValidationFinding[] = findStrayTags(orb, file).map((stray) => ({ ...stray, severity: 'error' as const }));
   for (const finding of checkOfficialSchema(orb).filter((finding) => !otherBranchKnows(finding))) findings.push(...fromSchema(orb, finding, finding.path, file));
   for (const finding of checkReferences(orb)) {
     findings.push({ ...(lineAt(orb, finding.path) ?? { file, line: 1 }), message: `${formatPath(finding.path)}: ${finding.message}`, severity: finding.note === true ? 'note' : 'error' });

@@ -18,10 +18,11 @@ executors/, examples/ and scripts/ (DIR may also be the folder above it, as orb/
 orb/src/). The default DIR is ./orb/src.
 
   pack     Packs the tree into one orb.yml as \`circleci orb pack\` does: @orb.yml at the top,
-           each folder a key, each file an entry, <<include(scripts/NAME.sh)>> values in
-           commands, jobs and executors replaced by the file. Like \`circleci orb pack\`, it
-           does not judge the result; --validate runs \`validate\` on it first and writes
-           nothing when it finds a problem.
+           each folder a key, each file an entry, each <<include(PATH)>> in commands, jobs
+           and executors (alone or inside a value; PATH read from DIR, ../ allowed) replaced
+           by the file with every << in it written \\<< (CircleCI reads << as a parameter
+           tag). Like \`circleci orb pack\`, it does not judge the result; --validate runs
+           \`validate\` on it first and writes nothing when it finds a problem.
   review   Checks the rules of CircleCI's orb-tools review (12.3 and later), offline, and
            prints \`CODE path: message\` for each finding: RC001 display.source_url set, RC002
            every component described, RC003 at least one example, RC005 orb description of

@@ -15,7 +15,9 @@ the result, and prints FILE:LINE: message for each problem, at the line of the s
     the wrong type (boolean, integer, enum, steps, executor, env_var_name);
   - workflows: requires naming no job (matrix aliases and names understood), two jobs of one
     name, approval jobs given steps, misspelled logic operators in when/unless;
-  - << parameters.x >> and << pipeline.parameters.x >> that are not declared.
+  - << parameters.x >> and << pipeline.parameters.x >> that are not declared;
+  - a << that is not a parameter tag (a heredoc cat <<EOF, a here-string <<<): CircleCI
+    refuses a 2.1 config holding one; write it \\<<.
 Keys CircleCI ignores in built-in steps (restore_cache with paths...) are warnings. What a
 published orb (namespace/orb@version) defines cannot be read offline: it is noted on stderr, not
 counted, unless --orb-dir holds the packed orb. A packed orb (no workflows) is checked as written.

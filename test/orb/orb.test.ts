@@ -3,7 +3,7 @@
  * schema, and the rule that values reach scripts as environment, never as shell code.
  */
 import assert from 'node:assert/strict';
-import { cpSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parse } from 'yaml';
@@ -277,4 +277,36 @@ describe('orb review', () => {
       );
     });
   }
+});
+
+describe('orb review follows the orb-tools release the orb repository imports', () => {
+  const GO_ORB = path.join(ROOT, 'test/fixtures/circleci-corpus/orbs/CircleCI-Public+go-orb/src');
+  const GO_CONFIG = path.join(ROOT, 'test/fixtures/circleci-corpus/configs/CircleCI-Public+go-orb--config.yml');
+  const repository = (config: string): string => {
+    const dir = tempDir();
+    dirs.push(dir);
+    cpSync(GO_ORB, path.join(dir, 'src'), { recursive: true });
+    mkdirSync(path.join(dir, '.circleci'));
+    writeFileSync(path.join(dir, '.circleci/config.yml'), config);
+    return dir;
+  };
+
+  // The go orb's CI runs orb-tools 12.0, whose RC008 reads only `.steps[] | .run`: its command
+  // parameter named `run` is not a step there, and its review passes.
+  it('12.0 (the go orb as its own CI reviews it, exclude RC010): a parameter named run is not a run step', async () => {
+    const dir = repository(readFileSync(GO_CONFIG, 'utf8'));
+    const result = await runCommand(['orb', 'review', 'src', '--exclude', 'RC010'], { cwd: dir });
+    assert.equal(result.stdout, '');
+    assert.equal(result.code, 0);
+    assert.match(result.stderr, /^orb review: the rules of orb-tools 12\.0\.0, which \.circleci\/config\.yml imports\n/);
+  });
+
+  // From 12.3 orb-tools reads every key named run (review.bats: jq `[paths] | map(select(last == "run"))`),
+  // so the same orb under 12.3 gets what orb-tools itself would print.
+  it('12.3: every key named run, as orb-tools 12.3 reads them', async () => {
+    const dir = repository(readFileSync(GO_CONFIG, 'utf8').replace('circleci/orb-tools@12.0', 'circleci/orb-tools@12.3'));
+    const result = await runCommand(['orb', 'review', 'src', '--exclude', 'RC010'], { cwd: dir });
+    assert.equal(result.code, 1);
+    assert.match(result.stdout, /^RC008 src\/commands\/test\.yml: parameters\.run: the run step has no name$/m);
+  });
 });

@@ -325,16 +325,14 @@ export function processConfig(source: unknown, options: ProcessOptions): Process
       }
     });
 
-    const names = new Map<string, number>();
-    for (const { name, list: l, index } of entries) {
-      if (names.has(name) && names.get(name) !== index) {
-        error(l, index, `workflow ${workflowName} runs two jobs named "${name}": give one a different name: (requires could not tell them apart)`);
-      }
-      names.set(name, index);
-    }
+    // The same job twice without name: runs twice; CircleCI names the second itself. Only a
+    // requires naming both is ambiguous (the second set of issue 25: two configs that run so).
+    const names = new Map<string, Set<number>>();
+    for (const { name, index } of entries) names.set(name, (names.get(name) ?? new Set()).add(index));
 
     const outJobs: unknown[] = [];
     for (const { name, job, options, list: l, index, matrixValues } of entries) {
+      let outName = name;
       const isApproval = options.type === 'approval';
       const args: Rec = {};
       for (const [key, value] of Object.entries(options)) if (!WORKFLOW_ENTRY_KEYS.has(key)) args[key] = value;
@@ -353,13 +351,20 @@ export function processConfig(source: unknown, options: ProcessOptions): Process
         else {
           usedJobs.add(job);
           const result = expandJob(found.scope, job, found.definition, args, options, root, options['pre-steps'], options['post-steps'], [l, index]);
-          if (result) jobs[name in jobs ? uniqueName(name) : name] = result;
+          if (result) {
+            outName = name in jobs ? uniqueName(name) : name;
+            jobs[outName] = result;
+          }
         }
       }
       const requires = Array.isArray(options.requires) ? options.requires : options.requires === undefined ? [] : undefined;
       if (requires === undefined) error(options, 'requires', `${name}: requires must be a list of job names`);
       (requires ?? []).forEach((required, position) => {
         const requiredName = typeof required === 'string' ? required : isRecord(required) ? Object.keys(required)[0] : undefined;
+        if (requiredName !== undefined && (names.get(requiredName)?.size ?? 0) > 1) {
+          error(options.requires, position, `${name} requires "${requiredName}", which ${names.get(requiredName)?.size ?? 0} jobs of workflow ${workflowName} are named: give each its own name: and require that`);
+          return;
+        }
         if (requiredName === undefined || names.has(requiredName) || aliases.has(requiredName)) return;
         if (hasReference(requiredName)) return;
         error(options.requires, position, `${name} requires "${requiredName}", which no job of workflow ${workflowName} is named${closestOf(requiredName, [...names.keys(), ...aliases.keys()])}`);
@@ -369,7 +374,7 @@ export function processConfig(source: unknown, options: ProcessOptions): Process
         const expandedRequires = (outOptions.requires as unknown[]).flatMap((required) => (typeof required === 'string' && !names.has(required) && aliases.has(required) ? (aliases.get(required) ?? []) : [required]));
         outOptions.requires = copyLocation(expandedRequires, outOptions.requires);
       }
-      const outEntry = copyLocation({ [name]: outOptions }, l[index]);
+      const outEntry = copyLocation({ [outName]: outOptions }, l[index]);
       outJobs.push(outEntry);
     }
     const result: Rec = {};
@@ -571,7 +576,9 @@ export function processConfig(source: unknown, options: ProcessOptions): Process
         continue;
       }
       const spec = parameters[key];
-      if (!hasReference(value)) {
+      // An executor already expanded (a job's executor parameter handed on to a command's,
+      // `setup_environment: {platform: << parameters.platform >>}`) is an executor, not a map.
+      if (!hasReference(value) && !(isRecord(value) && expanded.has(value))) {
         const bad = typeProblem(spec, value);
         if (bad !== undefined) {
           error(at, key, `${what}: parameter "${key}" ${bad}`);
@@ -669,13 +676,19 @@ export function processConfig(source: unknown, options: ProcessOptions): Process
 }
 
 /**
- * `persist_to_workspace: {paths: .}`: the schema wants a list, but CircleCI takes one path as
- * a string (scikit-learn and sphinx-gallery deploy their docs with `paths: .` every day).
+ * Built-in step options the schema wants as a list that CircleCI also takes as one string:
+ * `persist_to_workspace: {paths: .}` (scikit-learn and sphinx-gallery deploy their docs with it
+ * every day), `save_cache: {paths: /tmp/cache}` and `add_ssh_keys: {fingerprints: "bf:aa:..."}`
+ * (both in configs and a published orb that run on CircleCI, found in issue 25's second corpus).
+ * The processed config has the list CircleCI makes of it.
  */
+const ONE_OR_MORE: Readonly<Record<string, string>> = { persist_to_workspace: 'paths', save_cache: 'paths', add_ssh_keys: 'fingerprints' };
+
 function normaliseBuiltIn(name: string, step: unknown, args: unknown): unknown {
-  if (name === 'persist_to_workspace' && isRecord(args) && typeof args.paths === 'string') {
-    const paths = copyLocation([args.paths], args);
-    return copyLocation({ [name]: copyLocation({ ...args, paths }, args) }, step);
+  const key = ONE_OR_MORE[name];
+  if (key !== undefined && isRecord(args) && typeof args[key] === 'string') {
+    const list = copyLocation([args[key]], args);
+    return copyLocation({ [name]: copyLocation({ ...args, [key]: list }, args) }, step);
   }
   return step;
 }

@@ -72,7 +72,7 @@ function validateOrb(orb: Record<string, unknown>, file: string): ValidationFind
  */
 function fromSchema(root: unknown, finding: SchemaFinding, path: Path, file: string): ValidationFinding[] {
   const at = finding.key !== undefined ? [...path, finding.key] : path;
-  if (dependsOnUnknown(root, at)) return [];
+  if (dependsOnUnknown(root, at) || emptyDescription(root, at)) return [];
   return [{ ...(lineAt(root, at) ?? { file, line: 1 }), message: `${formatPath(path)}: ${finding.message}${hint(finding, path)}`, severity: severityOf(finding, path) }];
 }
 
@@ -103,10 +103,23 @@ function otherBranchKnows(finding: SchemaFinding): boolean {
   return finding.key !== undefined && typeof step === 'string' && BUILT_IN_STEPS.has(step) && knownStepKeys(step).has(finding.key);
 }
 
-function hasKeys(root: unknown, path: Path): boolean {
+function valueAt(root: unknown, path: Path): unknown {
   let node: unknown = root;
   for (const key of path) node = isRecord(node) || Array.isArray(node) ? (node as Record<string | number, unknown>)[key] : undefined;
+  return node;
+}
+
+function hasKeys(root: unknown, path: Path): boolean {
+  const node = valueAt(root, path);
   return isRecord(node) && node.keys !== undefined;
+}
+
+/**
+ * `description:` left empty (YAML null): the schema wants a string, CircleCI takes it. Published
+ * orbs carry such parameters (the orb registry accepted them at publish time; issue 25).
+ */
+function emptyDescription(root: unknown, path: Path): boolean {
+  return path[path.length - 1] === 'description' && valueAt(root, path) === null;
 }
 
 /** A value still holding `<< ... >>` is decided by what cannot be known offline: not checked. */

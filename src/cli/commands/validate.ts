@@ -13,8 +13,8 @@ the result, and prints FILE:LINE: message for each problem, at the line of the s
   - CircleCI's official schema, one line per problem (the deepest error of a cascade);
   - jobs, commands, executors and orbs that are not defined; parameters unknown, missing or of
     the wrong type (boolean, integer, enum, steps, executor, env_var_name);
-  - workflows: requires naming no job (matrix aliases and names understood), two jobs of one
-    name, approval jobs given steps, misspelled logic operators in when/unless;
+  - workflows: requires naming no job (matrix aliases and names understood) or a name two
+    jobs share, approval jobs given steps, misspelled logic operators in when/unless;
   - << parameters.x >> and << pipeline.parameters.x >> that are not declared;
   - a << that is not a parameter tag (a heredoc cat <<EOF, a here-string <<<): CircleCI
     refuses a 2.1 config holding one; write it \\<<.

@@ -425,6 +425,128 @@ workflows:
 `, ['5: parameter "retries": default is an integer, not "three"']],
 ];
 
+// Issue 25's planted kinds: each at the line of the mistake, naming what to change.
+PLANTED.push(
+  ['a requires cycle between two jobs', `version: 2.1
+jobs:
+  a: { docker: [{ image: cimg/base:2024.12 }], steps: [checkout] }
+  b: { docker: [{ image: cimg/base:2024.12 }], steps: [checkout] }
+  c: { docker: [{ image: cimg/base:2024.12 }], steps: [checkout] }
+workflows:
+  main:
+    jobs:
+      - c
+      - a:
+          requires: [c, b]
+      - b:
+          requires:
+            - a
+`, ['14: workflow main: a requires b requires a: a requires cycle, so none of them can start; remove one of these requires']],
+  ['a misspelled key in a command, an executor and a parameter declaration (refused by CircleCI)', `version: 2.1
+parameters:
+  env: { type: string, defualt: pre }
+executors:
+  small:
+    docker: [{ image: cimg/base:2024.12 }]
+    resource_clas: small
+commands:
+  greet:
+    paramters:
+      who: { type: string, default: x }
+    steps: [{ run: { name: Greet, command: echo hi } }]
+jobs:
+  build: { executor: small, steps: [greet] }
+workflows:
+  main: { jobs: [build] }
+`, [
+    '3: pipeline parameter env: unknown key "defualt" (did you mean "default"?); CircleCI refuses the config',
+    '3: pipeline parameter "env" has no default and was not given: give it with --param env=VALUE',
+    '7: executor small: unknown key "resource_clas" (did you mean "resource_class"?); CircleCI refuses the config',
+    '10: command greet: unknown key "paramters" (did you mean "parameters"?); CircleCI refuses the config',
+  ]],
+  ['a misspelled version', `versoin: 2.1
+${JOB}workflows:
+  main: { jobs: [build] }
+`, ['1: unknown key "versoin" (did you mean "version"?): the config has no version, so CircleCI refuses it']],
+  ['a misspelled job key and workflow entry key', `version: 2.1
+jobs:
+  build:
+    docker: [{ image: cimg/base:2024.12 }]
+    paralelism: 2
+    steps: [checkout]
+workflows:
+  main:
+    jobs:
+      - build:
+          contxt: org
+`, ['5: jobs.build: unknown key "paralelism" (did you mean "parallelism"?)', '11: job build has no parameter "contxt" (did you mean "context"?)']],
+  ['a matrix parameter the job does not declare, at its own line', `version: 2.1
+jobs:
+  test:
+    parameters:
+      v: { type: integer }
+    docker: [{ image: cimg/base:2024.12 }]
+    steps: [checkout]
+workflows:
+  main:
+    jobs:
+      - test:
+          matrix:
+            parameters:
+              v: [1, 2]
+              os: [linux, macos]
+`, ['15: job test has no parameter "os" (did you mean "v"?)']],
+  ['a job with both docker and machine', `version: 2.1
+jobs:
+  build:
+    docker: [{ image: cimg/base:2024.12 }]
+    machine: { image: ubuntu-2204:current }
+    steps: [checkout]
+workflows:
+  main: { jobs: [build] }
+`, ['5: job build has docker and machine: a job runs in one executor; keep one of them']],
+);
+
+describe('misspelled keys CircleCI ignores: warnings at their line, with the key meant', () => {
+  it('whne: in a workflow, branchs: in filters, filter: in a schedule, versoin: beside version:', () => {
+    const config = `versoin: 2.1
+version: 2.1
+${JOB}workflows:
+  main:
+    whne: true
+    jobs:
+      - build:
+          filters:
+            branchs: { only: main }
+  nightly:
+    triggers:
+      - schedule:
+          cron: "0 0 * * *"
+          filter: { branches: { only: main } }
+    jobs: [build]
+`;
+    assert.deepEqual(errors(config), []);
+    assert.deepEqual(warnings(config), [
+      '1: the config: unknown key "versoin" (did you mean "version"?); CircleCI ignores it',
+      '9: workflow main: unknown key "whne" (did you mean "when"?); CircleCI ignores it',
+      '13: workflow main: filters: unknown key "branchs" (did you mean "branches"?); CircleCI ignores it',
+      '18: workflow nightly: schedule: unknown key "filter" (did you mean "filters"?); CircleCI ignores it',
+    ]);
+  });
+
+  it('leaves alone top-level keys that hold anchors (references:, defaults:)', () => {
+    assert.deepEqual(warnings(`version: 2.1
+references:
+  image: &image cimg/base:2024.12
+defaults: {}
+jobs:
+  build: { docker: [{ image: *image }], steps: [checkout] }
+workflows:
+  main: { jobs: [build] }
+`), []);
+  });
+});
+
 describe('planted mistakes: each caught once, at its line', () => {
   for (const [name, config, expected] of PLANTED) {
     it(name, () => {

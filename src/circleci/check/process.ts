@@ -14,6 +14,8 @@
  */
 import { isRecord } from '../../orb/pack.js';
 import { BUILT_IN_STEPS, closestOf } from './references.js';
+import { checkSourceKeys } from './sourceKeys.js';
+import { requiresCycles, type RequiringJob } from './requiresGraph.js';
 import { findStrayTags } from './tags.js';
 import { copyLocation, locationOf, type Path } from './yamlRead.js';
 
@@ -45,6 +47,12 @@ export interface Processed {
 const WORKFLOW_ENTRY_KEYS = new Set(['name', 'requires', 'context', 'type', 'filters', 'matrix', 'pre-steps', 'post-steps', 'serial-group', 'override-with']);
 /** The keys an approval entry can have: it runs nothing. */
 const APPROVAL_KEYS = new Set(['name', 'requires', 'type', 'filters', 'context', 'serial-group']);
+/**
+ * The keys that each give a job its execution environment; a job has one. (`executor` beside
+ * one of them is accepted: the job's keys win over the executor's, and the go orb's test
+ * config runs `executor: go/default` with `docker:` on CircleCI.)
+ */
+export const EXECUTOR_KINDS = ['docker', 'machine', 'macos'] as const;
 /** Job keys an executor supplies. https://circleci.com/docs/reusing-config#executors */
 const EXECUTOR_KEYS = ['docker', 'machine', 'macos', 'windows', 'resource_class', 'shell', 'working_directory', 'environment'];
 /** "Parameter types: string, boolean, integer, enum, executor, steps, env_var_name". */
@@ -113,9 +121,16 @@ export function processConfig(source: unknown, options: ProcessOptions): Process
     problems.push({ file, line: 1, message: 'not a CircleCI config: expected a mapping with version, jobs and workflows', severity: 'error' });
     return { config: undefined, problems };
   }
+  if (source.version === undefined) {
+    // "version: required" (configuration reference); a misspelled one is where to point.
+    const misspelled = Object.keys(source).find((key) => closestOf(key, ['version']) !== '');
+    error(source, misspelled, misspelled === undefined ? 'the config has no version: add version: 2.1 at the top' : `unknown key "${misspelled}" (did you mean "version"?): the config has no version, so CircleCI refuses it`);
+    return { config: source, problems };
+  }
   // Version 2.0 configs have no parameters, orbs or commands: nothing to process.
-  if (String(source.version) !== '2.1') return { config: source, problems };
+  if (source.version !== 2.1 && source.version !== '2.1') return { config: source, problems };
   for (const stray of findStrayTags(source, file)) problems.push({ ...stray, severity: 'error' });
+  problems.push(...checkSourceKeys(source, file));
 
   // Pipeline parameters: declared with a type and default; given at trigger time.
   const declared = isRecord(source.parameters) ? source.parameters : {};
@@ -331,6 +346,7 @@ export function processConfig(source: unknown, options: ProcessOptions): Process
     for (const { name, index } of entries) names.set(name, (names.get(name) ?? new Set()).add(index));
 
     const outJobs: unknown[] = [];
+    const graph: RequiringJob<[unknown, number]>[] = [];
     for (const { name, job, options, list: l, index, matrixValues } of entries) {
       let outName = name;
       const isApproval = options.type === 'approval';
@@ -350,7 +366,10 @@ export function processConfig(source: unknown, options: ProcessOptions): Process
         if (!found.found) notFound(root, 'jobs', job, found, l, index, 'job');
         else {
           usedJobs.add(job);
-          const result = expandJob(found.scope, job, found.definition, args, options, root, options['pre-steps'], options['post-steps'], [l, index]);
+          // A matrix value is reported at its line under matrix.parameters, not at the entry.
+          const matrixLines = matrixValues && isRecord(options.matrix) ? locationOf(options.matrix.parameters)?.entries : undefined;
+          const at = matrixLines ? copyLocation({ ...options }, options, matrixLines) : options;
+          const result = expandJob(found.scope, job, found.definition, args, at, root, options['pre-steps'], options['post-steps'], [l, index]);
           if (result) {
             outName = name in jobs ? uniqueName(name) : name;
             jobs[outName] = result;
@@ -374,8 +393,19 @@ export function processConfig(source: unknown, options: ProcessOptions): Process
         const expandedRequires = (outOptions.requires as unknown[]).flatMap((required) => (typeof required === 'string' && !names.has(required) && aliases.has(required) ? (aliases.get(required) ?? []) : [required]));
         outOptions.requires = copyLocation(expandedRequires, outOptions.requires);
       }
+      graph.push({
+        name,
+        requires: (requires ?? []).flatMap((required, position) => {
+          const requiredName = typeof required === 'string' ? required : isRecord(required) ? (Object.keys(required)[0] ?? '') : '';
+          const targets = !names.has(requiredName) && aliases.has(requiredName) ? (aliases.get(requiredName) ?? []) : [requiredName];
+          return targets.map((target) => ({ name: target, at: [options.requires, position] as [unknown, number] }));
+        }),
+      });
       const outEntry = copyLocation({ [outName]: outOptions }, l[index]);
       outJobs.push(outEntry);
+    }
+    for (const cycle of requiresCycles(graph)) {
+      error(cycle.at[0], cycle.at[1], `workflow ${workflowName}: ${cycle.path.join(' requires ')}: a requires cycle, so none of them can start; remove one of these requires`);
     }
     const result: Rec = {};
     for (const [key, value] of Object.entries(workflow)) if (key !== 'jobs') result[key] = value;
@@ -421,6 +451,10 @@ export function processConfig(source: unknown, options: ProcessOptions): Process
       for (const key of ['steps', 'docker', 'machine', 'macos', 'executor']) {
         if (definition[key] !== undefined) error(definition, key, `job ${name} has type ${type}: it runs nothing, so it takes no ${key}`);
       }
+    }
+    const kinds = EXECUTOR_KINDS.filter((key) => definition[key] !== undefined);
+    if (kinds.length > 1) {
+      error(definition, kinds[1], `job ${name} has ${kinds.join(' and ')}: a job runs in one executor; keep one of them`);
     }
     const problemsBefore = problems.length;
     const values = bindArguments(definition, args, at, `job ${name}`, callerScope, scope, call);
@@ -572,7 +606,9 @@ export function processConfig(source: unknown, options: ProcessOptions): Process
     for (const [key, value] of Object.entries(args)) {
       if (key === 'name' && what.startsWith('command')) continue;
       if (!(key in parameters)) {
-        error(at, key, `${what} has no parameter "${key}"${closestOf(key, Object.keys(parameters))}`);
+        // A workflow entry's own keys (context, requires...) misspelled read as parameters.
+        const candidates = what.startsWith('job') ? [...Object.keys(parameters), ...WORKFLOW_ENTRY_KEYS] : Object.keys(parameters);
+        error(at, key, `${what} has no parameter "${key}"${closestOf(key, candidates)}`);
         continue;
       }
       const spec = parameters[key];

@@ -6,10 +6,10 @@
  * alone values that only parameters decide (`<< parameters.x >>`).
  */
 import { formatPath } from '../../description/schemaKit.js';
-import { checkOfficialSchema, knownStepKeys, type SchemaFinding } from './officialSchema.js';
+import { checkOfficialSchema, knownJobKeys, knownStepKeys, type SchemaFinding } from './officialSchema.js';
 import { isRecord } from '../../orb/pack.js';
-import { hasReference, processConfig, type Problem, type Severity } from './process.js';
-import { BUILT_IN_STEPS, checkReferences } from './references.js';
+import { EXECUTOR_KINDS, hasReference, processConfig, type Problem, type Severity } from './process.js';
+import { BUILT_IN_STEPS, checkReferences, closestOf } from './references.js';
 import { findStrayTags } from './tags.js';
 import { lineAt, readYaml, type Path } from './yamlRead.js';
 
@@ -50,6 +50,9 @@ function validateConfig(source: Record<string, unknown>, file: string, options: 
   // The extra key is the real story (a warning); the missing `key` is its echo.
   const tolerated = new Set(schemaFindings.filter((finding) => severityOf(finding, finding.path) === 'warning').map((finding) => finding.path.join('\u0000')));
   for (const finding of schemaFindings) {
+    // A job with two executors is reported by processing, at the second; the schema's echo
+    // ("must have required property 'executor'", at jobs:) sends the reader the wrong way.
+    if (finding.path.length === 2 && finding.path[0] === 'jobs' && executorKinds(processed.config, finding.path) > 1) continue;
     if (finding.key === undefined && tolerated.has(finding.path.join('\u0000')) && /required property 'key'/.test(finding.message) && hasKeys(processed.config, finding.path)) continue;
     const path = finding.path.map((key, index) => (index === 1 && finding.path[0] === 'jobs' && typeof key === 'string' ? (realName.get(key) ?? key) : key));
     findings.push(...fromSchema(processed.config, finding, path, file));
@@ -109,6 +112,11 @@ function valueAt(root: unknown, path: Path): unknown {
   return node;
 }
 
+function executorKinds(root: unknown, path: Path): number {
+  const job = valueAt(root, path);
+  return isRecord(job) ? EXECUTOR_KINDS.filter((key) => job[key] !== undefined).length : 0;
+}
+
 function hasKeys(root: unknown, path: Path): boolean {
   const node = valueAt(root, path);
   return isRecord(node) && node.keys !== undefined;
@@ -157,7 +165,8 @@ function severityOf(finding: SchemaFinding, path: Path): Severity {
 function hint(finding: SchemaFinding, path: Path): string {
   if (finding.key === undefined) return '';
   const last = path[path.length - 1];
-  if (typeof last === 'string' && BUILT_IN_STEPS.has(last)) return ` (CircleCI ignores keys its ${last} step does not know)`;
+  if (typeof last === 'string' && BUILT_IN_STEPS.has(last)) return `${closestOf(finding.key, [...knownStepKeys(last)])} (CircleCI ignores keys its ${last} step does not know)`;
+  if (path.length === 2 && path[0] === 'jobs') return closestOf(finding.key, [...knownJobKeys()]);
   return '';
 }
 

@@ -14,7 +14,11 @@ the result, and prints FILE:LINE: message for each problem, at the line of the s
   - jobs, commands, executors and orbs that are not defined; parameters unknown, missing or of
     the wrong type (boolean, integer, enum, steps, executor, env_var_name);
   - workflows: requires naming no job (matrix aliases and names understood) or a name two
-    jobs share, approval jobs given steps, misspelled logic operators in when/unless;
+    jobs share, requires cycles, approval jobs given steps, misspelled logic operators;
+  - misspelled keys, with the key meant: errors where CircleCI refuses them (commands,
+    executors, jobs, parameter declarations, a missing version), warnings where it ignores
+    them (workflows, filters, schedules, the top level); a job with two of docker, machine,
+    macos;
   - << parameters.x >> and << pipeline.parameters.x >> that are not declared;
   - a << that is not a parameter tag (a heredoc cat <<EOF, a here-string <<<): CircleCI
     refuses a 2.1 config holding one; write it \\<<.

@@ -49,6 +49,8 @@ export interface TestSuite {
   readonly command: string;
   readonly parallelism: number;
   readonly testFiles?: string;
+  /** testFiles is the preset's, not written in the description (warnings are about what was written). */
+  readonly testFilesFromPreset?: true;
   readonly paths: PathRule;
   readonly junit?: string;
   readonly resourceClass?: string;
@@ -161,6 +163,7 @@ export function resolveDescription(parsed: ParsedDescription): { description?: P
       parallelism: suite.parallelism,
       paths: suite.paths,
       ...(testFiles !== undefined ? { testFiles } : {}),
+      ...(suite.testFiles === undefined && testFiles !== undefined ? { testFilesFromPreset: true as const } : {}),
       ...(junit !== undefined ? { junit } : {}),
       ...(suite.resourceClass !== undefined ? { resourceClass: suite.resourceClass } : {}),
       services: suite.services,

@@ -20,7 +20,7 @@ import {
   type Input,
   type Output,
 } from './schemaKit.js';
-import { globProblem } from '../plan/pathRules.js';
+import { globProblem, type PathRule } from '../plan/pathRules.js';
 import { tagFilterPattern } from '../plan/tagFilters.js';
 
 const NAME = /^[a-z][a-z0-9-]*$/;
@@ -62,10 +62,7 @@ export const pathRuleSchema = shorthand(
   },
   (input) => (Array.isArray(input) ? 'short' : isPlainObject(input) ? 'full' : undefined),
 );
-export interface PathRule {
-  readonly include: readonly string[];
-  readonly exclude: readonly string[];
-}
+export type { PathRule };
 
 const ecrRepository = string({
   pattern: /^\d{12}\.dkr\.ecr\.[a-z]{2}(-[a-z]+)+-\d\.amazonaws\.com(\.cn)?\/[a-z0-9]+([._/-][a-z0-9]+)*$/,

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { runCommand } from '../helpers/cli.js';
 import { parseConfig, workflowJobNames } from '../helpers/config.js';
-import { edited, sampleDescription } from '../helpers/descriptions.js';
+import { edited, SAMPLE_TERRAFORM, sampleDescription } from '../helpers/descriptions.js';
 import { removeDir, tempDir, writeFiles } from '../helpers/git.js';
 
 const dirs: string[] = [];
@@ -19,7 +19,7 @@ after(() => {
 function project(files: Record<string, string>): string {
   const dir = tempDir();
   dirs.push(dir);
-  writeFiles(dir, files);
+  writeFiles(dir, { ...SAMPLE_TERRAFORM, ...files });
   return dir;
 }
 

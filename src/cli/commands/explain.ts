@@ -13,8 +13,9 @@ export const explainCommand: Command = {
 
 Shows what generate would decide, for a person: the trigger, the base revision and how it
 was chosen, the changed files, the local Terraform modules each root uses, and for each job
-whether it runs and why. Warns about globs that match no file in the repository and about
-declared Terraform modules that no root uses. Takes the same flags as generate.
+whether it runs and why. Warns about globs that match no file in the repository, declared
+Terraform modules that no root uses, and branches (defaultBranch, trigger.branch) that the
+repository does not have. Takes the same flags as generate.
 
 Options:
 ${PIPELINE_OPTIONS_HELP}

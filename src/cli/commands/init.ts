@@ -34,6 +34,8 @@ validation; 2 bad flags or project description.`,
   async run(args, io) {
     const config = stringFlag(args, 'config');
     const loaded = await loadDescription(descriptionLoadOptions(args, io, 'init'));
+    const { checkRepository } = await import('../repositoryCheck.js');
+    for (const warning of await checkRepository(loaded, { branches: true })) io.stderr(`warning: ${warning}\n`);
     const source = path.relative(io.cwd, loaded.file).split(path.sep).join('/');
     const [{ bundledOrb }, { setupConfigShape, SETUP_CONFIG_FILE }, { renderConfig }, { toYaml }, { checkOfficialSchema }, { checkReferences }] =
       await Promise.all([

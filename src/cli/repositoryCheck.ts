@@ -3,8 +3,9 @@
  * gathered here (directories, the branches git knows), the judgement there. Errors stop the
  * command with every problem listed, as a description's own problems do (exit 2).
  */
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
+import { parseAllDocuments } from 'yaml';
 import { gitIn } from '../changes/git.js';
 import type { LoadedDescription } from '../description/load.js';
 import { checkAgainstRepository } from '../description/repository.js';
@@ -30,7 +31,8 @@ export async function checkRepository(loaded: LoadedDescription, options: Reposi
       return false;
     }
   };
-  const findings = checkAgainstRepository(loaded.description, { isDirectory, ...(branches !== undefined ? { branches } : {}) });
+  const testSuites = loaded.description.tests.some((suite) => suite.testsuite !== undefined) ? suiteNames(root) : undefined;
+  const findings = checkAgainstRepository(loaded.description, { isDirectory, ...(branches !== undefined ? { branches } : {}), ...(testSuites !== undefined ? { testSuites } : {}) });
   if (findings.errors.length > 0) {
     const count = findings.errors.length === 1 ? '1 problem' : `${findings.errors.length} problems`;
     throw new InputError(`${path.basename(loaded.file)}: ${count} in the project description against the repository`, findings.errors.map(formatProblem));
@@ -48,4 +50,19 @@ async function branchNames(root: string): Promise<string[] | undefined> {
     return remote !== undefined && remote !== 'HEAD' ? [remote] : [];
   });
   return [...new Set(names)];
+}
+
+/** The `name` of each document of .circleci/test-suites.yml; undefined when it cannot be read. */
+function suiteNames(root: string): string[] | undefined {
+  let text: string;
+  try {
+    text = readFileSync(path.join(root, '.circleci/test-suites.yml'), 'utf8');
+  } catch {
+    return undefined;
+  }
+  return parseAllDocuments(text).flatMap((document) => {
+    const value: unknown = 'toJS' in document ? document.toJS() : undefined;
+    const name = typeof value === 'object' && value !== null ? (value as { name?: unknown }).name : undefined;
+    return typeof name === 'string' ? [name] : [];
+  });
 }

@@ -14,6 +14,8 @@ export interface RepositoryFacts {
   readonly isDirectory: (relative: string) => boolean;
   /** The repository's branch names (local and remote-tracking); undefined when not checked. */
   readonly branches?: readonly string[];
+  /** The suite names of .circleci/test-suites.yml; undefined when there is no such file. */
+  readonly testSuites?: readonly string[];
 }
 
 export interface RepositoryFindings {
@@ -32,6 +34,17 @@ export function checkAgainstRepository(description: ProjectDescription, facts: R
   (description.terraform?.modules ?? []).forEach((module, index) => {
     missing(['terraform', 'modules', index], module, 'a shared Terraform module');
   });
+  for (const suite of description.tests) {
+    if (suite.testsuite === undefined || facts.testSuites?.includes(suite.testsuite) === true) continue;
+    const names = facts.testSuites ?? [];
+    const meant = closest(suite.testsuite, names);
+    errors.push({
+      path: ['tests', suite.name, 'testsuite'],
+      message: facts.testSuites === undefined
+        ? `no .circleci/test-suites.yml in the repository (got ${JSON.stringify(suite.testsuite)}; expected a suite of that file: name, discover, run)`
+        : `no such suite in .circleci/test-suites.yml${meant !== undefined ? `; did you mean "${meant}"?` : ''} (got ${JSON.stringify(suite.testsuite)}; expected one of ${names.map((name) => JSON.stringify(name)).join(', ') || 'its suites (it names none)'})`,
+    });
+  }
 
   const warnings: string[] = [];
   const branches = facts.branches;

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
+import { parse } from 'yaml';
 import { runCommand } from '../helpers/cli.js';
 import { edited, SAMPLE_TERRAFORM } from '../helpers/descriptions.js';
 import { git, initRepo, removeDir } from '../helpers/git.js';
@@ -95,5 +96,36 @@ describe('a description against its repository', () => {
     const written = repository(edited((d) => (d.tests.phpunit.testFiles = 'tests/**/*Test.php')));
     const warned = await runCommand(['explain', '--branch', 'master', '--changed-files', '-'], { cwd: written, input: '' });
     assert.match(warned.stdout, /^warning: tests\.phpunit\.testFiles: "tests\/\*\*\/\*Test\.php" matches no file in the repository$/m);
+  });
+
+  // CircleCI's testing tool (circleci testsuite) reads .circleci/test-suites.yml: a suite the
+  // description names must be there; the job then runs it instead of `circleci tests run`.
+  it('a testsuite: the suite must be in .circleci/test-suites.yml; the job runs it by name', async () => {
+    const description = edited((d) => {
+      d.tests.unit = { image: 'cimg/php:8.3', testsuite: 'unit tests', parallelism: 4, paths: ['app/**'] };
+    });
+    const missing = repository(description);
+    const none = await runCommand(['generate', '--branch', 'master', '--changed-files', '-'], { cwd: missing, input: 'app/x.php\n' });
+    assert.equal(none.code, 2);
+    assert.match(none.stderr, /^tests\.unit\.testsuite: no \.circleci\/test-suites\.yml in the repository \(got "unit tests"; /m);
+    const misnamed = repository(description, { ...SAMPLE_TERRAFORM, '.circleci/test-suites.yml': '---\nname: unit-tests\ndiscover: find tests\nrun: phpunit\n---\nname: e2e\n' });
+    const wrong = await runCommand(['generate', '--branch', 'master', '--changed-files', '-'], { cwd: misnamed, input: 'app/x.php\n' });
+    assert.equal(wrong.code, 2);
+    assert.match(wrong.stderr, /^tests\.unit\.testsuite: no such suite in \.circleci\/test-suites\.yml; did you mean "unit-tests"\? \(got "unit tests"; expected one of "unit-tests", "e2e"\)$/m);
+    const present = repository(description, { ...SAMPLE_TERRAFORM, '.circleci/test-suites.yml': 'name: unit tests\ndiscover: find tests -name "*Test.php"\nrun: vendor/bin/phpunit\n' });
+    const result = await runCommand(['generate', '--branch', 'master', '--changed-files', '-'], { cwd: present, input: 'app/x.php\n' });
+    assert.equal(result.code, 0, result.stderr);
+    const jobs = (parse(result.stdout, { version: '1.1' }) as { jobs: Record<string, { parallelism?: number; steps: unknown[] }> }).jobs;
+    const runs = Object.values(jobs).flatMap((job) => job.steps.flatMap((step) => (typeof step === 'object' && step !== null && 'circle-fargate/run_tests' in step ? [{ job, args: (step as Record<string, unknown>)['circle-fargate/run_tests'] }] : [])));
+    assert.deepEqual(runs.map((run) => [run.args, run.job.parallelism]), [[{ testsuite: 'unit tests' }, 4]]);
+  });
+
+  it('a testsuite with a command or testFiles: one problem each, since the suite says how to find and run its tests', async () => {
+    const dir = repository(edited((d) => {
+      d.tests.unit = { image: 'cimg/php:8.3', testsuite: 'unit', command: 'phpunit', testFiles: 'tests/**', paths: ['app/**'] };
+    }));
+    const result = await runCommand(['init'], { cwd: dir });
+    assert.equal(result.code, 2);
+    assert.deepEqual(result.stderr.trimEnd().split('\n').slice(1).map((line) => line.replace(/: not with testsuite.*/, '')), ['tests.unit.command', 'tests.unit.testFiles']);
   });
 });

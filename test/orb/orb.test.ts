@@ -105,6 +105,22 @@ describe('orb pack', () => {
     }
   });
 
+  // Node.js 20 reached end of life in April 2026: the jobs that run circle-fargate default to a
+  // supported LTS (an even major of 22 or later); cimg/base and cimg/aws to 2026 releases
+  // (cimg-node 24.18 is built on cimg/base:2026.03; cimg-aws has 2026.04).
+  it('defaults to a supported Node.js LTS image for the jobs that run circle-fargate, and to current cimg tags', async () => {
+    const orb = await packed();
+    const defaults = (component: any) => component.parameters?.image?.default as string | undefined;
+    const nodeImages = [defaults(orb.executors.node), defaults(orb.jobs.setup), defaults(orb.jobs.deploy)];
+    for (const image of nodeImages) {
+      const major = Number(/^cimg\/node:(\d+)\./.exec(image ?? '')?.[1]);
+      assert.ok(major >= 22 && major % 2 === 0, `${image} is a supported LTS`);
+    }
+    for (const image of [defaults(orb.executors.base), defaults(orb.executors.aws), defaults(orb.jobs.run_tests), defaults(orb.jobs.build_image)]) {
+      assert.match(image ?? '', /^cimg\/(base|aws):20(2[6-9]|[3-9]\d)\.\d\d$/);
+    }
+  });
+
   it('writes --out atomically and accepts the folder above src', async () => {
     const out = path.join(tempDir(), 'orb.yml');
     dirs.push(path.dirname(out));

@@ -21,7 +21,7 @@ export const DEFAULT_ORB_NAMESPACE = 'circle-fargate';
 /** The one job of a config with nothing to run (its workflow never runs). */
 const NOTHING_TO_DO: LocalJobShape = {
   name: 'nothing-to-do',
-  image: 'cimg/base:2024.12',
+  image: 'cimg/base:2026.03',
   resourceClass: 'small',
   steps: [{ type: 'run', name: 'Nothing to do', command: 'echo "circle-fargate selected no job; the setup job says why."\n' }],
 };
@@ -192,6 +192,7 @@ function testJob(suite: TestSuite, orbJob: OrbJob): WorkflowJobShape {
     command: suite.command,
     test_files: suite.testFiles ?? '',
     junit: suite.junit ?? '',
+    ...(suite.testsuite !== undefined ? { testsuite: suite.testsuite } : {}),
   };
   // PHPUnit suites run the orb's phpunit job (Composer install and cache, --log-junit, service
   // containers through the config's executor of the suite); others run_tests.

@@ -27,9 +27,14 @@ export const PIPELINE_OPTIONS = {
   'max-depth': { type: 'string' },
 } as const satisfies OptionsConfig;
 
+/** The pipeline flags in a usage line (generate and explain). */
+export const PIPELINE_USAGE = `[--config PATH] [--load-timeout SECONDS] [--branch B | --tag T] [--revision SHA]
+       [--base-revision SHA] [--trigger-source SOURCE] [--param NAME=VALUE]...
+       [--changed-files FILE|-] [--max-depth N]`;
+
 export const PIPELINE_OPTIONS_HELP = `  --config PATH               project description (default: circle-fargate.config.{ts,mjs,js,json,yaml,yml}
                               in the working directory)
-  --load-timeout S            seconds a .ts/.mjs/.js description may take to load (default 10)
+  --load-timeout SECONDS      seconds a .ts/.mjs/.js description may take to load (default 10)
   --branch B                  branch of the pipeline (default: $CIRCLE_BRANCH)
   --tag T                     tag of the pipeline (default: $CIRCLE_TAG)
   --revision SHA              commit of the pipeline (default: $CIRCLE_SHA1)

@@ -213,7 +213,7 @@ async function importDefault(file: string, options: LoadOptions): Promise<unknow
     running.on('close', (code, signal) => {
       clearTimeout(timer);
       if (timedOut) {
-        reject(new InputError(`${name}: did not finish loading within ${timeoutMs / 1000} s (an endless loop, or a wait that never ends?); pass --load-timeout S if it needs longer`));
+        reject(new InputError(`${name}: did not finish loading within ${timeoutMs / 1000} s (an endless loop, or a wait that never ends?); pass --load-timeout SECONDS if it needs longer`));
         return;
       }
       let message: ChildMessage | undefined;

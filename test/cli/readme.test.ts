@@ -44,7 +44,7 @@ describe('README', () => {
   });
 
   it('shows a description error exactly as the CLI prints it', async () => {
-    const quoted = /```text\n(circle-fargate: circle-fargate\.config\.json: [\s\S]*?)```/.exec(readme);
+    const quoted = /```text\n(circle-fargate: generate: circle-fargate\.config\.json: [\s\S]*?)```/.exec(readme);
     assert.ok(quoted, 'README quotes an invalid-description error');
     const dir = tempDir();
     try {

@@ -90,49 +90,49 @@ describe('description files', () => {
     {
       name: 'no description',
       files: { 'README.md': 'x' },
-      message: /^circle-fargate: no project description in .+: create circle-fargate\.config\.ts \(see README "Project description"\) or pass --config PATH\n$/,
+      message: /^circle-fargate: generate: no project description in .+: create circle-fargate\.config\.ts \(see README "Project description"\) or pass --config PATH\n$/,
     },
     {
       name: 'two descriptions',
       files: { 'circle-fargate.config.json': json, 'circle-fargate.config.yaml': stringify(sampleDescription()) },
-      message: /^circle-fargate: several project descriptions in .+ \(circle-fargate\.config\.json, circle-fargate\.config\.yaml\): keep one, or pass --config PATH\n$/,
+      message: /^circle-fargate: generate: several project descriptions in .+ \(circle-fargate\.config\.json, circle-fargate\.config\.yaml\): keep one, or pass --config PATH\n$/,
     },
     {
       name: 'a --config file that does not exist',
       files: {},
       args: ['--config', 'nope.ts'],
-      message: /^circle-fargate: .+\/nope\.ts: no such file; check --config\n$/,
+      message: /^circle-fargate: generate: .+\/nope\.ts: no such file; check --config\n$/,
     },
     {
       name: 'malformed JSON',
       files: { 'circle-fargate.config.json': '{\n  "project": {},\n  "checkout": 1,\n}\n' },
-      message: /^circle-fargate: circle-fargate\.config\.json:4:1: not valid JSON: Expected double-quoted property name\n$/,
+      message: /^circle-fargate: generate: circle-fargate\.config\.json:4:1: not valid JSON: Expected double-quoted property name\n$/,
     },
     {
       name: 'YAML with a duplicate key',
       files: { 'circle-fargate.config.yaml': 'project: {}\nproject: {}\n' },
-      message: /^circle-fargate: circle-fargate\.config\.yaml:2:1: not valid YAML: Map keys must be unique\n$/,
+      message: /^circle-fargate: generate: circle-fargate\.config\.yaml:2:1: not valid YAML: Map keys must be unique\n$/,
     },
     {
       name: 'TypeScript that does not compile',
       files: { 'circle-fargate.config.ts': 'export default {{;\n' },
-      message: /^circle-fargate: circle-fargate\.config\.ts:1:17: syntax error: Expected identifier but found "\{"\n$/,
+      message: /^circle-fargate: generate: circle-fargate\.config\.ts:1:17: syntax error: Expected identifier but found "\{"\n$/,
     },
     {
       name: 'TypeScript that throws',
       files: { 'circle-fargate.config.ts': 'throw new Error("no secrets here");\n' },
-      message: /^circle-fargate: circle-fargate\.config\.ts: failed to load: no secrets here\n$/,
+      message: /^circle-fargate: generate: circle-fargate\.config\.ts: failed to load: no secrets here\n$/,
     },
     {
       name: 'no default export',
       files: { 'circle-fargate.config.mjs': 'export const config = {};\n' },
-      message: /^circle-fargate: circle-fargate\.config\.mjs: no default export; write `export default defineConfig\(\{ \.\.\. \}\)`\n$/,
+      message: /^circle-fargate: generate: circle-fargate\.config\.mjs: no default export; write `export default defineConfig\(\{ \.\.\. \}\)`\n$/,
     },
     {
       name: 'unsupported extension',
       files: { 'description.toml': '' },
       args: ['--config', 'description.toml'],
-      message: /^circle-fargate: description\.toml: unsupported file type "\.toml"; use \.ts, \.mjs, \.js, \.json, \.yaml or \.yml\n$/,
+      message: /^circle-fargate: generate: description\.toml: unsupported file type "\.toml"; use \.ts, \.mjs, \.js, \.json, \.yaml or \.yml\n$/,
     },
   ];
   for (const failure of failures) {
@@ -154,7 +154,7 @@ describe('description files', () => {
     const result = await runCommand([...generate, '--out', 'continuation.yml'], { cwd: dir, input: '' });
     assert.equal(result.code, 2);
     assert.deepEqual(result.stderr.split('\n'), [
-      'circle-fargate: circle-fargate.config.json: 2 problems in the project description',
+      'circle-fargate: generate: circle-fargate.config.json: 2 problems in the project description',
       'project.slug: malformed (got "acme"; expected a CircleCI project slug such as gh/acme/monolith)',
       'environments.prod.region: malformed (got "tokyo"; expected an AWS region such as ap-northeast-1)',
       '',

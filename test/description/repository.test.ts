@@ -35,7 +35,7 @@ describe('a description against its repository', () => {
       assert.equal(result.code, 2, command[0]);
       assert.equal(result.stdout, '');
       assert.deepEqual(result.stderr.trimEnd().split('\n'), [
-        'circle-fargate: circle-fargate.config.json: 2 problems in the project description against the repository',
+        `circle-fargate: ${command[0] ?? ''}: circle-fargate.config.json: 2 problems in the project description against the repository`,
         'terraform.roots[1].dir: no such directory in the repository (got "terraform/prd"; expected the directory of a Terraform root module, relative to the description\'s folder)',
         'terraform.modules[0]: no such directory in the repository (got "terraform/modules/servce"; expected the directory of a shared Terraform module, relative to the description\'s folder)',
       ]);
@@ -74,7 +74,7 @@ describe('a description against its repository', () => {
     const result = await runCommand(['init'], { cwd: dir });
     assert.equal(result.code, 2);
     assert.deepEqual(result.stderr.trimEnd().split('\n'), [
-      'circle-fargate: circle-fargate.config.json: 3 problems in the project description',
+      'circle-fargate: init: circle-fargate.config.json: 3 problems in the project description',
       'environments.prod.region: malformed (got "tokyo"; expected an AWS region such as ap-northeast-1)',
       'environments.pre.image: unknown image (got "web"; expected one of "app")',
       'terraform.roots[0].environment: unknown environment (got "production"; expected one of "pre", "prod")',
@@ -85,7 +85,7 @@ describe('a description against its repository', () => {
     const dir = repository(edited(() => undefined));
     const result = await runCommand(['explain', '--branch', 'master', '--trigger-source', 'api', '--param', 'deploy_env=pr', '--changed-files', '-'], { cwd: dir, input: '' });
     assert.equal(result.code, 2);
-    assert.equal(result.stderr, 'circle-fargate: deploy_env: no environment "pr"; did you mean "pre"? (expected one of pre)\n');
+    assert.equal(result.stderr, 'circle-fargate: explain: deploy_env: no environment "pr"; did you mean "pre"? (expected one of pre)\n');
   });
 
   it("warns about testFiles only when the description says it, not when it is the preset's", async () => {

@@ -133,12 +133,12 @@ describe('orb pack', () => {
     [
       'a missing include file',
       (dir) => { rmSync(path.join(dir, 'scripts/deploy.sh')); },
-      'circle-fargate: commands/deploy.yml steps.1.run.command: included file scripts/deploy.sh does not exist (the path is read from src/, the folder packed)',
+      'circle-fargate: orb pack: commands/deploy.yml steps.1.run.command: included file scripts/deploy.sh does not exist (the path is read from src/, the folder packed)',
     ],
     [
       'invalid YAML',
       (dir) => { writeFileSync(path.join(dir, 'jobs/setup.yml'), 'description: [unclosed\n'); },
-      'circle-fargate: jobs/setup.yml:2: not valid YAML',
+      'circle-fargate: orb pack: jobs/setup.yml:2: not valid YAML',
     ],
   ];
   for (const [name, edit, message] of broken) {
@@ -187,7 +187,7 @@ describe('orb pack', () => {
     dirs.push(dir);
     const result = await runCommand(['orb', 'pack', dir]);
     assert.equal(result.code, 2);
-    assert.match(result.stderr, /^circle-fargate: no orb source in .*: expected .*@orb\.yml or .*src\/@orb\.yml\n$/);
+    assert.match(result.stderr, /^circle-fargate: orb pack: no orb source in .*: expected .*@orb\.yml or .*src\/@orb\.yml\n$/);
   });
 
   it('packs without judging, as circleci orb pack does; --validate fails (exit 1) and writes nothing', async () => {
@@ -198,7 +198,7 @@ describe('orb pack', () => {
     const out = path.join(dir, 'orb.yml');
     const result = await runCommand(['orb', 'pack', path.join(dir, 'src'), '--validate', '--out', out]);
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /^circle-fargate: the packed orb has 1 problem; nothing was written\norb\.yml:\d+: jobs\.setup: unknown key "resource_clas"/);
+    assert.match(result.stderr, /^circle-fargate: orb pack: the packed orb has 1 problem; nothing was written\norb\.yml:\d+: jobs\.setup: unknown key "resource_clas"/);
     assert.equal(existsSync(out), false);
   });
 

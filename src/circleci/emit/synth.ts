@@ -4,6 +4,7 @@
  * expanded into the config's own: expand.ts); the orb's commands hand the values to its scripts as
  * environment variables, so no value becomes shell code.
  */
+import { escapeTags } from '../check/tags.js';
 import { installParameters } from '../../install.js';
 import type { Environment, Image, ProjectDescription, TerraformRoot, TestSuite } from '../../description/resolve.js';
 import type { OrbObject } from '../../orb/pack.js';
@@ -180,7 +181,7 @@ function workflowJob(job: PlannedJob, description: ProjectDescription, configFil
  * description is data, so its `<<` is escaped (`\\<<`, CircleCI's escape) to reach the job as is.
  */
 export function escapeInterpolation(parameters: Record<string, ParameterValue>): Record<string, ParameterValue> {
-  return Object.fromEntries(Object.entries(parameters).map(([key, value]) => [key, typeof value === 'string' ? value.replaceAll('<<', '\\<<') : value]));
+  return Object.fromEntries(Object.entries(parameters).map(([key, value]) => [key, typeof value === 'string' ? escapeTags(value) : value]));
 }
 
 type OrbJob = (name: string, parameters: Record<string, ParameterValue>, context: string | undefined) => WorkflowJobShape;

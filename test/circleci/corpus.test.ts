@@ -7,6 +7,7 @@ import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { processConfig } from '../../src/circleci/check/process.js';
 import { validateConfigText } from '../../src/circleci/check/validate.js';
+import { findStrayTags } from '../../src/circleci/check/tags.js';
 import { readYaml } from '../../src/circleci/check/yamlRead.js';
 import { toYaml } from '../../src/circleci/emit/yaml.js';
 import { packOrb, readOrbSource, type OrbSource } from '../../src/orb/pack.js';
@@ -127,6 +128,14 @@ describe('corpus of real configs and orbs', () => {
       }
     }
     assert.deepEqual(problems, []);
+  });
+
+  // Scripts with heredocs (<<EOF) and here-strings (<<<) are common in real orbs; packed as
+  // `circleci orb pack` packs them, each << is escaped, so CircleCI reads no tag in them.
+  it('packs the orbs whose scripts hold << with every one escaped, as circleci orb pack does', () => {
+    const withHeredocs = [...packed].filter(([, orb]) => orb.yaml.includes('\\<<'));
+    assert.ok(withHeredocs.length >= 5, `${withHeredocs.length} orbs`);
+    for (const [repository, orb] of withHeredocs) assert.deepEqual(findStrayTags(orb.value, repository), [], repository);
   });
 
   it('reviews every orb clean with the exclude and max_command_length its own CI passes to orb-tools review', () => {

@@ -8,7 +8,8 @@
 import { formatPath } from '../../description/schemaKit.js';
 import { checkOfficialSchema, knownJobKeys, knownStepKeys, type SchemaFinding } from './officialSchema.js';
 import { isRecord } from '../../orb/pack.js';
-import { EXECUTOR_KINDS, hasReference, processConfig, type Problem, type Severity } from './process.js';
+import { EXECUTOR_KINDS, processConfig, type Problem, type Severity } from './process.js';
+import { hasReference } from './templating.js';
 import { BUILT_IN_STEPS, checkReferences, closestOf } from './references.js';
 import { findStrayTags } from './tags.js';
 import { lineAt, readYaml, type Path } from './yamlRead.js';

@@ -120,4 +120,13 @@ workflows:
     assert.equal(result.stdout, '');
     assert.deepEqual(result.stderr.trimEnd().split('\n').map((line) => line.slice(0, 42)), ['heredoc.yml:11: "cat <<EOF > out.txt": Cir', 'config process: 1 problem; nothing printed']);
   });
+
+  it('config process prints what the job runs: the source\'s \\<< as <<', async () => {
+    writeFileSync(path.join(dir, 'escaped.yml'), config('cat \\<<EOF > out.txt\nEOF\ngrep -q x \\<<< "$y"'));
+    const result = await runCommand(['config', 'process', 'escaped.yml'], { cwd: dir });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^ +cat <<EOF > out\.txt\n +EOF\n +grep -q x <<< "\$y"$/m);
+    assert.doesNotMatch(result.stdout, /\\<</);
+  });
 });
+

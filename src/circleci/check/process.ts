@@ -21,7 +21,7 @@ import { isRecord } from '../../orb/pack.js';
 import { BUILT_IN_STEPS, closestOf } from './references.js';
 import { checkSourceKeys } from './sourceKeys.js';
 import { requiresCycles, type RequiringJob } from './requiresGraph.js';
-import { findStrayTags } from './tags.js';
+import { findStrayTags, unescapeTags } from './tags.js';
 import { checkLogic as checkLogicAt } from './logic.js';
 import { BOOLEAN_WORDS, expanded, hasReference, PARAMETER_TYPES, PIPELINE_VALUES, substitute, substituteParameters, typeProblem, walkStrings } from './templating.js';
 import { copyLocation, locationOf, type Path } from './yamlRead.js';
@@ -175,6 +175,7 @@ export function processConfig(source: unknown, options: ProcessOptions): Process
   if (unread.length > 0) out.orbs = Object.fromEntries(unread);
   out.jobs = jobs;
   out.workflows = workflows;
+  unescapeTags(out);
   copyLocation(out, config);
   return { config: out, problems };
 

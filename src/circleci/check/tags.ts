@@ -20,6 +20,23 @@ export function escapeTags(text: string): string {
   return text.replaceAll('<<', '\\<<');
 }
 
+/**
+ * What a processed config holds where the source wrote `\<<`: the escape is CircleCI's, the
+ * job's shell gets `<<` (`cat \<<EOF` runs as `cat <<EOF`). Strings of `value` are rewritten in
+ * place, each map and list once.
+ */
+export function unescapeTags(value: unknown, seen = new WeakSet<object>()): void {
+  if (typeof value !== 'object' || value === null || seen.has(value)) return;
+  seen.add(value);
+  const record = value as Record<string | number, unknown>;
+  for (const key of Object.keys(record)) {
+    const item = record[key];
+    if (typeof item === 'string') {
+      if (item.includes('\\<<')) record[key] = item.replaceAll('\\<<', '<<');
+    } else unescapeTags(item, seen);
+  }
+}
+
 /** The start of what a tag can hold: a value's path (`parameters.x`), a section mark, or an expression over them. */
 const TAG_CONTENT = /^[#^/]?\s*[^\n]*?\b(?:pipeline|parameters|matrix)\.[\w-]|^include\(/;
 

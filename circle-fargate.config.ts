@@ -10,7 +10,7 @@ export default defineConfig({
   checkout: { depth: 1 },
   tests: {
     'npm-test': {
-      image: 'cimg/node:20.19',
+      image: 'cimg/node:24.18',
       // .ci/run installs shellcheck, bats and jq, then runs npm ci and npm test.
       command: 'bash .ci/run',
       resourceClass: 'large',
@@ -25,14 +25,14 @@ export default defineConfig({
   releases: {
     npm: {
       tags: ['/^v\\d+\\.\\d+\\.\\d+$/'],
-      image: 'cimg/node:20.19',
+      image: 'cimg/node:24.18',
       command: 'bash scripts/release.sh npm',
       circleciContext: 'circle-fargate-release',
       resourceClass: 'medium',
     },
     orb: {
       tags: ['/^v\\d+\\.\\d+\\.\\d+$/'],
-      image: 'cimg/node:20.19',
+      image: 'cimg/node:24.18',
       command: 'bash scripts/release.sh orb',
       circleciContext: 'circle-fargate-release',
       resourceClass: 'medium',

@@ -64,3 +64,19 @@ fi'
   [ "$status" -eq 1 ]
   [ "$(cat build/logs/junit.xml)" = '<testsuite file="tests/aTest.php"/>' ]
 }
+
+@test "with a testsuite, runs circleci testsuite run with the suite's name, as a value, and nothing else" {
+  mkdir -p .circleci && printf 'name: unit tests\ndiscover: find tests -name "*Test.php"\nrun: vendor/bin/phpunit << test.atoms >>\n' > .circleci/test-suites.yml
+  stub circleci 'echo "testsuite called: $*"; exit 4'
+  CF_TESTSUITE='unit tests' CF_COMMAND='echo never' CF_TEST_FILES='tests/**' run sh "$SCRIPTS/run_tests.sh"
+  [ "$status" -eq 4 ]
+  [ "$output" = 'testsuite called: testsuite run unit tests' ]
+  [ "$(calls circleci)" = $'testsuite\nrun\nunit tests\n--' ]
+}
+
+@test "with a testsuite but no .circleci/test-suites.yml, fails in one line saying so" {
+  CF_TESTSUITE='unit' run sh "$SCRIPTS/run_tests.sh"
+  [ "$status" -eq 1 ]
+  [ "$output" = 'run_tests: testsuite unit: no .circleci/test-suites.yml in the checkout' ]
+  [ ! -e "$STUBS/circleci.args" ]
+}

@@ -21,8 +21,10 @@ export interface Command {
   run(args: ParsedArgs, io: CliIO): Promise<number>;
 }
 
+/** Options every command takes: --help, --version (as before the command) and --debug. */
 export const GLOBAL_OPTIONS = {
   help: { type: 'boolean', short: 'h' },
+  version: { type: 'boolean', short: 'v' },
   debug: { type: 'boolean' },
 } as const satisfies OptionsConfig;
 
@@ -42,7 +44,7 @@ export function parseCommandArgs(command: Command, argv: readonly string[]): Par
     const hint = unknown !== undefined ? closest(unknown, Object.keys({ ...command.options, ...GLOBAL_OPTIONS })) : undefined;
     throw new InputError(`${command.name}: ${message.replace(/\.$/, '')}${hint !== undefined ? ` (did you mean --${hint}?)` : ''}; see circle-fargate ${command.name} --help`);
   }
-  if (parsed.values.help !== true) {
+  if (parsed.values.help !== true && parsed.values.version !== true) {
     const count = parsed.positionals.length;
     if (count < command.positionals.min) {
       throw new InputError(`${command.name}: missing ${command.positionals.name}; see circle-fargate ${command.name} --help`);

@@ -22,13 +22,16 @@ Runs the delivery pipeline of a containerised app on CircleCI and AWS ECS/Fargat
 Commands:
 ${list}
 
-Options:
+Options (every command takes them too):
   -h, --help     show help (also: circle-fargate <command> --help)
-  --version      print the version
+  -v, --version  print the version
   --debug        show a stack trace on unexpected errors
 
 Exit codes: 0 success; 1 the operation failed; 2 bad input (flags, project description, git state);
-3 a deploy or rollback could not restore the before state.
+3 a deploy or rollback could not restore the before state; 130 interrupted (SIGINT, Ctrl-C; 143
+for SIGTERM) before it finished (deploy, run and rollback first restore or stop what they
+started, then exit with their own code).
+Errors are one line on stderr: circle-fargate: COMMAND: what is wrong; what to do.
 `;
 }
 
@@ -39,8 +42,29 @@ export async function main(argv: readonly string[], unmasked: CliIO): Promise<nu
   try {
     return await dispatch(argv, io);
   } catch (error) {
-    return report(error, io, debug);
+    return report(error, io, debug, commandLabel(argv));
   }
+}
+
+/** Subcommands, named in error prefixes with their command (`orb review:`). */
+const SUBCOMMANDS: Readonly<Record<string, readonly string[]>> = { orb: ['pack', 'review'], config: ['process'] };
+
+/** What errors are prefixed with: the command (and subcommand) that ran, or nothing before one. */
+function commandLabel(argv: readonly string[]): string | undefined {
+  const [first, second] = argv;
+  if (first === undefined || !COMMAND_LIST.some((command) => command.name === first)) return undefined;
+  return second !== undefined && SUBCOMMANDS[first]?.includes(second) === true ? `${first} ${second}` : first;
+}
+
+/**
+ * One prefix form for every error: `COMMAND: message` (`orb review: ...`). A message that
+ * names its command already keeps its own words (`deploy failed: ...`, `generate --continue:
+ * ...`, `orb: unknown subcommand`).
+ */
+function prefixed(message: string, label: string | undefined): string {
+  if (label === undefined) return message;
+  const command = label.split(' ')[0] ?? label;
+  return message.startsWith(`${label}:`) || message.startsWith(`${command}:`) || message.startsWith(`${command} `) ? message : `${label}: ${message}`;
 }
 
 async function dispatch(argv: readonly string[], io: CliIO): Promise<number> {
@@ -68,6 +92,10 @@ async function dispatch(argv: readonly string[], io: CliIO): Promise<number> {
     io.stdout(`${command.help}\n`);
     return 0;
   }
+  if (args.values.version === true) {
+    io.stdout(`${VERSION}\n`);
+    return 0;
+  }
   return command.run(args, io);
 }
 
@@ -80,10 +108,10 @@ function findCommand(name: string): CommandEntry {
   throw new InputError(`${what}${hint ? ` (did you mean ${hint}?)` : ''}; expected one of ${names.join(', ')}; see circle-fargate --help`);
 }
 
-function report(error: unknown, io: CliIO, debug: boolean): number {
+function report(error: unknown, io: CliIO, debug: boolean, label: string | undefined): number {
   if (isCircleFargateError(error)) {
     // One line each, whatever a value inside them holds (a branch name with a newline).
-    io.stderr(`circle-fargate: ${printable(error.message)}\n`);
+    io.stderr(`circle-fargate: ${printable(prefixed(error.message, label))}\n`);
     for (const line of error.details) io.stderr(`${printable(line)}\n`);
     if (debug && error.stack) io.stderr(`${error.stack}\n`);
     return error.exitCode;
@@ -94,11 +122,11 @@ function report(error: unknown, io: CliIO, debug: boolean): number {
     const hint = missing.startsWith('@aws-sdk/')
       ? 'deploy and rollback need the AWS SDK, a peer dependency: install circle-fargate without --omit=peer (the orb: install with deploy: true)'
       : 'run `npm ci` (in a checkout) or reinstall circle-fargate';
-    io.stderr(`circle-fargate: ${missing} is not installed: ${hint}\n`);
+    io.stderr(`circle-fargate: ${prefixed(`${missing} is not installed: ${hint}`, label)}\n`);
     return EXIT_FAILED;
   }
   const message = error instanceof Error ? error.message : String(error);
-  io.stderr(`circle-fargate: unexpected error: ${printable(message.split('\n')[0] ?? '')}${debug ? '' : ' (rerun with --debug for details)'}\n`);
+  io.stderr(`circle-fargate: ${prefixed(`unexpected error: ${printable(message.split('\n')[0] ?? '')}${debug ? '' : ' (rerun with --debug for details)'}`, label)}\n`);
   if (debug && error instanceof Error && error.stack) io.stderr(`${error.stack}\n`);
   return error instanceof InputError ? EXIT_BAD_INPUT : EXIT_FAILED;
 }

@@ -13,6 +13,7 @@ import { terraformImpact, type TerraformImpact } from '../terraform/graph.js';
 import { triggerFromInput, type TriggerContext } from '../trigger/context.js';
 import { DESCRIPTION_OPTIONS, descriptionLoadOptions, listFlag, stringFlag, type OptionsConfig, type ParsedArgs } from './command.js';
 import type { CliIO } from './io.js';
+import { checkRepository } from './repositoryCheck.js';
 
 export const PIPELINE_OPTIONS = {
   ...DESCRIPTION_OPTIONS,
@@ -26,9 +27,14 @@ export const PIPELINE_OPTIONS = {
   'max-depth': { type: 'string' },
 } as const satisfies OptionsConfig;
 
+/** The pipeline flags in a usage line (generate and explain). */
+export const PIPELINE_USAGE = `[--config PATH] [--load-timeout SECONDS] [--branch B | --tag T] [--revision SHA]
+       [--base-revision SHA] [--trigger-source SOURCE] [--param NAME=VALUE]...
+       [--changed-files FILE|-] [--max-depth N]`;
+
 export const PIPELINE_OPTIONS_HELP = `  --config PATH               project description (default: circle-fargate.config.{ts,mjs,js,json,yaml,yml}
                               in the working directory)
-  --load-timeout S            seconds a .ts/.mjs/.js description may take to load (default 10)
+  --load-timeout SECONDS      seconds a .ts/.mjs/.js description may take to load (default 10)
   --branch B                  branch of the pipeline (default: $CIRCLE_BRANCH)
   --tag T                     tag of the pipeline (default: $CIRCLE_TAG)
   --revision SHA              commit of the pipeline (default: $CIRCLE_SHA1)
@@ -48,6 +54,8 @@ export interface PipelineInput {
   readonly trigger: TriggerContext;
   readonly changes: ChangeSet;
   readonly terraform: TerraformImpact;
+  /** What the description names that the repository does not have, short of an error. */
+  readonly repositoryWarnings: readonly string[];
 }
 
 export interface ReadOptions {
@@ -77,8 +85,10 @@ export async function readPipelineInput(args: ParsedArgs, io: CliIO, options: Re
       : await readChangedFiles(list, io);
   // Every root's module tree is read, even when no change could reach a module: generate and
   // explain show the same explanation (the modules each root uses among it).
+  // After git: a checkout that cannot be read is the first thing to say.
+  const repositoryWarnings = await checkRepository(loaded, { branches: options.command === 'explain' });
   const terraform = await terraformImpact(projectRoot, loaded.description.terraform?.roots ?? [], changes.files, { all: true });
-  return { description: loaded.description, source: path.relative(io.cwd, loaded.file) || loaded.file, projectRoot, trigger, changes, terraform };
+  return { description: loaded.description, source: path.relative(io.cwd, loaded.file) || loaded.file, projectRoot, trigger, changes, terraform, repositoryWarnings };
 }
 
 function positiveInteger(value: string | undefined, flag: string): number | undefined {

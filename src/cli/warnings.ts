@@ -8,7 +8,7 @@ import { contextWarnings, globWarnings, moduleWarnings, tagWarnings } from '../p
 import type { PipelineInput } from './pipelineInput.js';
 
 export async function pipelineWarnings(input: PipelineInput): Promise<string[]> {
-  const warnings: string[] = [];
+  const warnings: string[] = [...input.repositoryWarnings];
   const listed = await gitIn(input.projectRoot)(['ls-files', '-z', '--cached', '--others', '--exclude-standard']);
   if (listed.ok) warnings.push(...globWarnings(input.description, parseNulSeparated(listed.stdout)));
   else warnings.push(`globs not checked against the repository: git cannot list its files (${gitComplaint(listed)})`);

@@ -72,9 +72,27 @@ export function parseDescription(value: unknown, source = 'project description')
     const resolved = resolveDescription(parsed);
     if (resolved.description) return resolved.description;
     problems.push(...resolved.problems);
-  }
+  } else problems.push(...crossReferenceProblems(value, problems));
   const count = problems.length === 1 ? '1 problem' : `${problems.length} problems`;
   throw new InputError(`${source}: ${count} in the project description`, problems.map(formatProblem));
+}
+
+/**
+ * The cross-reference problems (an unknown image, an unknown environment...) of a description
+ * that has problems of shape already: found on what could be parsed, so that every problem is
+ * reported at once, not one run after another. None under a path that has a problem already.
+ */
+function crossReferenceProblems(value: unknown, known: readonly Problem[]): Problem[] {
+  const partial = projectDescriptionSchema.parse(value, { path: [], problems: [], partial: true });
+  if (partial === INVALID) return [];
+  let resolved: ReturnType<typeof resolveDescription>;
+  try {
+    resolved = resolveDescription(partial);
+  } catch {
+    return []; // a value kept as written that resolve cannot read: its problem is reported already
+  }
+  const within = (outer: readonly (string | number)[], inner: readonly (string | number)[]) => outer.every((key, index) => inner[index] === key);
+  return resolved.problems.filter((problem) => !known.some((other) => within(other.path, problem.path) || within(problem.path, other.path)));
 }
 
 /**
@@ -195,7 +213,7 @@ async function importDefault(file: string, options: LoadOptions): Promise<unknow
     running.on('close', (code, signal) => {
       clearTimeout(timer);
       if (timedOut) {
-        reject(new InputError(`${name}: did not finish loading within ${timeoutMs / 1000} s (an endless loop, or a wait that never ends?); pass --load-timeout S if it needs longer`));
+        reject(new InputError(`${name}: did not finish loading within ${timeoutMs / 1000} s (an endless loop, or a wait that never ends?); pass --load-timeout SECONDS if it needs longer`));
         return;
       }
       let message: ChildMessage | undefined;

@@ -46,9 +46,14 @@ export interface TestSuite {
   /** The preset the suite started from: `phpunit` runs the orb's PHPUnit job. */
   readonly preset?: 'phpunit';
   readonly image: string;
+  /** The command; empty with a testsuite, whose run command is in .circleci/test-suites.yml. */
   readonly command: string;
+  /** A suite of .circleci/test-suites.yml, run with `circleci testsuite run`. */
+  readonly testsuite?: string;
   readonly parallelism: number;
   readonly testFiles?: string;
+  /** testFiles is the preset's, not written in the description (warnings are about what was written). */
+  readonly testFilesFromPreset?: true;
   readonly paths: PathRule;
   readonly junit?: string;
   readonly resourceClass?: string;
@@ -147,9 +152,15 @@ export function resolveDescription(parsed: ParsedDescription): { description?: P
   for (const [name, suite] of Object.entries(parsed.tests)) {
     const preset = suite.preset ? PRESETS[suite.preset] : undefined;
     const command = suite.command ?? preset?.command;
-    if (command === undefined) {
-      problem(['tests', name, 'command'], 'missing', undefined, 'a command, or preset "phpunit"');
+    if (command === undefined && suite.testsuite === undefined) {
+      problem(['tests', name, 'command'], 'missing', undefined, 'a command, preset "phpunit", or a testsuite');
       continue;
+    }
+    // The testsuite's own discover and run commands find and run the tests.
+    if (suite.testsuite !== undefined) {
+      for (const key of ['preset', 'command', 'testFiles', 'junit'] as const) {
+        if (suite[key] !== undefined) problem(['tests', name, key], `not with testsuite: .circleci/test-suites.yml says how suite ${JSON.stringify(suite.testsuite)} finds and runs its tests`, suite[key], 'no value here');
+      }
     }
     const testFiles = suite.testFiles ?? preset?.testFiles;
     const junit = suite.junit ?? preset?.junit;
@@ -157,10 +168,12 @@ export function resolveDescription(parsed: ParsedDescription): { description?: P
       name,
       ...(suite.preset !== undefined ? { preset: suite.preset } : {}),
       image: suite.image,
-      command,
+      command: command ?? '',
+      ...(suite.testsuite !== undefined ? { testsuite: suite.testsuite } : {}),
       parallelism: suite.parallelism,
       paths: suite.paths,
       ...(testFiles !== undefined ? { testFiles } : {}),
+      ...(suite.testFiles === undefined && testFiles !== undefined ? { testFilesFromPreset: true as const } : {}),
       ...(junit !== undefined ? { junit } : {}),
       ...(suite.resourceClass !== undefined ? { resourceClass: suite.resourceClass } : {}),
       services: suite.services,

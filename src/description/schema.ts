@@ -20,7 +20,7 @@ import {
   type Input,
   type Output,
 } from './schemaKit.js';
-import { globProblem } from '../plan/pathRules.js';
+import { globProblem, type PathRule } from '../plan/pathRules.js';
 import { tagFilterPattern } from '../plan/tagFilters.js';
 
 const NAME = /^[a-z][a-z0-9-]*$/;
@@ -62,10 +62,7 @@ export const pathRuleSchema = shorthand(
   },
   (input) => (Array.isArray(input) ? 'short' : isPlainObject(input) ? 'full' : undefined),
 );
-export interface PathRule {
-  readonly include: readonly string[];
-  readonly exclude: readonly string[];
-}
+export type { PathRule };
 
 const ecrRepository = string({
   pattern: /^\d{12}\.dkr\.ecr\.[a-z]{2}(-[a-z]+)+-\d\.amazonaws\.com(\.cn)?\/[a-z0-9]+([._/-][a-z0-9]+)*$/,
@@ -159,7 +156,7 @@ const resourceClass = literalUnion(RESOURCE_CLASSES);
 /** A release: a command run on tag pipelines whose tag matches, after the pipeline's tests. */
 const releaseSchema = object({
   tags: required(array(tagFilter, { minItems: 1 }), 'Tags whose pipelines run this release: names or /regex/ (whole tag), such as `/^v\\d+\\.\\d+\\.\\d+$/`.'),
-  image: required(dockerImage, 'Docker image the release runs in, such as `cimg/node:20.19`.'),
+  image: required(dockerImage, 'Docker image the release runs in, such as `cimg/node:24.18`.'),
   command: required(string(), 'Command that releases, such as `npm publish`; it runs after every test job of the tag pipeline passed.'),
   circleciContext: optional(string(), 'CircleCI context holding the release credentials (restrict it to tags); only the release job references it.'),
   resourceClass: optional(resourceClass, 'CircleCI resource class of the job, such as `medium`.'),
@@ -171,7 +168,11 @@ const testSuiteSchema = object({
     'Fills in defaults: for "phpunit", command `vendor/bin/phpunit`, JUnit report `build/logs/junit.xml`, test files `tests/**/*Test.php`.',
   ),
   image: required(dockerImage, 'Docker image the suite runs in, such as `cimg/php:8.3`.'),
-  command: optional(string(), 'Command that runs the tests (required without a preset).'),
+  command: optional(string(), 'Command that runs the tests (required without a preset or testsuite).'),
+  testsuite: optional(
+    string(),
+    'Name of a suite in `.circleci/test-suites.yml`, run with `circleci testsuite run` (CircleCI\'s testing tool: it discovers the tests, splits them by timings and reruns only the failed ones; https://circleci.com/docs/guides/test/getting-started-with-circleci-testing-tool/). Without it, `testFiles` go through `circleci tests run`, which CircleCI now calls legacy but still runs.',
+  ),
   parallelism: defaulted(integer({ min: 1, max: 100 }), 1, 'Parallel containers; tests are split between them by timings.'),
   testFiles: optional(glob, 'Glob of test files to split between parallel containers by timings.'),
   paths: required(pathRuleSchema, 'Files that affect the tests: a list of globs, or `{ include, exclude }`.'),

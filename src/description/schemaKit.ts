@@ -20,6 +20,12 @@ export interface Problem {
 export interface ParseContext {
   readonly path: readonly (string | number)[];
   readonly problems: Problem[];
+  /**
+   * Keep going past problems: maps, records and lists return what they parsed, a value that
+   * failed kept as written. Only for finding the cross-reference problems of a description
+   * that already has problems, so that a person sees them all at once.
+   */
+  readonly partial?: boolean;
 }
 
 /** Returned by `parse` when the value is unusable (its problems are already recorded). */
@@ -87,7 +93,7 @@ export function report(ctx: ParseContext, what: string, got: unknown, expected: 
 }
 
 function child(ctx: ParseContext, segment: string | number): ParseContext {
-  return { path: [...ctx.path, segment], problems: ctx.problems };
+  return { path: [...ctx.path, segment], problems: ctx.problems, ...(ctx.partial === true ? { partial: true } : {}) };
 }
 
 function listOf(values: readonly string[]): string {
@@ -227,6 +233,7 @@ export function array<O, I>(item: Schema<O, I>, options: ArrayOptions<O> = {}): 
         const parsed = item.parse(element, itemCtx);
         if (parsed === INVALID) {
           ok = false;
+          if (ctx.partial === true) out.push(element as O);
           continue;
         }
         if (options.uniqueBy) {
@@ -241,7 +248,7 @@ export function array<O, I>(item: Schema<O, I>, options: ArrayOptions<O> = {}): 
         }
         out.push(parsed);
       }
-      return ok ? out : INVALID;
+      return ok || ctx.partial === true ? out : INVALID;
     },
     toJsonSchema() {
       return {
@@ -285,10 +292,12 @@ export function record<O, I>(
           continue;
         }
         const parsed = value.parse(element, entryCtx);
-        if (parsed === INVALID) ok = false;
-        else out[key] = parsed;
+        if (parsed === INVALID) {
+          ok = false;
+          if (ctx.partial === true) out[key] = element as O;
+        } else out[key] = parsed;
       }
-      return ok ? out : INVALID;
+      return ok || ctx.partial === true ? out : INVALID;
     },
     toJsonSchema() {
       return {
@@ -393,10 +402,12 @@ export function object<F extends Record<string, AnyField>>(fields: F, options: O
           continue;
         }
         const parsed: unknown = field.schema.parse(value, fieldCtx);
-        if (parsed === INVALID) ok = false;
-        else out[key] = parsed;
+        if (parsed === INVALID) {
+          ok = false;
+          if (ctx.partial === true) out[key] = value;
+        } else out[key] = parsed;
       }
-      return ok ? (out as ObjectOut<F>) : INVALID;
+      return ok || ctx.partial === true ? (out as ObjectOut<F>) : INVALID;
     },
     toJsonSchema() {
       const properties: Record<string, unknown> = {};

@@ -1,13 +1,14 @@
 /**
  * Packing an orb's source tree into one orb, as `circleci orb pack` does: `@orb.yml` at the top,
  * each folder a top-level key (commands, executors, jobs, examples), each YAML file an entry
- * named after the file, and `<<include(PATH)>>` values in commands, jobs and executors replaced
- * by the file's text (PATH relative to the source folder).
+ * named after the file, and `<<include(PATH)>>` in commands, jobs and executors replaced by the
+ * file's text, `<<` escaped (PATH relative to the source folder).
  */
 import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { escapeTags } from '../circleci/check/tags.js';
 import { readYaml as readCircleciYaml } from '../circleci/check/yamlRead.js';
 import { InputError } from '../errors.js';
 import { prebuiltOrb } from './packed.js';
@@ -18,7 +19,7 @@ export type OrbObject = Record<string, unknown>;
 export const COMPONENT_FOLDERS = ['commands', 'executors', 'jobs', 'examples'] as const;
 export type ComponentFolder = (typeof COMPONENT_FOLDERS)[number];
 const INCLUDE_FOLDERS: readonly ComponentFolder[] = ['commands', 'executors', 'jobs'];
-const INCLUDE = /<<\s*include\(([^)]*)\)\s*>>/;
+const INCLUDE = /<<\s*include\(([-\w/.]+)\)?\s*>>/g;
 
 /** The orb source this package ships (the one the generator emits). */
 export function bundledOrbSource(): string {
@@ -94,22 +95,32 @@ export async function packOrb(source: OrbSource): Promise<OrbObject> {
   return orb;
 }
 
+/**
+ * `<<include(PATH)>>` as `circleci orb pack` reads it (circleci-cli internal/pack/pack.go,
+ * PR 1683 and 1684): "Any '<< include(path) >>' directive, alone or embedded in a larger value,
+ * is replaced with that file's contents, relative to the orb root" (the folder packed, so
+ * `../scripts/x.sh` reaches beside it), and "`<<` sequences in the included content are escaped
+ * to `\<<`" (./../circleci/check/tags.ts says why). Its pattern, `<<[\s]*include\(([-\w/.]+)\)?[\s]*>>`,
+ * is kept as it is.
+ */
 async function resolveIncludes(dir: string, file: SourceFile, value: unknown, at: readonly (string | number)[]): Promise<unknown> {
   if (typeof value === 'string') {
-    const match = INCLUDE.exec(value);
-    if (!match) return value;
-    const where = `${file.relative} ${at.join('.')}`;
-    if (value.trim() !== match[0]) throw new InputError(`${where}: <<include(...)>> must be the whole value, not part of it`);
-    const target = (match[1] ?? '').trim();
-    const resolved = path.resolve(dir, target);
-    if (target === '' || !resolved.startsWith(path.resolve(dir) + path.sep)) {
-      throw new InputError(`${where}: include path ${JSON.stringify(target)} must be a file inside the orb source, such as scripts/NAME.sh`);
+    const matches = [...value.matchAll(INCLUDE)];
+    if (matches.length === 0) return value;
+    let out = '';
+    let last = 0;
+    for (const match of matches) {
+      const target = match[1] ?? '';
+      let content: string;
+      try {
+        content = await readFile(path.resolve(dir, target), 'utf8');
+      } catch {
+        throw new InputError(`${file.relative} ${at.join('.')}: included file ${target} does not exist (the path is read from ${path.basename(dir)}/, the folder packed)`);
+      }
+      out += value.slice(last, match.index) + escapeTags(content);
+      last = match.index + match[0].length;
     }
-    try {
-      return await readFile(resolved, 'utf8');
-    } catch {
-      throw new InputError(`${where}: included file ${target} does not exist`);
-    }
+    return out + value.slice(last);
   }
   if (Array.isArray(value)) return Promise.all(value.map((item, index) => resolveIncludes(dir, file, item, [...at, index])));
   if (isRecord(value)) {

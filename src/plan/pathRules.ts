@@ -4,7 +4,6 @@
  * files against hundreds of rules costs a string comparison for most pairs.
  */
 import { braceExpand, Minimatch } from 'minimatch';
-import type { PathRule } from '../description/schema.js';
 
 export const GLOB_OPTIONS = { dot: true, nocomment: true, nonegate: true } as const;
 
@@ -22,6 +21,12 @@ export interface CompiledRule {
   readonly exclude: readonly CompiledGlob[];
   /** The changed files this rule selects, in the given order. */
   matching(files: readonly string[]): string[];
+}
+
+/** Globs of files that select a job (`include`), less those that never do (`exclude`). */
+export interface PathRule {
+  readonly include: readonly string[];
+  readonly exclude: readonly string[];
 }
 
 /** Why a glob cannot be used, or undefined when it can. */

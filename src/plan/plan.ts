@@ -4,6 +4,7 @@
  */
 import type { ChangeSet } from '../changes/changeSet.js';
 import type { Environment, ProjectDescription, TerraformRoot } from '../description/resolve.js';
+import { closest } from '../description/schemaKit.js';
 import { InputError } from '../errors.js';
 import { DEPLOY_ENV_PARAMETER, type TriggerContext } from '../trigger/context.js';
 import {
@@ -226,7 +227,8 @@ function checkRequestedEnvironment(requested: string, environments: readonly Env
   const found = environments.find((env) => env.name === requested);
   if (found && found.trigger.type === 'api') return;
   const valid = apiNames.length > 0 ? `one of ${apiNames.join(', ')}` : 'nothing: no environment is API-triggered';
-  const what = found ? `environment "${requested}" deploys on pushes to a branch, not by parameter` : `no environment "${requested}"`;
+  const meant = found ? undefined : closest(requested, apiNames);
+  const what = found ? `environment "${requested}" deploys on pushes to a branch, not by parameter` : `no environment "${requested}"${meant !== undefined ? `; did you mean "${meant}"?` : ''}`;
   throw new InputError(`${DEPLOY_ENV_PARAMETER}: ${what} (expected ${valid})`);
 }
 

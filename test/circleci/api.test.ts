@@ -71,7 +71,7 @@ describe('trigger', () => {
   });
 
   const refused: [string, { status: number; body?: unknown; text?: string }, RegExp][] = [
-    ['401', { status: 401, body: { message: 'Invalid token provided.' } }, /^circle-fargate: CircleCI refused to trigger a pipeline of gh\/acme\/monolith \(HTTP 401: Invalid token provided\.\): the token in CIRCLE_TOKEN is not valid\n$/],
+    ['401', { status: 401, body: { message: 'Invalid token provided.' } }, /^circle-fargate: trigger: CircleCI refused to trigger a pipeline of gh\/acme\/monolith \(HTTP 401: Invalid token provided\.\): the token in CIRCLE_TOKEN is not valid\n$/],
     ['404', { status: 404, body: { message: 'Project not found.' } }, /\(HTTP 404: Project not found\.\): the project does not exist, or the token in CIRCLE_TOKEN has no access to it\n$/],
     ['400', { status: 400, body: { message: 'Branch not found' } }, /\(HTTP 400: Branch not found\)\n$/],
   ];
@@ -156,7 +156,7 @@ describe('a trigger fires at most once', () => {
     assert.equal(result.code, 1);
     assert.equal(
       result.stderr,
-      "circle-fargate: the trigger's outcome is unknown (HTTP 502: Bad gateway) and no pipeline it created is listed; it was not sent again, so as not to deploy twice: look at https://app.circleci.com/pipelines/github/acme/monolith?branch=feature%2Flogin before triggering again\n",
+      "circle-fargate: trigger: the trigger's outcome is unknown (HTTP 502: Bad gateway) and no pipeline it created is listed; it was not sent again, so as not to deploy twice: look at https://app.circleci.com/pipelines/github/acme/monolith?branch=feature%2Flogin before triggering again\n",
     );
     assert.equal(triggers(), 1);
     assert.equal(fake.createdCount, 0);

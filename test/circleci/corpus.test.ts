@@ -7,6 +7,7 @@ import path from 'node:path';
 import { before, describe, it } from 'node:test';
 import { processConfig } from '../../src/circleci/check/process.js';
 import { validateConfigText } from '../../src/circleci/check/validate.js';
+import { findStrayTags } from '../../src/circleci/check/tags.js';
 import { readYaml } from '../../src/circleci/check/yamlRead.js';
 import { toYaml } from '../../src/circleci/emit/yaml.js';
 import { packOrb, readOrbSource, type OrbSource } from '../../src/orb/pack.js';
@@ -129,6 +130,14 @@ describe('corpus of real configs and orbs', () => {
     assert.deepEqual(problems, []);
   });
 
+  // Scripts with heredocs (<<EOF) and here-strings (<<<) are common in real orbs; packed as
+  // `circleci orb pack` packs them, each << is escaped, so CircleCI reads no tag in them.
+  it('packs the orbs whose scripts hold << with every one escaped, as circleci orb pack does', () => {
+    const withHeredocs = [...packed].filter(([, orb]) => orb.yaml.includes('\\<<'));
+    assert.ok(withHeredocs.length >= 5, `${withHeredocs.length} orbs`);
+    for (const [repository, orb] of withHeredocs) assert.deepEqual(findStrayTags(orb.value, repository), [], repository);
+  });
+
   it('reviews every orb clean with the exclude and max_command_length its own CI passes to orb-tools review', () => {
     const findings: string[] = [];
     let withSettings = 0;
@@ -145,4 +154,32 @@ describe('corpus of real configs and orbs', () => {
     assert.deepEqual(findings, []);
     assert.ok(withSettings >= 3, 'several orbs pass their own excludes');
   });
+});
+
+describe('mistakes planted in real configs are caught at their line', () => {
+  const plant = (fixture: string, from: string, to: string): string => {
+    const text = readFileSync(path.join(corpus, 'configs', fixture), 'utf8');
+    assert.ok(text.includes(from), `${fixture} holds ${from}`);
+    return text.replace(from, to);
+  };
+  const errorsOf = (text: string) => validateConfigText(text, { file: 'planted.yml' }).filter((finding) => finding.severity === 'error').map((finding) => `${finding.line}: ${finding.message}`);
+  const cases: [string, string, string, string, RegExp][] = [
+    // numpy escapes its here-string (`\<<<`); unescaped, CircleCI refuses the config.
+    ['numpy+numpy--config.yml', '\\<<< "${changed}"', '<<< "${changed}"', 'an unescaped here-string', /^51: ".*<<< "\$\{changed\}"; then": CircleCI reads every << .* write it as \\<</],
+    ['nilearn+nilearn--config.yml', '    host_docs:\n', '    host_docs:\n        docker: [{ image: cimg/base:current }]\n', 'a docker image beside the machine', /^15: job host_docs has docker and machine: a job runs in one executor; keep one of them$/],
+    ['nilearn+nilearn--config.yml', '        type: string\n', '        typ: string\n', 'a misspelled parameter declaration key', /^9: pipeline parameter GITHUB_RUN_URL: unknown key "typ" \(did you mean "type"\?\); CircleCI refuses the config$/],
+    [
+      'CircleCI-Public+kubernetes-orb--test-deploy.yml',
+      '      - integration-test-docker:\n          filters: *filters\n',
+      '      - integration-test-docker:\n          filters: *filters\n          requires: [orb-tools/publish]\n',
+      'a requires cycle',
+      /^199: workflow test-deploy: integration-test-docker requires orb-tools\/publish requires integration-test-docker: a requires cycle/,
+    ],
+  ];
+  for (const [fixture, from, to, name, expected] of cases) {
+    it(`${name} (${fixture})`, () => {
+      const found = errorsOf(plant(fixture, from, to));
+      assert.ok(found.some((line) => expected.test(line)), found.join('\n'));
+    });
+  }
 });

@@ -198,6 +198,92 @@ workflows:
   });
 });
 
+// What CircleCI accepts though the official schema or an older reading of ours did not (issue
+// 25, found on a second set of 77 real configs and 22 orbs): each a minimal config.
+describe('no false alarm on what CircleCI accepts', () => {
+  it('a job parameter of type executor handed on to a command parameter of type executor', () => {
+    // Two real configs of the issue's second set run this on CircleCI: the job's executor
+    // parameter, once expanded, is an executor for the command too.
+    assert.deepEqual(errors(`version: 2.1
+executors:
+  linux: { docker: [{ image: cimg/base:2024.12 }] }
+commands:
+  setup_environment:
+    parameters:
+      platform: { type: executor }
+    steps: [{ run: { name: Setup, command: "true" } }]
+jobs:
+  build:
+    parameters:
+      platform: { type: executor, default: linux }
+    executor: << parameters.platform >>
+    steps:
+      - setup_environment: { platform: << parameters.platform >> }
+workflows:
+  main: { jobs: [build] }
+`), []);
+  });
+
+  it('add_ssh_keys fingerprints and save_cache paths given as one string; process makes them lists', () => {
+    // CircleCI takes one string where its schema says list, as for persist_to_workspace paths
+    // (cause B of issue 14); a published orb has shipped `save_cache: {paths: STRING}` since 2019.
+    const config = `version: 2.1
+jobs:
+  build:
+    docker: [{ image: cimg/base:2024.12 }]
+    steps:
+      - add_ssh_keys: { fingerprints: "bf:aa:00:11" }
+      - save_cache: { key: v1, paths: /tmp/cache }
+workflows:
+  main: { jobs: [build] }
+`;
+    assert.deepEqual(errors(config), []);
+    const processed = processConfig((readYaml(config, 'c.yml') as { value: unknown }).value, { file: 'c.yml' });
+    assert.deepEqual((processed.config?.jobs as Record<string, { steps: unknown[] }>).build?.steps, [{ add_ssh_keys: { fingerprints: ['bf:aa:00:11'] } }, { save_cache: { key: 'v1', paths: ['/tmp/cache'] } }]);
+  });
+
+  it('an orb job parameter with an empty description:', () => {
+    // Published orbs carry `description:` with nothing after it; the registry took them.
+    const orb = `version: 2.1
+description: An orb whose parameter description is empty.
+jobs:
+  hello:
+    parameters:
+      who:
+        type: string
+        default: world
+        description:
+    docker: [{ image: cimg/base:2024.12 }]
+    steps: [checkout]
+`;
+    assert.deepEqual(errors(orb), []);
+    assert.deepEqual(errors(`version: 2.1
+orbs:
+  tools:
+${orb.split('\n').map((line) => `    ${line}`).join('\n')}
+workflows:
+  main: { jobs: [tools/hello] }
+`), []);
+  });
+
+  it('the same job twice in one workflow without name: (CircleCI names the second itself)', async () => {
+    const config = `version: 2.1
+${JOB}workflows:
+  main:
+    jobs:
+      - build
+      - build
+`;
+    assert.deepEqual(errors(config), []);
+    writeFileSync(path.join(dir, 'twice.yml'), config);
+    const result = await runCommand(['config', 'process', 'twice.yml'], { cwd: dir });
+    assert.equal(result.code, 0, result.stderr);
+    const processed = readYaml(result.stdout, 'out.yml') as { value: { jobs: object; workflows: { main: { jobs: object[] } } } };
+    assert.deepEqual(Object.keys(processed.value.jobs), ['build', 'build-2']);
+    assert.deepEqual(processed.value.workflows.main.jobs.map((entry) => Object.keys(entry)[0]), ['build', 'build-2']);
+  });
+});
+
 // Each planted mistake, the line it is on, and the one line that must name it.
 const PLANTED: [string, string, string[]][] = [
   ['a boolean parameter given "sometimes"', `version: 2.1
@@ -226,13 +312,14 @@ workflows:
     jobs:
       - build: { shards: four }
 `, ['12: job build: parameter "shards" is an integer, not "four"']],
-  ['the same job twice in one workflow', `version: 2.1
+  ['a requires naming a job that runs twice without name:', `version: 2.1
 ${JOB}workflows:
   main:
     jobs:
       - build
       - build
-`, ['10: workflow main runs two jobs named "build": give one a different name: (requires could not tell them apart)']],
+      - build: { name: report, requires: [build] }
+`, ['11: report requires "build", which 2 jobs of workflow main are named: give each its own name: and require that']],
   ['an approval job given steps', `version: 2.1
 ${JOB}workflows:
   main:
@@ -337,6 +424,128 @@ workflows:
   main: { jobs: [build] }
 `, ['5: parameter "retries": default is an integer, not "three"']],
 ];
+
+// Issue 25's planted kinds: each at the line of the mistake, naming what to change.
+PLANTED.push(
+  ['a requires cycle between two jobs', `version: 2.1
+jobs:
+  a: { docker: [{ image: cimg/base:2024.12 }], steps: [checkout] }
+  b: { docker: [{ image: cimg/base:2024.12 }], steps: [checkout] }
+  c: { docker: [{ image: cimg/base:2024.12 }], steps: [checkout] }
+workflows:
+  main:
+    jobs:
+      - c
+      - a:
+          requires: [c, b]
+      - b:
+          requires:
+            - a
+`, ['14: workflow main: a requires b requires a: a requires cycle, so none of them can start; remove one of these requires']],
+  ['a misspelled key in a command, an executor and a parameter declaration (refused by CircleCI)', `version: 2.1
+parameters:
+  env: { type: string, defualt: pre }
+executors:
+  small:
+    docker: [{ image: cimg/base:2024.12 }]
+    resource_clas: small
+commands:
+  greet:
+    paramters:
+      who: { type: string, default: x }
+    steps: [{ run: { name: Greet, command: echo hi } }]
+jobs:
+  build: { executor: small, steps: [greet] }
+workflows:
+  main: { jobs: [build] }
+`, [
+    '3: pipeline parameter env: unknown key "defualt" (did you mean "default"?); CircleCI refuses the config',
+    '3: pipeline parameter "env" has no default and was not given: give it with --param env=VALUE',
+    '7: executor small: unknown key "resource_clas" (did you mean "resource_class"?); CircleCI refuses the config',
+    '10: command greet: unknown key "paramters" (did you mean "parameters"?); CircleCI refuses the config',
+  ]],
+  ['a misspelled version', `versoin: 2.1
+${JOB}workflows:
+  main: { jobs: [build] }
+`, ['1: unknown key "versoin" (did you mean "version"?): the config has no version, so CircleCI refuses it']],
+  ['a misspelled job key and workflow entry key', `version: 2.1
+jobs:
+  build:
+    docker: [{ image: cimg/base:2024.12 }]
+    paralelism: 2
+    steps: [checkout]
+workflows:
+  main:
+    jobs:
+      - build:
+          contxt: org
+`, ['5: jobs.build: unknown key "paralelism" (did you mean "parallelism"?)', '11: job build has no parameter "contxt" (did you mean "context"?)']],
+  ['a matrix parameter the job does not declare, at its own line', `version: 2.1
+jobs:
+  test:
+    parameters:
+      v: { type: integer }
+    docker: [{ image: cimg/base:2024.12 }]
+    steps: [checkout]
+workflows:
+  main:
+    jobs:
+      - test:
+          matrix:
+            parameters:
+              v: [1, 2]
+              os: [linux, macos]
+`, ['15: job test has no parameter "os" (did you mean "v"?)']],
+  ['a job with both docker and machine', `version: 2.1
+jobs:
+  build:
+    docker: [{ image: cimg/base:2024.12 }]
+    machine: { image: ubuntu-2204:current }
+    steps: [checkout]
+workflows:
+  main: { jobs: [build] }
+`, ['5: job build has docker and machine: a job runs in one executor; keep one of them']],
+);
+
+describe('misspelled keys CircleCI ignores: warnings at their line, with the key meant', () => {
+  it('whne: in a workflow, branchs: in filters, filter: in a schedule, versoin: beside version:', () => {
+    const config = `versoin: 2.1
+version: 2.1
+${JOB}workflows:
+  main:
+    whne: true
+    jobs:
+      - build:
+          filters:
+            branchs: { only: main }
+  nightly:
+    triggers:
+      - schedule:
+          cron: "0 0 * * *"
+          filter: { branches: { only: main } }
+    jobs: [build]
+`;
+    assert.deepEqual(errors(config), []);
+    assert.deepEqual(warnings(config), [
+      '1: the config: unknown key "versoin" (did you mean "version"?); CircleCI ignores it',
+      '9: workflow main: unknown key "whne" (did you mean "when"?); CircleCI ignores it',
+      '13: workflow main: filters: unknown key "branchs" (did you mean "branches"?); CircleCI ignores it',
+      '18: workflow nightly: schedule: unknown key "filter" (did you mean "filters"?); CircleCI ignores it',
+    ]);
+  });
+
+  it('leaves alone top-level keys that hold anchors (references:, defaults:)', () => {
+    assert.deepEqual(warnings(`version: 2.1
+references:
+  image: &image cimg/base:2024.12
+defaults: {}
+jobs:
+  build: { docker: [{ image: *image }], steps: [checkout] }
+workflows:
+  main: { jobs: [build] }
+`), []);
+  });
+});
 
 describe('planted mistakes: each caught once, at its line', () => {
   for (const [name, config, expected] of PLANTED) {

@@ -71,29 +71,29 @@ describe('cli', () => {
     { args: ['generate', 'extra'], stderr: 'circle-fargate: generate: unexpected argument "extra"; see circle-fargate generate --help' },
     {
       args: ['generate', '--branch', 'a', '--tag', 'v1'],
-      stderr: 'circle-fargate: both a branch ("a") and a tag ("v1") given: pass --branch or --tag, not both',
+      stderr: 'circle-fargate: generate: both a branch ("a") and a tag ("v1") given: pass --branch or --tag, not both',
     },
-    { args: ['generate'], stderr: 'circle-fargate: no branch or tag: pass --branch B or --tag T (in a CircleCI job, CIRCLE_BRANCH or CIRCLE_TAG is set)' },
+    { args: ['generate'], stderr: 'circle-fargate: generate: no branch or tag: pass --branch B or --tag T (in a CircleCI job, CIRCLE_BRANCH or CIRCLE_TAG is set)' },
     { args: ['deploy', '--cluster', 'c', '--service', 's', '--image', 'r/a:b', '--keep-revisions', '-3'], stderr: "circle-fargate: deploy: Option '--keep-revisions' argument is ambiguous; see circle-fargate deploy --help" },
     {
       args: ['generate', '--branch', 'a', '--trigger-source', 'cron'],
-      stderr: 'circle-fargate: --trigger-source: unknown value (got "cron"; expected one of webhook, api, scheduled_pipeline)',
+      stderr: 'circle-fargate: generate: --trigger-source: unknown value (got "cron"; expected one of webhook, api, scheduled_pipeline)',
     },
     {
       args: ['generate', '--branch', 'a', '--revision', 'HEAD'],
-      stderr: 'circle-fargate: --revision: not a commit SHA (got "HEAD"; expected 7 to 40 lower-case hex digits)',
+      stderr: 'circle-fargate: generate: --revision: not a commit SHA (got "HEAD"; expected 7 to 40 lower-case hex digits)',
     },
     {
       args: ['generate', '--branch', 'a', '--param', 'deploy_env'],
-      stderr: 'circle-fargate: --param: malformed (got "deploy_env"; expected NAME=VALUE with a name of letters, digits, "_" and "-")',
+      stderr: 'circle-fargate: generate: --param: malformed (got "deploy_env"; expected NAME=VALUE with a name of letters, digits, "_" and "-")',
     },
     {
       args: ['generate', '--branch', 'a', '--trigger-source', 'api', '--param', 'deploy_env=staging', '--changed-files', '-'],
-      stderr: 'circle-fargate: deploy_env: no environment "staging" (expected one of pre, private)',
+      stderr: 'circle-fargate: generate: deploy_env: no environment "staging" (expected one of pre, private)',
     },
     {
       args: ['generate', '--branch', 'a', '--trigger-source', 'api', '--param', 'deploy_env=prod', '--changed-files', '-'],
-      stderr: 'circle-fargate: deploy_env: environment "prod" deploys on pushes to a branch, not by parameter (expected one of pre, private)',
+      stderr: 'circle-fargate: generate: deploy_env: environment "prod" deploys on pushes to a branch, not by parameter (expected one of pre, private)',
     },
     {
       args: ['generate', '--branch', 'a', '--changed-files', 'missing.txt'],
@@ -118,11 +118,11 @@ describe('cli', () => {
       copyFileSync(path.join(EXAMPLE, 'circle-fargate.config.ts'), path.join(outside, 'circle-fargate.config.ts'));
       const none = await runCli(['generate', '--branch', 'main'], { cwd: outside });
       assert.equal(none.code, 2);
-      assert.equal(none.stderr, 'circle-fargate: not a git repository (or any of the parent directories): .git: run in the checkout, or pass --changed-files FILE\n');
+      assert.equal(none.stderr, 'circle-fargate: generate: not a git repository (or any of the parent directories): .git: run in the checkout, or pass --changed-files FILE\n');
       git(outside, 'init', '-q');
       const unborn = await runCli(['explain', '--branch', 'main'], { cwd: outside });
       assert.equal(unborn.code, 2);
-      assert.equal(unborn.stderr, 'circle-fargate: the repository has no commits yet: commit first, or pass --changed-files FILE\n');
+      assert.equal(unborn.stderr, 'circle-fargate: explain: the repository has no commits yet: commit first, or pass --changed-files FILE\n');
     } finally {
       removeDir(outside);
     }
@@ -157,7 +157,7 @@ describe('cli', () => {
   it('exits 2 when --out cannot be written, naming the file', async () => {
     const result = await runCli(['generate', '--branch', 'x', '--changed-files', '-', '--out', 'no/such/dir/c.yml'], { cwd: repo });
     assert.equal(result.code, 2);
-    assert.match(result.stderr, /^circle-fargate: cannot write .*no\/such\/dir\/c\.yml \(ENOENT\): check that its directory exists and is writable\n$/m);
+    assert.match(result.stderr, /^circle-fargate: generate: cannot write .*no\/such\/dir\/c\.yml \(ENOENT\): check that its directory exists and is writable\n$/m);
   });
 
   it('shows a stack trace only with --debug', async () => {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { rewriteReadme } from '../../src/docs.js';
+import { compileGlob } from '../../src/plan/pathRules.js';
 import { runCli } from '../helpers/cli.js';
 import { removeDir, tempDir, writeFiles } from '../helpers/git.js';
 
@@ -24,13 +25,26 @@ describe('README', () => {
     for (const code of ['| 0 |', '| 1 |', '| 2 |']) assert.ok(readme.includes(code), code);
   });
 
+  it("Install's example builds the image only from what goes into it: not the CI config, not the description", () => {
+    const install = /\n## Install\n([\s\S]*?)\n## /.exec(readme)?.[1] ?? '';
+    const json = /cat > circle-fargate\.config\.json <<'JSON'\n([\s\S]*?)\nJSON\n/.exec(install)?.[1];
+    assert.ok(json, 'the Install section writes a description');
+    const description = JSON.parse(json) as { images: Record<string, { paths: string[] | { include: string[] } }> };
+    for (const [name, image] of Object.entries(description.images)) {
+      const include = Array.isArray(image.paths) ? image.paths : image.paths.include;
+      for (const file of ['.circleci/config.yml', 'circle-fargate.config.json']) {
+        assert.ok(!include.some((pattern) => compileGlob(pattern).test(file)), `images.${name}.paths selects ${file}`);
+      }
+    }
+  });
+
   it('states the two-command quick start', () => {
     assert.ok(readme.includes('npm ci && npm start'));
     assert.ok(readme.includes('npm test'));
   });
 
   it('shows a description error exactly as the CLI prints it', async () => {
-    const quoted = /```text\n(circle-fargate: circle-fargate\.config\.json: [\s\S]*?)```/.exec(readme);
+    const quoted = /```text\n(circle-fargate: generate: circle-fargate\.config\.json: [\s\S]*?)```/.exec(readme);
     assert.ok(quoted, 'README quotes an invalid-description error');
     const dir = tempDir();
     try {

@@ -187,7 +187,7 @@ describe('deploy ENV with migrations, schedules and batch containers', () => {
     const missing = `${REGISTRY}/${REPOSITORY}@sha256:${'f'.repeat(64)}`;
     const result = await deployCli(['--image', missing]);
     assert.equal(result.code, 1, result.stderr);
-    assert.match(result.stderr, /circle-fargate: checks before deploying found 1 problem\(s\); nothing was changed\nimage \S+@sha256:f{64}: no such digest in ECR repository cap-\w+\/app; push it first\n/);
+    assert.match(result.stderr, /circle-fargate: deploy: checks before deploying found 1 problem\(s\); nothing was changed\nimage \S+@sha256:f{64}: no such digest in ECR repository cap-\w+\/app; push it first\n/);
     assert.deepEqual(await activeApps(), before);
     assert.ok(!proxy.operations().includes('RunTask'));
   });

@@ -176,7 +176,7 @@ describe('deploy faults against moto', () => {
       const calls = proxy.calls.length;
       const refused = await deploy(foreign, recordPath());
       assert.equal(refused.code, 2, refused.stderr);
-      assert.match(refused.stderr, new RegExp(`^circle-fargate: service\\(s\\) ${foreign.services[0] ?? ''} \\(${controller}\\) use a deployment controller other than ECS.*nothing was registered\\n$`));
+      assert.match(refused.stderr, new RegExp(`^circle-fargate: deploy: service\\(s\\) ${foreign.services[0] ?? ''} \\(${controller}\\) use a deployment controller other than ECS.*nothing was registered\\n$`));
       assert.ok(!proxy.calls.slice(calls).some((call) => call.operation === 'RegisterTaskDefinition' || call.operation === 'UpdateService'));
       await assertBeforeState(foreign);
     }

@@ -158,14 +158,14 @@ describe('deploy against moto', () => {
   });
 
   const refused: [string, string[], RegExp][] = [
-    ['a missing cluster', ['--cluster', 'nope', '--service', 'monolith-pre-app'], /^circle-fargate: cluster nope does not exist \(or the role cannot see it\)/],
-    ['a missing service', ['--cluster', 'monolith-pre', '--service', 'ghost'], /^circle-fargate: service ghost is not in cluster monolith-pre \(MISSING\); nothing was changed\n$/],
+    ['a missing cluster', ['--cluster', 'nope', '--service', 'monolith-pre-app'], /^circle-fargate: deploy: cluster nope does not exist \(or the role cannot see it\)/],
+    ['a missing service', ['--cluster', 'monolith-pre', '--service', 'ghost'], /^circle-fargate: deploy: service ghost is not in cluster monolith-pre \(MISSING\); nothing was changed\n$/],
     [
       'an image no container runs',
       ['--cluster', 'monolith-pre', '--service', 'monolith-pre-app', '--image', 'registry.example.com:8443/other/app:v2'],
-      /^circle-fargate: no container of monolith-pre-app:2 \(used by service monolith-pre-app\) runs an image of registry\.example\.com:8443\/other\/app .*pass --container NAME; nothing was registered\n$/,
+      /^circle-fargate: deploy: no container of monolith-pre-app:2 \(used by service monolith-pre-app\) runs an image of registry\.example\.com:8443\/other\/app .*pass --container NAME; nothing was registered\n$/,
     ],
-    ['a malformed image', ['--cluster', 'monolith-pre', '--service', 'monolith-pre-app', '--image', 'Bad Image'], /^circle-fargate: --image: not an image reference: empty or holds white space/],
+    ['a malformed image', ['--cluster', 'monolith-pre', '--service', 'monolith-pre-app', '--image', 'Bad Image'], /^circle-fargate: deploy: --image: not an image reference: empty or holds white space/],
   ];
   for (const [name, args, message] of refused) {
     it(`refuses ${name} (exit 2), registering nothing`, async () => {

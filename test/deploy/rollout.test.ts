@@ -139,7 +139,7 @@ describe('rollouts', () => {
       assert.equal(ecs.service.taskDefinition, OLD);
       const missing = await runCommand(['rollback', '--record', path.join(dir, 'none.json')], { env: env() });
       assert.equal(missing.code, 2);
-      assert.match(missing.stderr, /^circle-fargate: rollback: cannot read the record .*none\.json \(ENOENT\)\n$/);
+      assert.match(missing.stderr, /^circle-fargate: rollback: cannot read the record .*none\.json: no such file; give the file deploy --record wrote\n$/);
     }
   });
 
@@ -207,7 +207,7 @@ describe('failing tasks', () => {
     ecs.deploymentController = 'CODE_DEPLOY';
     const result = await deployCli();
     assert.equal(result.code, 2, result.stderr);
-    assert.match(result.stderr, /^circle-fargate: service\(s\) app \(CODE_DEPLOY\) use a deployment controller other than ECS/m);
+    assert.match(result.stderr, /^circle-fargate: deploy: service\(s\) app \(CODE_DEPLOY\) use a deployment controller other than ECS/m);
     assert.deepEqual(ecs.operations().filter((operation) => operation === 'RegisterTaskDefinition' || operation === 'UpdateService'), []);
   });
 });

@@ -188,7 +188,7 @@ describe('circle-fargate run ENV NAME', () => {
     try {
       const result = await cli(dir, ['pre', 'migrate']);
       assert.equal(result.code, 1, result.stderr);
-      assert.match(result.stderr, /^circle-fargate: task migrate failed: container app exited with code 2 \(Essential container in task exited\)\nstopped: Essential container in task exited \(EssentialContainerExited\)\ncontainer app: exit code 2\n/m);
+      assert.match(result.stderr, /^circle-fargate: run: task migrate failed: container app exited with code 2 \(Essential container in task exited\)\nstopped: Essential container in task exited \(EssentialContainerExited\)\ncontainer app: exit code 2\n/m);
       assert.ok(!result.stderr.includes('    at '), 'no stack trace');
     } finally {
       removeDir(dir);

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { runCommand } from '../helpers/cli.js';
 import { parseConfig, workflowJobNames } from '../helpers/config.js';
-import { edited, sampleDescription } from '../helpers/descriptions.js';
+import { edited, SAMPLE_TERRAFORM, sampleDescription } from '../helpers/descriptions.js';
 import { removeDir, tempDir, writeFiles } from '../helpers/git.js';
 
 const dirs: string[] = [];
@@ -19,7 +19,7 @@ after(() => {
 function project(files: Record<string, string>): string {
   const dir = tempDir();
   dirs.push(dir);
-  writeFiles(dir, files);
+  writeFiles(dir, { ...SAMPLE_TERRAFORM, ...files });
   return dir;
 }
 
@@ -38,53 +38,53 @@ const refused: readonly Case[] = [
   {
     name: 'a top-level await that never settles',
     files: { 'circle-fargate.config.mjs': `await new Promise(() => {});\nexport default ${json};\n` },
-    stderr: 'circle-fargate: circle-fargate.config.mjs: never finished loading: a top-level await or an exported Promise never settles\n',
+    stderr: 'circle-fargate: generate: circle-fargate.config.mjs: never finished loading: a top-level await or an exported Promise never settles\n',
   },
   {
     name: 'an exported Promise that never settles',
     files: { 'circle-fargate.config.ts': 'export default new Promise(() => {});\n' },
-    stderr: 'circle-fargate: circle-fargate.config.ts: never finished loading: a top-level await or an exported Promise never settles\n',
+    stderr: 'circle-fargate: generate: circle-fargate.config.ts: never finished loading: a top-level await or an exported Promise never settles\n',
   },
   {
     name: 'an exported Promise that rejects',
     files: { 'circle-fargate.config.mjs': 'export default Promise.reject(new Error("vault unreachable"));\n' },
-    stderr: 'circle-fargate: circle-fargate.config.mjs: failed to load: vault unreachable\n',
+    stderr: 'circle-fargate: generate: circle-fargate.config.mjs: failed to load: vault unreachable\n',
   },
   {
     name: 'a getter that throws',
     files: { 'circle-fargate.config.mjs': `export default { ...${json}, get images() { throw new Error("no images today"); } };\n` },
-    stderr: 'circle-fargate: circle-fargate.config.mjs: its default export cannot be read as data (no images today); export plain values\n',
+    stderr: 'circle-fargate: generate: circle-fargate.config.mjs: its default export cannot be read as data (no images today); export plain values\n',
   },
   {
     name: 'an endless loop (time limit from --load-timeout)',
     files: { 'circle-fargate.config.mjs': 'for (;;) {}\n' },
     args: ['--load-timeout', '1'],
-    stderr: 'circle-fargate: circle-fargate.config.mjs: did not finish loading within 1 s (an endless loop, or a wait that never ends?); pass --load-timeout S if it needs longer\n',
+    stderr: 'circle-fargate: generate: circle-fargate.config.mjs: did not finish loading within 1 s (an endless loop, or a wait that never ends?); pass --load-timeout SECONDS if it needs longer\n',
   },
   {
     name: 'process.exit(0)',
     files: { 'circle-fargate.config.mjs': 'process.exit(0);\n' },
-    stderr: 'circle-fargate: circle-fargate.config.mjs: called process.exit(0) while loading; a description only exports its value (export default defineConfig({ ... }))\n',
+    stderr: 'circle-fargate: generate: circle-fargate.config.mjs: called process.exit(0) while loading; a description only exports its value (export default defineConfig({ ... }))\n',
   },
   {
     name: 'process.exit(3) after printing',
     files: { 'circle-fargate.config.ts': 'console.log("bye");\nprocess.exit(3);\n' },
-    stderr: 'bye\ncircle-fargate: circle-fargate.config.ts: called process.exit(3) while loading; a description only exports its value (export default defineConfig({ ... }))\n',
+    stderr: 'bye\ncircle-fargate: generate: circle-fargate.config.ts: called process.exit(3) while loading; a description only exports its value (export default defineConfig({ ... }))\n',
   },
   {
     name: 'a TypeScript syntax error',
     files: { 'circle-fargate.config.ts': 'const region: string = "x";\nexport default {{;\n' },
-    stderr: 'circle-fargate: circle-fargate.config.ts:2:17: syntax error: Expected identifier but found "{"\n',
+    stderr: 'circle-fargate: generate: circle-fargate.config.ts:2:17: syntax error: Expected identifier but found "{"\n',
   },
   {
     name: 'a JavaScript syntax error',
     files: { 'circle-fargate.config.mjs': 'export default {\n  project: 1,,\n};\n' },
-    stderr: "circle-fargate: circle-fargate.config.mjs:2:14: syntax error: Unexpected token ','\n",
+    stderr: "circle-fargate: generate: circle-fargate.config.mjs:2:14: syntax error: Unexpected token ','\n",
   },
   {
     name: 'a throw at load time',
     files: { 'circle-fargate.config.ts': 'throw new TypeError("bad input here");\n' },
-    stderr: 'circle-fargate: circle-fargate.config.ts: failed to load: bad input here\n',
+    stderr: 'circle-fargate: generate: circle-fargate.config.ts: failed to load: bad input here\n',
   },
 ];
 
@@ -151,7 +151,7 @@ describe('values checked where they enter', () => {
       assert.equal(result.code, 2);
       assert.equal(result.stdout, '');
       const lines = result.stderr.split('\n');
-      assert.equal(lines[0], 'circle-fargate: circle-fargate.config.json: 1 problem in the project description');
+      assert.equal(lines[0], 'circle-fargate: generate: circle-fargate.config.json: 1 problem in the project description');
       assert.ok(lines[1]?.startsWith(line), lines[1]);
       assert.equal(lines.length, 3);
     });

@@ -129,7 +129,7 @@ const cases: { name: string; description: unknown; problems: string[] }[] = [
     description: edited((d) => {
       delete d.tests.phpunit.preset;
     }),
-    problems: ['tests.phpunit.command: missing (got nothing; expected a command, or preset "phpunit")'],
+    problems: ['tests.phpunit.command: missing (got nothing; expected a command, preset "phpunit", or a testsuite)'],
   },
   {
     name: 'environment deploying an unknown image',

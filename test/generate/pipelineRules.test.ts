@@ -6,7 +6,7 @@
  * warns as explain does.
  */
 import assert from 'node:assert/strict';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { EXAMPLE, runCommand } from '../helpers/cli.js';
 import { parseConfig, workflowEntry, workflowInvocation, workflowJobNames, type Config } from '../helpers/config.js';
@@ -258,7 +258,11 @@ describe('warnings', () => {
         .replace("circleciContext: 'monolith-build',", '');
       assert.ok(!edited.includes('monolith-build'));
       writeFileSync(file, edited);
-      git(dir, 'commit', '-qam', 'more globs');
+      // A declared module must exist (a missing one is an error); this one exists, unused.
+      mkdirSync(`${dir}/terraform/modules/unused`);
+      writeFileSync(`${dir}/terraform/modules/unused/main.tf`, '');
+      git(dir, 'add', '-A');
+      git(dir, 'commit', '-qm', 'more globs');
       const args = ['--branch', 'feature/x', '--changed-files', '-'];
       const explain = await runCommand(['explain', ...args], { cwd: dir, input: 'app/x.php\n' });
       const generated = await runCommand(['generate', ...args], { cwd: dir, input: 'app/x.php\n' });

@@ -7,9 +7,9 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { writeFileSync } from 'node:fs';
 import { runCommand } from '../helpers/cli.js';
-import { sampleDescription } from '../helpers/descriptions.js';
+import { SAMPLE_TERRAFORM, sampleDescription } from '../helpers/descriptions.js';
 import { parseConfig } from '../helpers/config.js';
-import { exampleRepo, removeDir } from '../helpers/git.js';
+import { exampleRepo, removeDir, writeFiles } from '../helpers/git.js';
 import { officialSchemaErrors } from '../helpers/officialSchema.js';
 
 const HOSTILE = [
@@ -25,6 +25,7 @@ const HOSTILE = [
 let repo: string;
 before(async () => {
   repo = await exampleRepo();
+  writeFiles(repo, SAMPLE_TERRAFORM); // the sample description's roots and module beside the example's
 });
 after(() => {
   removeDir(repo);

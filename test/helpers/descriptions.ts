@@ -43,6 +43,13 @@ export function sampleDescription(): Record<string, unknown> {
   };
 }
 
+/** The directories sampleDescription's Terraform roots and module name, as files to write beside it. */
+export const SAMPLE_TERRAFORM: Readonly<Record<string, string>> = {
+  'terraform/pre/main.tf': 'module "service" {\n  source = "../modules/service"\n}\n',
+  'terraform/prod/main.tf': 'module "service" {\n  source = "../modules/service"\n}\n',
+  'terraform/modules/service/main.tf': '',
+};
+
 /** A deep copy of `value` with `edit` applied to it. */
 export function edited(edit: (description: Record<string, any>) => void): Record<string, unknown> {
   const copy = structuredClone(sampleDescription());

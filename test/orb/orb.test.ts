@@ -3,7 +3,7 @@
  * schema, and the rule that values reach scripts as environment, never as shell code.
  */
 import assert from 'node:assert/strict';
-import { cpSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { parse } from 'yaml';
@@ -105,6 +105,22 @@ describe('orb pack', () => {
     }
   });
 
+  // Node.js 20 reached end of life in April 2026: the jobs that run circle-fargate default to a
+  // supported LTS (an even major of 22 or later); cimg/base and cimg/aws to 2026 releases
+  // (cimg-node 24.18 is built on cimg/base:2026.03; cimg-aws has 2026.04).
+  it('defaults to a supported Node.js LTS image for the jobs that run circle-fargate, and to current cimg tags', async () => {
+    const orb = await packed();
+    const defaults = (component: any) => component.parameters?.image?.default as string | undefined;
+    const nodeImages = [defaults(orb.executors.node), defaults(orb.jobs.setup), defaults(orb.jobs.deploy)];
+    for (const image of nodeImages) {
+      const major = Number(/^cimg\/node:(\d+)\./.exec(image ?? '')?.[1]);
+      assert.ok(major >= 22 && major % 2 === 0, `${image} is a supported LTS`);
+    }
+    for (const image of [defaults(orb.executors.base), defaults(orb.executors.aws), defaults(orb.jobs.run_tests), defaults(orb.jobs.build_image)]) {
+      assert.match(image ?? '', /^cimg\/(base|aws):20(2[6-9]|[3-9]\d)\.\d\d$/);
+    }
+  });
+
   it('writes --out atomically and accepts the folder above src', async () => {
     const out = path.join(tempDir(), 'orb.yml');
     dirs.push(path.dirname(out));
@@ -117,22 +133,12 @@ describe('orb pack', () => {
     [
       'a missing include file',
       (dir) => { rmSync(path.join(dir, 'scripts/deploy.sh')); },
-      'circle-fargate: commands/deploy.yml steps.1.run.command: included file scripts/deploy.sh does not exist',
-    ],
-    [
-      'an include that is part of a value',
-      (dir) => { editYaml(path.join(dir, 'commands/deploy.yml'), (v) => (v.steps[1].run.command = 'set -x; <<include(scripts/deploy.sh)>>')); },
-      'circle-fargate: commands/deploy.yml steps.1.run.command: <<include(...)>> must be the whole value, not part of it',
-    ],
-    [
-      'an include outside the orb source',
-      (dir) => { editYaml(path.join(dir, 'commands/deploy.yml'), (v) => (v.steps[1].run.command = '<<include(../../etc/passwd)>>')); },
-      'circle-fargate: commands/deploy.yml steps.1.run.command: include path "../../etc/passwd" must be a file inside the orb source, such as scripts/NAME.sh',
+      'circle-fargate: orb pack: commands/deploy.yml steps.1.run.command: included file scripts/deploy.sh does not exist (the path is read from src/, the folder packed)',
     ],
     [
       'invalid YAML',
       (dir) => { writeFileSync(path.join(dir, 'jobs/setup.yml'), 'description: [unclosed\n'); },
-      'circle-fargate: jobs/setup.yml:2: not valid YAML',
+      'circle-fargate: orb pack: jobs/setup.yml:2: not valid YAML',
     ],
   ];
   for (const [name, edit, message] of broken) {
@@ -147,12 +153,41 @@ describe('orb pack', () => {
     });
   }
 
+  // circleci-cli internal/pack/pack.go (PR 1683, 1684): "Any '<< include(path) >>' directive,
+  // alone or embedded in a larger value, is replaced with that file's contents, relative to the
+  // orb root", and "`<<` sequences in the included content are escaped to `\<<`".
+  it('includes as circleci orb pack does: against the folder packed (../ allowed), embedded or repeated, every << escaped', async () => {
+    const script = 'cat <<EOF > out.txt\nhello\nEOF\ngrep -q x <<< "$y"\necho \\<<already\n';
+    const dir = copy((src) => {
+      writeFileSync(path.join(src, '..', 'shared.sh'), script);
+      writeFileSync(path.join(src, 'scripts/banner.txt'), 'hi');
+      editYaml(path.join(src, 'commands/deploy.yml'), (v) => {
+        v.steps[1].run.command = '<<include(../shared.sh)>>';
+        v.steps[1].run.name = 'Say <<include(scripts/banner.txt)>> and << include(scripts/banner.txt) >>';
+      });
+    });
+    const result = await runCommand(['orb', 'pack', path.join(dir, 'src'), '--validate']);
+    assert.equal(result.code, 0, result.stderr);
+    const run = parse(result.stdout, { version: '1.1' }).commands.deploy.steps[1].run;
+    assert.equal(run.command, 'cat \\<<EOF > out.txt\nhello\nEOF\ngrep -q x \\<<< "$y"\necho \\\\<<already\n');
+    assert.equal(run.name, 'Say hi and hi');
+  });
+
+  it('--validate refuses an orb whose own YAML has an unescaped heredoc, at its line', async () => {
+    const dir = copy((src) => {
+      writeFileSync(path.join(src, 'commands/notes.yml'), 'description: Writes notes.\nsteps:\n  - run:\n      name: Notes\n      command: |\n        echo start\n        cat <<EOF > notes.txt\n        EOF\n');
+    });
+    const result = await runCommand(['orb', 'pack', path.join(dir, 'src'), '--validate']);
+    assert.equal(result.code, 1);
+    assert.match(result.stderr, /^orb\.yml:\d+: "cat <<EOF > notes\.txt": CircleCI reads every << in a 2\.1 config as the start of a parameter tag .*write it as \\<</m);
+  });
+
   it('refuses a tree without @orb.yml', async () => {
     const dir = tempDir();
     dirs.push(dir);
     const result = await runCommand(['orb', 'pack', dir]);
     assert.equal(result.code, 2);
-    assert.match(result.stderr, /^circle-fargate: no orb source in .*: expected .*@orb\.yml or .*src\/@orb\.yml\n$/);
+    assert.match(result.stderr, /^circle-fargate: orb pack: no orb source in .*: expected .*@orb\.yml or .*src\/@orb\.yml\n$/);
   });
 
   it('packs without judging, as circleci orb pack does; --validate fails (exit 1) and writes nothing', async () => {
@@ -163,7 +198,7 @@ describe('orb pack', () => {
     const out = path.join(dir, 'orb.yml');
     const result = await runCommand(['orb', 'pack', path.join(dir, 'src'), '--validate', '--out', out]);
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /^circle-fargate: the packed orb has 1 problem; nothing was written\norb\.yml:\d+: jobs\.setup: unknown key "resource_clas"/);
+    assert.match(result.stderr, /^circle-fargate: orb pack: the packed orb has 1 problem; nothing was written\norb\.yml:\d+: jobs\.setup: unknown key "resource_clas"/);
     assert.equal(existsSync(out), false);
   });
 
@@ -258,4 +293,36 @@ describe('orb review', () => {
       );
     });
   }
+});
+
+describe('orb review follows the orb-tools release the orb repository imports', () => {
+  const GO_ORB = path.join(ROOT, 'test/fixtures/circleci-corpus/orbs/CircleCI-Public+go-orb/src');
+  const GO_CONFIG = path.join(ROOT, 'test/fixtures/circleci-corpus/configs/CircleCI-Public+go-orb--config.yml');
+  const repository = (config: string): string => {
+    const dir = tempDir();
+    dirs.push(dir);
+    cpSync(GO_ORB, path.join(dir, 'src'), { recursive: true });
+    mkdirSync(path.join(dir, '.circleci'));
+    writeFileSync(path.join(dir, '.circleci/config.yml'), config);
+    return dir;
+  };
+
+  // The go orb's CI runs orb-tools 12.0, whose RC008 reads only `.steps[] | .run`: its command
+  // parameter named `run` is not a step there, and its review passes.
+  it('12.0 (the go orb as its own CI reviews it, exclude RC010): a parameter named run is not a run step', async () => {
+    const dir = repository(readFileSync(GO_CONFIG, 'utf8'));
+    const result = await runCommand(['orb', 'review', 'src', '--exclude', 'RC010'], { cwd: dir });
+    assert.equal(result.stdout, '');
+    assert.equal(result.code, 0);
+    assert.match(result.stderr, /^orb review: the rules of orb-tools 12\.0\.0, which \.circleci\/config\.yml imports\n/);
+  });
+
+  // From 12.3 orb-tools reads every key named run (review.bats: jq `[paths] | map(select(last == "run"))`),
+  // so the same orb under 12.3 gets what orb-tools itself would print.
+  it('12.3: every key named run, as orb-tools 12.3 reads them', async () => {
+    const dir = repository(readFileSync(GO_CONFIG, 'utf8').replace('circleci/orb-tools@12.0', 'circleci/orb-tools@12.3'));
+    const result = await runCommand(['orb', 'review', 'src', '--exclude', 'RC010'], { cwd: dir });
+    assert.equal(result.code, 1);
+    assert.match(result.stdout, /^RC008 src\/commands\/test\.yml: parameters\.run: the run step has no name$/m);
+  });
 });

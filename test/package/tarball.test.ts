@@ -33,13 +33,14 @@ after(() => {
 });
 
 /** What ships: the CLI, compiled code, build outputs, the orb source; nothing of the checkout. */
-const SHIPPED = [/^bin\/circle-fargate$/, /^dist\/.+\.(js|d\.ts)$/, /^generated\/(circleci-config-validator\.cjs|orb\.json)$/, /^orb\/src\/.+\.(yml|sh)$/, /^src\/description\/define-config\.cjs$/, /^schemas\/PROVENANCE\.md$/, /^(package\.json|README\.md|CHANGELOG\.md|LICENSE)$/];
+const SHIPPED = [/^bin\/circle-fargate$/, /^dist\/.+\.(js|d\.ts)$/, /^generated\/(circleci-config-validator\.cjs|orb\.json)$/, /^orb\/src\/.+\.(yml|sh)$/, /^src\/description\/define-config\.cjs$/, /^schemas\/(PROVENANCE\.md|circleci-config\.schema\.json)$/, /^(package\.json|README\.md|CHANGELOG\.md|LICENSE)$/];
 
 describe('the packed package', () => {
   it('holds exactly the files that should ship', () => {
     const unexpected = packed.files.filter((file) => !SHIPPED.some((pattern) => pattern.test(file)));
     assert.deepEqual(unexpected, []);
-    for (const needed of ['bin/circle-fargate', 'dist/cli/main.js', 'dist/index.d.ts', 'generated/circleci-config-validator.cjs', 'generated/orb.json', 'orb/src/@orb.yml', 'CHANGELOG.md', 'README.md']) {
+    // The schema's known keys name what a misspelled key was meant to be (validate reads them).
+    for (const needed of ['bin/circle-fargate', 'schemas/circleci-config.schema.json', 'dist/cli/main.js', 'dist/index.d.ts', 'generated/circleci-config-validator.cjs', 'generated/orb.json', 'orb/src/@orb.yml', 'CHANGELOG.md', 'README.md']) {
       assert.ok(packed.files.includes(needed), needed);
     }
   });
@@ -153,7 +154,7 @@ describe('the setup job\'s install (--omit=peer: no AWS SDK)', () => {
       assert.equal(generate.code, 0, generate.stderr);
       const deploy = await runInstalled(setupBin, ['deploy', '--cluster', 'c', '--service', 's', '--image', 'r/a:b', '--dry-run'], { cwd: setup });
       assert.equal(deploy.code, 1);
-      assert.match(deploy.stderr, /^circle-fargate: @aws-sdk\/client-[a-z]+ is not installed: deploy and rollback need the AWS SDK, a peer dependency: install circle-fargate without --omit=peer \(the orb: install with deploy: true\)\n$/);
+      assert.match(deploy.stderr, /^circle-fargate: deploy: @aws-sdk\/client-[a-z]+ is not installed: deploy and rollback need the AWS SDK, a peer dependency: install circle-fargate without --omit=peer \(the orb: install with deploy: true\)\n$/);
     } finally {
       removeDir(setup);
     }
@@ -168,7 +169,7 @@ describe('a broken install', () => {
       rmSync(path.join(copy, 'node_modules/yaml'), { recursive: true, force: true });
       const result = await runInstalled(path.join(copy, 'node_modules', PACKAGE.name, 'bin/circle-fargate'), ['generate', '--branch', 'master', '--changed-files', '-'], { cwd: app });
       assert.equal(result.code, 1);
-      assert.match(result.stderr, /^circle-fargate: yaml is not installed: run `npm ci` \(in a checkout\) or reinstall circle-fargate\n$/);
+      assert.match(result.stderr, /^circle-fargate: generate: yaml is not installed: run `npm ci` \(in a checkout\) or reinstall circle-fargate\n$/);
     } finally {
       removeDir(copy);
     }

@@ -12,7 +12,7 @@ fail() { printf 'install: %s\n' "$1" >&2 && exit 1; }
 
 state="${CF_STATE:-/tmp/circle-fargate}"
 from="${CF_INSTALL_FROM:-}"
-command -v node >/dev/null 2>&1 || fail "Node.js is not installed: run this in a Node.js image such as cimg/node:20.19"
+command -v node >/dev/null 2>&1 || fail "Node.js is not installed: run this in a Node.js image such as cimg/node:24.18"
 mkdir -p "$state"
 lockfile="$from"
 if [ -z "$lockfile" ]; then

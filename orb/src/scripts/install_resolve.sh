@@ -14,7 +14,7 @@ state="${CF_STATE:-/tmp/circle-fargate}"
 source="${CF_INSTALL_SOURCE:-registry}"
 deploy="${CF_INSTALL_DEPLOY:-false}"
 case "$deploy" in true | false) ;; *) fail "deploy must be true or false (got \"$deploy\")" ;; esac
-command -v node >/dev/null 2>&1 || fail "Node.js is not installed: run this in a Node.js image such as cimg/node:20.19"
+command -v node >/dev/null 2>&1 || fail "Node.js is not installed: run this in a Node.js image such as cimg/node:24.18"
 mkdir -p "$state"
 
 exact_version() {

@@ -7,9 +7,18 @@
 # with CF_JUNIT (PHPUnit: --log-junit build/logs/junit.xml); the report's file paths are made
 # relative to the project afterwards, so timings match the globbed names. CF_COMMAND is the
 # project's own command, from its configuration.
-# Inputs: CF_COMMAND, CF_TEST_FILES, CF_JUNIT, CF_JUNIT_FLAG.
+# With CF_TESTSUITE, `circleci testsuite run` runs that suite of .circleci/test-suites.yml
+# instead: CircleCI's testing tool, which discovers the tests, splits them by timings and, when
+# a workflow is rerun from failed, runs only the failed ones; its docs call `circleci tests run`
+# legacy (https://circleci.com/docs/guides/test/rerun-only-failed-tests/), which still works and
+# stays the way without a test-suites.yml.
+# Inputs: CF_COMMAND, CF_TEST_FILES, CF_JUNIT, CF_JUNIT_FLAG, CF_TESTSUITE.
 set -eu
 
+if [ -n "${CF_TESTSUITE:-}" ]; then
+  [ -f .circleci/test-suites.yml ] || { echo "run_tests: testsuite ${CF_TESTSUITE}: no .circleci/test-suites.yml in the checkout" >&2 && exit 1; }
+  exec circleci testsuite run "$CF_TESTSUITE"
+fi
 [ -n "${CF_COMMAND:-}" ] || { echo 'run_tests: command is empty' >&2 && exit 1; }
 [ -z "${CF_JUNIT:-}" ] || mkdir -p "$(dirname "$CF_JUNIT")"
 

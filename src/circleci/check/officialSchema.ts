@@ -126,6 +126,27 @@ export function knownStepKeys(step: string): ReadonlySet<string> {
   return stepKeys.get(step) ?? new Set();
 }
 
+let jobKeys: Set<string> | undefined;
+
+/** Every key the schema knows for a job, across the branches of its definition. */
+export function knownJobKeys(): ReadonlySet<string> {
+  if (!jobKeys) {
+    jobKeys = new Set();
+    const require = createRequire(import.meta.url);
+    const schema = require('../../../schemas/circleci-config.schema.json') as { definitions?: { jobInvocation?: unknown } };
+    // The job branch of jobInvocation picks its keys by if/then/else on the executor kind.
+    const branches = (node: unknown, depth: number): void => {
+      if (typeof node !== 'object' || node === null || depth > 8) return;
+      const record = node as Record<string, unknown>;
+      collectProperties(record, jobKeys ?? new Set(), 0);
+      for (const key of ['then', 'else']) branches(record[key], depth + 1);
+      for (const branch of Array.isArray(record.oneOf) ? record.oneOf : []) branches(branch, depth + 1);
+    };
+    branches(schema.definitions?.jobInvocation, 0);
+  }
+  return jobKeys;
+}
+
 function collectProperties(node: unknown, into: Set<string>, depth: number): void {
   if (typeof node !== 'object' || node === null || depth > 4) return;
   const record = node as Record<string, unknown>;

@@ -7,6 +7,11 @@
  * map and list keeps the source line it came from (./yamlRead.ts), so that a check on the result
  * points at the line to fix.
  *
+ * The stages, each in its own file: `<<` read as CircleCI reads it (./tags.ts), keys checked on
+ * the source (./sourceKeys.ts), compile-time templating (./templating.ts), logic statements
+ * (./logic.ts), requires as a graph (./requiresGraph.ts); this file sequences them and expands
+ * orbs, workflows, matrices, jobs, executors and steps, which share one scope and problem list.
+ *
  * Rules come from CircleCI's reusable config reference (circleci.com/docs/reusing-config) and
  * configuration reference (circleci.com/docs/configuration-reference); each is quoted where it
  * is applied. Published orbs (`ns/orb@version`) cannot be read offline unless the caller supplies
@@ -14,6 +19,11 @@
  */
 import { isRecord } from '../../orb/pack.js';
 import { BUILT_IN_STEPS, closestOf } from './references.js';
+import { checkSourceKeys } from './sourceKeys.js';
+import { requiresCycles, type RequiringJob } from './requiresGraph.js';
+import { findStrayTags, unescapeTags } from './tags.js';
+import { checkLogic as checkLogicAt } from './logic.js';
+import { BOOLEAN_WORDS, expanded, hasReference, PARAMETER_TYPES, PIPELINE_VALUES, substitute, substituteParameters, typeProblem, walkStrings } from './templating.js';
 import { copyLocation, locationOf, type Path } from './yamlRead.js';
 
 export type Severity = 'error' | 'warning' | 'note';
@@ -44,37 +54,15 @@ export interface Processed {
 const WORKFLOW_ENTRY_KEYS = new Set(['name', 'requires', 'context', 'type', 'filters', 'matrix', 'pre-steps', 'post-steps', 'serial-group', 'override-with']);
 /** The keys an approval entry can have: it runs nothing. */
 const APPROVAL_KEYS = new Set(['name', 'requires', 'type', 'filters', 'context', 'serial-group']);
+/**
+ * The keys that each give a job its execution environment; a job has one. (`executor` beside
+ * one of them is accepted: the job's keys win over the executor's, and the go orb's test
+ * config runs `executor: go/default` with `docker:` on CircleCI.)
+ */
+export const EXECUTOR_KINDS = ['docker', 'machine', 'macos'] as const;
 /** Job keys an executor supplies. https://circleci.com/docs/reusing-config#executors */
 const EXECUTOR_KEYS = ['docker', 'machine', 'macos', 'windows', 'resource_class', 'shell', 'working_directory', 'environment'];
-/** "Parameter types: string, boolean, integer, enum, executor, steps, env_var_name". */
-const PARAMETER_TYPES = ['string', 'boolean', 'integer', 'enum', 'executor', 'steps', 'env_var_name'];
-/** CircleCI's docs: boolean parameters accept "y yes true on / n no false off" and their capitalised forms. */
-const BOOLEAN_WORDS = /^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE|on|On|ON|off|Off|OFF)$/;
-/** env_var_name: "must be a valid environment variable name" (POSIX: letters, digits, underscore). */
-const ENV_VAR_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
-const LOGIC_OPERATORS = ['and', 'or', 'not', 'equal', 'matches'];
 
-/**
- * Pipeline values have no value offline. These stand in for them so that the result has the
- * shape it will have on CircleCI (a revision is 40 hex digits, a number is a number).
- * https://circleci.com/docs/pipeline-variables#pipeline-values
- */
-export const PIPELINE_VALUES: Readonly<Record<string, unknown>> = {
-  'pipeline.id': '00000000-0000-0000-0000-000000000000',
-  'pipeline.number': 1,
-  'pipeline.project.git_url': 'https://github.com/example/example',
-  'pipeline.project.type': 'github',
-  'pipeline.git.tag': '',
-  'pipeline.git.branch': 'main',
-  'pipeline.git.branch.is_default': true,
-  'pipeline.git.revision': '0000000000000000000000000000000000000000',
-  'pipeline.git.base_revision': '0000000000000000000000000000000000000000',
-  'pipeline.git.repo_url': 'https://github.com/example/example',
-  'pipeline.trigger_source': 'webhook',
-  'pipeline.schedule.name': '',
-  'pipeline.schedule.id': '',
-  'pipeline.in_setup': false,
-};
 
 type Rec = Record<string, unknown>;
 type Kind = 'jobs' | 'commands' | 'executors';
@@ -88,13 +76,6 @@ interface Scope {
   readonly orbs: Map<string, Scope | string>;
 }
 
-/** Steps (and executors) already expanded in the scope they were written in. */
-const expanded = new WeakSet<object>();
-
-/** A reference to a pipeline value, parameter or matrix value: `<< parameters.x >>` (not `\<<`, CircleCI's escape). */
-const REFERENCE = /(?<!\\)<<\s*((?:pipeline\.parameters|parameters|matrix)\.[\w-]+|pipeline\.[\w.]+)\s*>>/g;
-const WHOLE_REFERENCE = /^\s*<<\s*((?:pipeline\.parameters|parameters|matrix)\.[\w-]+|pipeline\.[\w.]+)\s*>>\s*$/;
-
 export function processConfig(source: unknown, options: ProcessOptions): Processed {
   const problems: Problem[] = [];
   const file = options.file;
@@ -107,13 +88,22 @@ export function processConfig(source: unknown, options: ProcessOptions): Process
     problems.push({ ...where(container, key), message, severity });
   };
   const error = (container: unknown, key: string | number | undefined, message: string) => { report('error', container, key, message); };
+  const checkLogic = (statement: unknown, container: unknown, key: string | number) => checkLogicAt(statement, container, key, error);
 
   if (!isRecord(source)) {
     problems.push({ file, line: 1, message: 'not a CircleCI config: expected a mapping with version, jobs and workflows', severity: 'error' });
     return { config: undefined, problems };
   }
+  if (source.version === undefined) {
+    // "version: required" (configuration reference); a misspelled one is where to point.
+    const misspelled = Object.keys(source).find((key) => closestOf(key, ['version']) !== '');
+    error(source, misspelled, misspelled === undefined ? 'the config has no version: add version: 2.1 at the top' : `unknown key "${misspelled}" (did you mean "version"?): the config has no version, so CircleCI refuses it`);
+    return { config: source, problems };
+  }
   // Version 2.0 configs have no parameters, orbs or commands: nothing to process.
-  if (String(source.version) !== '2.1') return { config: source, problems };
+  if (source.version !== 2.1 && source.version !== '2.1') return { config: source, problems };
+  for (const stray of findStrayTags(source, file)) problems.push({ ...stray, severity: 'error' });
+  problems.push(...checkSourceKeys(source, file));
 
   // Pipeline parameters: declared with a type and default; given at trigger time.
   const declared = isRecord(source.parameters) ? source.parameters : {};
@@ -185,6 +175,7 @@ export function processConfig(source: unknown, options: ProcessOptions): Process
   if (unread.length > 0) out.orbs = Object.fromEntries(unread);
   out.jobs = jobs;
   out.workflows = workflows;
+  unescapeTags(out);
   copyLocation(out, config);
   return { config: out, problems };
 
@@ -323,16 +314,15 @@ export function processConfig(source: unknown, options: ProcessOptions): Process
       }
     });
 
-    const names = new Map<string, number>();
-    for (const { name, list: l, index } of entries) {
-      if (names.has(name) && names.get(name) !== index) {
-        error(l, index, `workflow ${workflowName} runs two jobs named "${name}": give one a different name: (requires could not tell them apart)`);
-      }
-      names.set(name, index);
-    }
+    // The same job twice without name: runs twice; CircleCI names the second itself. Only a
+    // requires naming both is ambiguous (the second set of issue 25: two configs that run so).
+    const names = new Map<string, Set<number>>();
+    for (const { name, index } of entries) names.set(name, (names.get(name) ?? new Set()).add(index));
 
     const outJobs: unknown[] = [];
+    const graph: RequiringJob<[unknown, number]>[] = [];
     for (const { name, job, options, list: l, index, matrixValues } of entries) {
+      let outName = name;
       const isApproval = options.type === 'approval';
       const args: Rec = {};
       for (const [key, value] of Object.entries(options)) if (!WORKFLOW_ENTRY_KEYS.has(key)) args[key] = value;
@@ -350,14 +340,24 @@ export function processConfig(source: unknown, options: ProcessOptions): Process
         if (!found.found) notFound(root, 'jobs', job, found, l, index, 'job');
         else {
           usedJobs.add(job);
-          const result = expandJob(found.scope, job, found.definition, args, options, root, options['pre-steps'], options['post-steps'], [l, index]);
-          if (result) jobs[name in jobs ? uniqueName(name) : name] = result;
+          // A matrix value is reported at its line under matrix.parameters, not at the entry.
+          const matrixLines = matrixValues && isRecord(options.matrix) ? locationOf(options.matrix.parameters)?.entries : undefined;
+          const at = matrixLines ? copyLocation({ ...options }, options, matrixLines) : options;
+          const result = expandJob(found.scope, job, found.definition, args, at, root, options['pre-steps'], options['post-steps'], [l, index]);
+          if (result) {
+            outName = name in jobs ? uniqueName(name) : name;
+            jobs[outName] = result;
+          }
         }
       }
       const requires = Array.isArray(options.requires) ? options.requires : options.requires === undefined ? [] : undefined;
       if (requires === undefined) error(options, 'requires', `${name}: requires must be a list of job names`);
       (requires ?? []).forEach((required, position) => {
         const requiredName = typeof required === 'string' ? required : isRecord(required) ? Object.keys(required)[0] : undefined;
+        if (requiredName !== undefined && (names.get(requiredName)?.size ?? 0) > 1) {
+          error(options.requires, position, `${name} requires "${requiredName}", which ${names.get(requiredName)?.size ?? 0} jobs of workflow ${workflowName} are named: give each its own name: and require that`);
+          return;
+        }
         if (requiredName === undefined || names.has(requiredName) || aliases.has(requiredName)) return;
         if (hasReference(requiredName)) return;
         error(options.requires, position, `${name} requires "${requiredName}", which no job of workflow ${workflowName} is named${closestOf(requiredName, [...names.keys(), ...aliases.keys()])}`);
@@ -367,8 +367,19 @@ export function processConfig(source: unknown, options: ProcessOptions): Process
         const expandedRequires = (outOptions.requires as unknown[]).flatMap((required) => (typeof required === 'string' && !names.has(required) && aliases.has(required) ? (aliases.get(required) ?? []) : [required]));
         outOptions.requires = copyLocation(expandedRequires, outOptions.requires);
       }
-      const outEntry = copyLocation({ [name]: outOptions }, l[index]);
+      graph.push({
+        name,
+        requires: (requires ?? []).flatMap((required, position) => {
+          const requiredName = typeof required === 'string' ? required : isRecord(required) ? (Object.keys(required)[0] ?? '') : '';
+          const targets = !names.has(requiredName) && aliases.has(requiredName) ? (aliases.get(requiredName) ?? []) : [requiredName];
+          return targets.map((target) => ({ name: target, at: [options.requires, position] as [unknown, number] }));
+        }),
+      });
+      const outEntry = copyLocation({ [outName]: outOptions }, l[index]);
       outJobs.push(outEntry);
+    }
+    for (const cycle of requiresCycles(graph)) {
+      error(cycle.at[0], cycle.at[1], `workflow ${workflowName}: ${cycle.path.join(' requires ')}: a requires cycle, so none of them can start; remove one of these requires`);
     }
     const result: Rec = {};
     for (const [key, value] of Object.entries(workflow)) if (key !== 'jobs') result[key] = value;
@@ -414,6 +425,10 @@ export function processConfig(source: unknown, options: ProcessOptions): Process
       for (const key of ['steps', 'docker', 'machine', 'macos', 'executor']) {
         if (definition[key] !== undefined) error(definition, key, `job ${name} has type ${type}: it runs nothing, so it takes no ${key}`);
       }
+    }
+    const kinds = EXECUTOR_KINDS.filter((key) => definition[key] !== undefined);
+    if (kinds.length > 1) {
+      error(definition, kinds[1], `job ${name} has ${kinds.join(' and ')}: a job runs in one executor; keep one of them`);
     }
     const problemsBefore = problems.length;
     const values = bindArguments(definition, args, at, `job ${name}`, callerScope, scope, call);
@@ -565,11 +580,15 @@ export function processConfig(source: unknown, options: ProcessOptions): Process
     for (const [key, value] of Object.entries(args)) {
       if (key === 'name' && what.startsWith('command')) continue;
       if (!(key in parameters)) {
-        error(at, key, `${what} has no parameter "${key}"${closestOf(key, Object.keys(parameters))}`);
+        // A workflow entry's own keys (context, requires...) misspelled read as parameters.
+        const candidates = what.startsWith('job') ? [...Object.keys(parameters), ...WORKFLOW_ENTRY_KEYS] : Object.keys(parameters);
+        error(at, key, `${what} has no parameter "${key}"${closestOf(key, candidates)}`);
         continue;
       }
       const spec = parameters[key];
-      if (!hasReference(value)) {
+      // An executor already expanded (a job's executor parameter handed on to a command's,
+      // `setup_environment: {platform: << parameters.platform >>}`) is an executor, not a map.
+      if (!hasReference(value) && !(isRecord(value) && expanded.has(value))) {
         const bad = typeProblem(spec, value);
         if (bad !== undefined) {
           error(at, key, `${what}: parameter "${key}" ${bad}`);
@@ -604,188 +623,25 @@ export function processConfig(source: unknown, options: ProcessOptions): Process
     return value;
   }
 
-  // ---------------------------------------------------------------- logic
 
-  /**
-   * Checks a logic statement (circleci.com/docs/configuration-reference#logic-statements) and
-   * decides it when it can: true/false, or undefined when it depends on what is not known offline.
-   */
-  function checkLogic(statement: unknown, container: unknown, key: string | number): boolean | undefined {
-    if (!isRecord(statement)) {
-      if (typeof statement === 'string' && hasReference(statement)) return undefined;
-      return truthy(statement);
-    }
-    const keys = Object.keys(statement);
-    if (keys.length !== 1) {
-      error(container, key, `a logic statement has exactly one operator (${LOGIC_OPERATORS.join(', ')}); found ${keys.join(', ') || 'none'}`);
-      return undefined;
-    }
-    const operator = keys[0] ?? '';
-    const operand = statement[operator];
-    switch (operator) {
-      case 'and':
-      case 'or': {
-        if (!Array.isArray(operand)) {
-          error(statement, operator, `${operator} takes a list of logic statements`);
-          return undefined;
-        }
-        const results = operand.map((item, index) => checkLogic(item, operand, index));
-        if (operator === 'and') return results.includes(false) ? false : results.includes(undefined) ? undefined : true;
-        return results.includes(true) ? true : results.includes(undefined) ? undefined : false;
-      }
-      case 'not': {
-        const result = checkLogic(operand, statement, 'not');
-        return result === undefined ? undefined : !result;
-      }
-      case 'equal': {
-        if (!Array.isArray(operand) || operand.length < 2) {
-          error(statement, operator, 'equal takes a list of two or more values to compare');
-          return undefined;
-        }
-        if (operand.some((item) => hasReference(item))) return undefined;
-        const first = JSON.stringify(operand[0]);
-        return operand.every((item) => JSON.stringify(item) === first);
-      }
-      case 'matches': {
-        if (!isRecord(operand) || typeof operand.pattern !== 'string' || !('value' in operand)) {
-          error(statement, operator, 'matches takes {pattern: REGEX, value: VALUE}');
-          return undefined;
-        }
-        if (hasReference(operand.value)) return undefined;
-        try {
-          return new RegExp(`^(?:${operand.pattern})$`).test(String(operand.value));
-        } catch {
-          error(operand, 'pattern', `matches: pattern ${JSON.stringify(operand.pattern)} is not a regular expression`);
-          return undefined;
-        }
-      }
-      default:
-        error(statement, operator, `"${operator}" is not a logic operator; use one of ${LOGIC_OPERATORS.join(', ')}${closestOf(operator, LOGIC_OPERATORS)}`);
-        return undefined;
-    }
-  }
 }
 
 /**
- * `persist_to_workspace: {paths: .}`: the schema wants a list, but CircleCI takes one path as
- * a string (scikit-learn and sphinx-gallery deploy their docs with `paths: .` every day).
+ * Built-in step options the schema wants as a list that CircleCI also takes as one string:
+ * `persist_to_workspace: {paths: .}` (scikit-learn and sphinx-gallery deploy their docs with it
+ * every day), `save_cache: {paths: /tmp/cache}` and `add_ssh_keys: {fingerprints: "bf:aa:..."}`
+ * (both in configs and a published orb that run on CircleCI, found in issue 25's second corpus).
+ * The processed config has the list CircleCI makes of it.
  */
+const ONE_OR_MORE: Readonly<Record<string, string>> = { persist_to_workspace: 'paths', save_cache: 'paths', add_ssh_keys: 'fingerprints' };
+
 function normaliseBuiltIn(name: string, step: unknown, args: unknown): unknown {
-  if (name === 'persist_to_workspace' && isRecord(args) && typeof args.paths === 'string') {
-    const paths = copyLocation([args.paths], args);
-    return copyLocation({ [name]: copyLocation({ ...args, paths }, args) }, step);
+  const key = ONE_OR_MORE[name];
+  if (key !== undefined && isRecord(args) && typeof args[key] === 'string') {
+    const list = copyLocation([args[key]], args);
+    return copyLocation({ [name]: copyLocation({ ...args, [key]: list }, args) }, step);
   }
   return step;
-}
-
-/**
- * "Falsy values: false, null, 0, NaN, empty strings, and statements with no arguments"
- * (circleci.com/docs/configuration-reference#logic-statements).
- */
-export function truthy(value: unknown): boolean {
-  if (value === false || value === null || value === undefined || value === '' || value === 0) return false;
-  if (typeof value === 'number' && Number.isNaN(value)) return false;
-  if (Array.isArray(value)) return value.length > 0;
-  return true;
-}
-
-/**
- * A definition (job, command, executor) with `<< parameters.NAME >>` filled in from `values`
- * everywhere but in its `parameters` and `description`; other references are left as they are.
- */
-export function substituteParameters(definition: Rec, values: Rec): unknown {
-  const out: Rec = {};
-  for (const [key, value] of Object.entries(definition)) {
-    out[key] = key === 'parameters' || key === 'description' ? value
-      : substitute(value, (reference) => (reference.startsWith('parameters.') && reference.slice(11) in values ? { value: values[reference.slice(11)] } : undefined));
-  }
-  return copyLocation(out, definition);
-}
-
-/** What is wrong with `value` for a parameter declared as `spec`, or undefined when it fits. */
-export function typeProblem(spec: unknown, value: unknown): string | undefined {
-  if (!isRecord(spec)) return undefined;
-  const shown = typeof value === 'string' ? JSON.stringify(value) : Array.isArray(value) ? 'a list' : isRecord(value) ? 'a map' : String(value);
-  switch (spec.type) {
-    case 'boolean':
-      return typeof value === 'boolean' || (typeof value === 'string' && BOOLEAN_WORDS.test(value)) ? undefined : `is a boolean (true or false), not ${shown}`;
-    case 'integer':
-      return typeof value === 'number' && Number.isInteger(value) ? undefined : `is an integer, not ${shown}`;
-    case 'string':
-      return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? undefined : `is a string, not ${shown}`;
-    case 'enum': {
-      const allowed = Array.isArray(spec.enum) ? spec.enum : [];
-      return allowed.some((item) => String(item) === String(value)) ? undefined : `must be one of ${allowed.map((item) => JSON.stringify(item)).join(', ')}, not ${shown}`;
-    }
-    case 'steps':
-      return Array.isArray(value) ? undefined : `is a list of steps, not ${shown}`;
-    case 'executor':
-      return typeof value === 'string' || (isRecord(value) && typeof value.name === 'string') ? undefined : `is an executor (a name, or {name: NAME, ...}), not ${shown}`;
-    case 'env_var_name':
-      return typeof value === 'string' && ENV_VAR_NAME.test(value) ? undefined : `is the name of an environment variable (letters, digits, _), not ${shown}`;
-    default:
-      return undefined;
-  }
-}
-
-export function hasReference(value: unknown): boolean {
-  return typeof value === 'string' && /(?<!\\)<<[^>]*>>/.test(value);
-}
-
-/**
- * Fills in `<< reference >>` everywhere in `value`. A string that is only a reference takes the
- * value itself (a list of steps, a boolean); a reference inside a longer string is spliced in
- * as text. `<<# p >>...<</ p >>` and `<<^ p >>...<</ p >>` sections keep or drop their text by
- * the truth of p.
- */
-function substitute(value: unknown, lookup: (reference: string, container: unknown, key: string | number) => { value: unknown } | undefined, container?: unknown, key?: string | number): unknown {
-  if (typeof value === 'string') {
-    if (!value.includes('<<')) return value;
-    const whole = WHOLE_REFERENCE.exec(value);
-    if (whole) {
-      const found = lookup(whole[1] ?? '', container, key ?? 0);
-      return found ? found.value : value;
-    }
-    let text = value.replace(/(?<!\\)<<([#^])\s*([\w.-]+)\s*>>([\s\S]*?)<<\/\s*\2\s*>>/g, (all, mode: string, reference: string, inner: string) => {
-      const found = lookup(reference, container, key ?? 0);
-      if (!found) return all;
-      return (mode === '#') === truthy(found.value) ? inner : '';
-    });
-    text = text.replace(REFERENCE, (all, reference: string) => {
-      const found = lookup(reference, container, key ?? 0);
-      if (!found) return all;
-      const inserted = found.value;
-      return typeof inserted === 'string' ? inserted : typeof inserted === 'object' && inserted !== null ? JSON.stringify(inserted) : String(inserted);
-    });
-    return text;
-  }
-  if (Array.isArray(value)) {
-    if (expanded.has(value)) return value;
-    return copyLocation(value.map((item, index) => substitute(item, lookup, value, index)), value);
-  }
-  if (isRecord(value)) {
-    if (expanded.has(value)) return value;
-    const out: Rec = {};
-    for (const [k, item] of Object.entries(value)) out[k] = substitute(item, lookup, value, k);
-    return copyLocation(out, value);
-  }
-  return value;
-}
-
-/** Every string in a value, with the map or list holding it; keys for which `skip` holds are not entered. */
-function walkStrings(value: unknown, visit: (text: string, container: unknown, key: string | number) => void, skip: (key: string) => boolean): void {
-  if (Array.isArray(value)) {
-    value.forEach((item, index) => {
-      if (typeof item === 'string') visit(item, value, index);
-      else walkStrings(item, visit, skip);
-    });
-  } else if (isRecord(value)) {
-    for (const [key, item] of Object.entries(value)) {
-      if (skip(key)) continue;
-      if (typeof item === 'string') visit(item, value, key);
-      else walkStrings(item, visit, skip);
-    }
-  }
 }
 
 export type { Path };

@@ -6,10 +6,12 @@
  * alone values that only parameters decide (`<< parameters.x >>`).
  */
 import { formatPath } from '../../description/schemaKit.js';
-import { checkOfficialSchema, knownStepKeys, type SchemaFinding } from './officialSchema.js';
+import { checkOfficialSchema, knownJobKeys, knownStepKeys, type SchemaFinding } from './officialSchema.js';
 import { isRecord } from '../../orb/pack.js';
-import { hasReference, processConfig, type Problem, type Severity } from './process.js';
-import { BUILT_IN_STEPS, checkReferences } from './references.js';
+import { EXECUTOR_KINDS, processConfig, type Problem, type Severity } from './process.js';
+import { hasReference } from './templating.js';
+import { BUILT_IN_STEPS, checkReferences, closestOf } from './references.js';
+import { findStrayTags } from './tags.js';
 import { lineAt, readYaml, type Path } from './yamlRead.js';
 
 export interface ValidationFinding {
@@ -49,6 +51,9 @@ function validateConfig(source: Record<string, unknown>, file: string, options: 
   // The extra key is the real story (a warning); the missing `key` is its echo.
   const tolerated = new Set(schemaFindings.filter((finding) => severityOf(finding, finding.path) === 'warning').map((finding) => finding.path.join('\u0000')));
   for (const finding of schemaFindings) {
+    // A job with two executors is reported by processing, at the second; the schema's echo
+    // ("must have required property 'executor'", at jobs:) sends the reader the wrong way.
+    if (finding.path.length === 2 && finding.path[0] === 'jobs' && executorKinds(processed.config, finding.path) > 1) continue;
     if (finding.key === undefined && tolerated.has(finding.path.join('\u0000')) && /required property 'key'/.test(finding.message) && hasKeys(processed.config, finding.path)) continue;
     const path = finding.path.map((key, index) => (index === 1 && finding.path[0] === 'jobs' && typeof key === 'string' ? (realName.get(key) ?? key) : key));
     findings.push(...fromSchema(processed.config, finding, path, file));
@@ -57,7 +62,7 @@ function validateConfig(source: Record<string, unknown>, file: string, options: 
 }
 
 function validateOrb(orb: Record<string, unknown>, file: string): ValidationFinding[] {
-  const findings: ValidationFinding[] = [];
+  const findings: ValidationFinding[] = findStrayTags(orb, file).map((stray) => ({ ...stray, severity: 'error' as const }));
   for (const finding of checkOfficialSchema(orb).filter((finding) => !otherBranchKnows(finding))) findings.push(...fromSchema(orb, finding, finding.path, file));
   for (const finding of checkReferences(orb)) {
     findings.push({ ...(lineAt(orb, finding.path) ?? { file, line: 1 }), message: `${formatPath(finding.path)}: ${finding.message}`, severity: finding.note === true ? 'note' : 'error' });
@@ -71,7 +76,7 @@ function validateOrb(orb: Record<string, unknown>, file: string): ValidationFind
  */
 function fromSchema(root: unknown, finding: SchemaFinding, path: Path, file: string): ValidationFinding[] {
   const at = finding.key !== undefined ? [...path, finding.key] : path;
-  if (dependsOnUnknown(root, at)) return [];
+  if (dependsOnUnknown(root, at) || emptyDescription(root, at)) return [];
   return [{ ...(lineAt(root, at) ?? { file, line: 1 }), message: `${formatPath(path)}: ${finding.message}${hint(finding, path)}`, severity: severityOf(finding, path) }];
 }
 
@@ -102,10 +107,28 @@ function otherBranchKnows(finding: SchemaFinding): boolean {
   return finding.key !== undefined && typeof step === 'string' && BUILT_IN_STEPS.has(step) && knownStepKeys(step).has(finding.key);
 }
 
-function hasKeys(root: unknown, path: Path): boolean {
+function valueAt(root: unknown, path: Path): unknown {
   let node: unknown = root;
   for (const key of path) node = isRecord(node) || Array.isArray(node) ? (node as Record<string | number, unknown>)[key] : undefined;
+  return node;
+}
+
+function executorKinds(root: unknown, path: Path): number {
+  const job = valueAt(root, path);
+  return isRecord(job) ? EXECUTOR_KINDS.filter((key) => job[key] !== undefined).length : 0;
+}
+
+function hasKeys(root: unknown, path: Path): boolean {
+  const node = valueAt(root, path);
   return isRecord(node) && node.keys !== undefined;
+}
+
+/**
+ * `description:` left empty (YAML null): the schema wants a string, CircleCI takes it. Published
+ * orbs carry such parameters (the orb registry accepted them at publish time; issue 25).
+ */
+function emptyDescription(root: unknown, path: Path): boolean {
+  return path[path.length - 1] === 'description' && valueAt(root, path) === null;
 }
 
 /** A value still holding `<< ... >>` is decided by what cannot be known offline: not checked. */
@@ -143,7 +166,8 @@ function severityOf(finding: SchemaFinding, path: Path): Severity {
 function hint(finding: SchemaFinding, path: Path): string {
   if (finding.key === undefined) return '';
   const last = path[path.length - 1];
-  if (typeof last === 'string' && BUILT_IN_STEPS.has(last)) return ` (CircleCI ignores keys its ${last} step does not know)`;
+  if (typeof last === 'string' && BUILT_IN_STEPS.has(last)) return `${closestOf(finding.key, [...knownStepKeys(last)])} (CircleCI ignores keys its ${last} step does not know)`;
+  if (path.length === 2 && path[0] === 'jobs') return closestOf(finding.key, [...knownJobKeys()]);
   return '';
 }
 

@@ -19,7 +19,7 @@
  * Anchors, aliases and `<<` merge keys work as YAML 1.1 says: keys written in the map win over
  * merged ones, and among several merged maps the earlier wins.
  */
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Node } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, Scalar, type Node } from 'yaml';
 
 export type Path = readonly (string | number)[];
 
@@ -29,6 +29,12 @@ export interface Location {
   readonly line: number;
   /** Line of each key of a map (the key itself), or of each item of a list. */
   readonly entries: Map<string | number, number>;
+  /**
+   * Where each string entry's text starts: its first line, and whether it is a literal block
+   * (`|`), in which the text's line breaks are the source's, so that a character's line can be
+   * counted. Only on values read by readYaml.
+   */
+  readonly texts?: Map<string | number, { readonly line: number; readonly literal: boolean }>;
 }
 
 const locations = new WeakMap<object, Location>();
@@ -135,6 +141,21 @@ export function readYaml(text: string, file: string): ReadResult {
     const range = (node as Partial<Node> | undefined)?.range;
     return range ? lineCounter.linePos(range[0]).line : 0;
   };
+  /** A string scalar's first line of text (a block scalar's text starts below its header). */
+  const textOf = (node: unknown): { line: number; literal: boolean } | undefined => {
+    const target = isAlias(node) ? node.resolve(document) : node;
+    if (!isScalar(target) || typeof target.value !== 'string') return undefined;
+    const block = target.type === Scalar.BLOCK_LITERAL || target.type === Scalar.BLOCK_FOLDED;
+    return { line: lineOf(target) + (block ? 1 : 0), literal: target.type === Scalar.BLOCK_LITERAL };
+  };
+  const textsOf = (pairs: readonly [string | number, unknown][]) => {
+    const texts = new Map<string | number, { line: number; literal: boolean }>();
+    for (const [key, node] of pairs) {
+      const text = textOf(node);
+      if (text) texts.set(key, text);
+    }
+    return texts;
+  };
   const cache = new Map<unknown, unknown>();
   let aliases = 0;
   const toValue = (node: unknown): unknown => {
@@ -152,7 +173,7 @@ export function readYaml(text: string, file: string): ReadResult {
         out.push(toValue(item));
         entries.set(index, lineOf(item));
       });
-      locations.set(out, { file, line: lineOf(node), entries });
+      locations.set(out, { file, line: lineOf(node), entries, texts: textsOf(node.items.map((item, index) => [index, item])) });
       return out;
     }
     if (isMap(node)) {
@@ -160,6 +181,7 @@ export function readYaml(text: string, file: string): ReadResult {
       cache.set(node, out);
       const entries = new Map<string, number>();
       const merged: unknown[] = [];
+      const pairs: [string, unknown][] = [];
       for (const pair of node.items) {
         const key: unknown = pair.key;
         if (isScalar(key) && typeof key.value === 'symbol') {
@@ -170,6 +192,7 @@ export function readYaml(text: string, file: string): ReadResult {
         const name = String(isScalar(key) ? key.value : toValue(key));
         out[name] = toValue(pair.value);
         entries.set(name, lineOf(key));
+        pairs.push([name, pair.value]);
       }
       for (const source of merged) {
         const value = toValue(source);
@@ -181,7 +204,7 @@ export function readYaml(text: string, file: string): ReadResult {
           entries.set(name, from?.entries.get(name) ?? lineOf(source));
         }
       }
-      locations.set(out, { file, line: lineOf(node), entries });
+      locations.set(out, { file, line: lineOf(node), entries, texts: textsOf(pairs) });
       return out;
     }
     return null;

@@ -16,7 +16,7 @@
  * A published orb is another version's text: workflows call its jobs as they are.
  */
 import { isRecord, type OrbObject } from '../../orb/pack.js';
-import { hasReference, substituteParameters, typeProblem } from '../check/process.js';
+import { hasReference, substituteParameters, typeProblem } from '../check/templating.js';
 import { decideCondition, stepParts, WHOLE_PARAMETER } from './orbSubset.js';
 
 /**

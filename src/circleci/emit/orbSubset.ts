@@ -12,7 +12,7 @@
  * else (a pipeline value, a logic statement this does not evaluate) stays as it is.
  */
 import { isRecord, type OrbObject } from '../../orb/pack.js';
-import { truthy } from '../check/process.js';
+import { truthy } from '../check/templating.js';
 
 /** A job of the orb as the workflow runs it, with the parameters it passes. */
 export interface OrbInvocation {

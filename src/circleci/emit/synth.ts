@@ -4,6 +4,7 @@
  * expanded into the config's own: expand.ts); the orb's commands hand the values to its scripts as
  * environment variables, so no value becomes shell code.
  */
+import { escapeTags } from '../check/tags.js';
 import { installParameters } from '../../install.js';
 import type { Environment, Image, ProjectDescription, TerraformRoot, TestSuite } from '../../description/resolve.js';
 import type { OrbObject } from '../../orb/pack.js';
@@ -21,7 +22,7 @@ export const DEFAULT_ORB_NAMESPACE = 'circle-fargate';
 /** The one job of a config with nothing to run (its workflow never runs). */
 const NOTHING_TO_DO: LocalJobShape = {
   name: 'nothing-to-do',
-  image: 'cimg/base:2024.12',
+  image: 'cimg/base:2026.03',
   resourceClass: 'small',
   steps: [{ type: 'run', name: 'Nothing to do', command: 'echo "circle-fargate selected no job; the setup job says why."\n' }],
 };
@@ -180,7 +181,7 @@ function workflowJob(job: PlannedJob, description: ProjectDescription, configFil
  * description is data, so its `<<` is escaped (`\\<<`, CircleCI's escape) to reach the job as is.
  */
 export function escapeInterpolation(parameters: Record<string, ParameterValue>): Record<string, ParameterValue> {
-  return Object.fromEntries(Object.entries(parameters).map(([key, value]) => [key, typeof value === 'string' ? value.replaceAll('<<', '\\<<') : value]));
+  return Object.fromEntries(Object.entries(parameters).map(([key, value]) => [key, typeof value === 'string' ? escapeTags(value) : value]));
 }
 
 type OrbJob = (name: string, parameters: Record<string, ParameterValue>, context: string | undefined) => WorkflowJobShape;
@@ -192,6 +193,7 @@ function testJob(suite: TestSuite, orbJob: OrbJob): WorkflowJobShape {
     command: suite.command,
     test_files: suite.testFiles ?? '',
     junit: suite.junit ?? '',
+    ...(suite.testsuite !== undefined ? { testsuite: suite.testsuite } : {}),
   };
   // PHPUnit suites run the orb's phpunit job (Composer install and cache, --log-junit, service
   // containers through the config's executor of the suite); others run_tests.

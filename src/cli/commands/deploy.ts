@@ -35,7 +35,8 @@ export const deployCommand: Command = {
        [--scheduled-rule NAME]... [--scheduled-rule-prefix P] [--schedule-group G] [--schedule-prefix P]
        [--scheduled-container NAME]... [--keep-revisions N] [--concurrency N] [--timeout SECONDS] [--no-wait]
        [--max-failed-tasks N] [--if-busy wait|refuse] [--rollback-timeout SECONDS]
-       [--dry-run] [--record FILE] [--json]
+       [--dry-run] [--record FILE] [--json] [--no-checks] [--region R] [--config PATH]
+       [--load-timeout SECONDS] [--poll-interval SECONDS]
 
 Deploys REF to ECS: a new revision of each task definition in use (from the revision each
 service runs, every field kept but those AWS sets), UpdateService with the task definition only
@@ -70,7 +71,7 @@ Options:
   --no-checks                   skip the checks of the image, roles and log groups
   --region R                    AWS region (default: the environment's, else the SDK's own)
   --config PATH                 project description (default: circle-fargate.config.* here)
-  --load-timeout S              seconds a .ts/.mjs/.js description may take to load (default 10)
+  --load-timeout SECONDS        seconds a .ts/.mjs/.js description may take to load (default 10)
   --timeout SECONDS             how long a rollout may take before it is rolled back (default 900)
   --poll-interval SECONDS       first wait before polling a rollout (default 1; grows to twice that)
   --max-failed-tasks N          fail a rollout after N stopped tasks of it (default 3)

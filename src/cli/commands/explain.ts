@@ -2,19 +2,20 @@ import { explanationOf, formatExplanation } from '../../explain.js';
 import { planPipeline } from '../../plan/plan.js';
 import { pipelineWarnings } from '../warnings.js';
 import type { Command } from '../command.js';
-import { PIPELINE_OPTIONS, PIPELINE_OPTIONS_HELP, readPipelineInput } from '../pipelineInput.js';
+import { PIPELINE_OPTIONS, PIPELINE_OPTIONS_HELP, PIPELINE_USAGE, readPipelineInput } from '../pipelineInput.js';
 
 export const explainCommand: Command = {
   name: 'explain',
   summary: 'show which jobs this pipeline runs and why, without emitting config',
   positionals: { min: 0, max: 0, name: '' },
   options: { ...PIPELINE_OPTIONS, json: { type: 'boolean' } },
-  help: `Usage: circle-fargate explain [options]
+  help: `Usage: circle-fargate explain ${PIPELINE_USAGE} [--json]
 
 Shows what generate would decide, for a person: the trigger, the base revision and how it
 was chosen, the changed files, the local Terraform modules each root uses, and for each job
-whether it runs and why. Warns about globs that match no file in the repository and about
-declared Terraform modules that no root uses. Takes the same flags as generate.
+whether it runs and why. Warns about globs that match no file in the repository, declared
+Terraform modules that no root uses, and branches (defaultBranch, trigger.branch) that the
+repository does not have. Takes the same flags as generate.
 
 Options:
 ${PIPELINE_OPTIONS_HELP}

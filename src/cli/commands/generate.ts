@@ -3,7 +3,7 @@ import { InputError } from '../../errors.js';
 import { explanationOf, formatExplanation } from '../../explain.js';
 import { prepareFileAtomic } from '../../writeFile.js';
 import { stringFlag, type Command } from '../command.js';
-import { PIPELINE_OPTIONS, PIPELINE_OPTIONS_HELP, readPipelineInput } from '../pipelineInput.js';
+import { PIPELINE_OPTIONS, PIPELINE_OPTIONS_HELP, PIPELINE_USAGE, readPipelineInput } from '../pipelineInput.js';
 import { pipelineWarnings } from '../warnings.js';
 
 export const generateCommand: Command = {
@@ -11,7 +11,8 @@ export const generateCommand: Command = {
   summary: 'emit the continuation config for this pipeline',
   positionals: { min: 0, max: 0, name: '' },
   options: { ...PIPELINE_OPTIONS, out: { type: 'string' }, continue: { type: 'boolean' } },
-  help: `Usage: circle-fargate generate [options]
+  help: `Usage: circle-fargate generate ${PIPELINE_USAGE}
+       [--out FILE] [--continue]
 
 Reads the project description, the trigger and the changed files, decides which jobs this
 pipeline needs, and emits the CircleCI continuation config. The config is checked against

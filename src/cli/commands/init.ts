@@ -12,7 +12,7 @@ export const initCommand: Command = {
   summary: 'write .circleci/config.yml, the setup config that runs circle-fargate',
   positionals: { min: 0, max: 0, name: '' },
   options: { ...DESCRIPTION_OPTIONS, check: { type: 'boolean' } },
-  help: `Usage: circle-fargate init [--config PATH] [--check]
+  help: `Usage: circle-fargate init [--config PATH] [--load-timeout SECONDS] [--check]
 
 Writes .circleci/config.yml in the working directory: a setup config (setup: true) declaring
 the pipeline parameter deploy_env, with one job, the circle-fargate orb's setup job, that
@@ -22,18 +22,20 @@ or named as published, as the description's \`orb\` field says. The file is chec
 CircleCI's schema and references before it is written.
 
 Options:
-  --config PATH   project description (default: circle-fargate.config.{ts,mjs,js,json,yaml,yml}
-                  in the working directory)
-  --load-timeout S  seconds a .ts/.mjs/.js description may take to load (default 10)
-  --check         write nothing; exit 1 when the file on disk differs from what init writes
-  --debug         show a stack trace on unexpected errors
-  -h, --help      show this help
+  --config PATH           project description (default: circle-fargate.config.{ts,mjs,js,json,yaml,yml}
+                          in the working directory)
+  --load-timeout SECONDS  seconds a .ts/.mjs/.js description may take to load (default 10)
+  --check                 write nothing; exit 1 when the file on disk differs from what init writes
+  --debug                 show a stack trace on unexpected errors
+  -h, --help              show this help
 
 Exit codes: 0 written, or up to date with --check; 1 out of date (--check), or the config fails
 validation; 2 bad flags or project description.`,
   async run(args, io) {
     const config = stringFlag(args, 'config');
     const loaded = await loadDescription(descriptionLoadOptions(args, io, 'init'));
+    const { checkRepository } = await import('../repositoryCheck.js');
+    for (const warning of await checkRepository(loaded, { branches: true })) io.stderr(`warning: ${warning}\n`);
     const source = path.relative(io.cwd, loaded.file).split(path.sep).join('/');
     const [{ bundledOrb }, { setupConfigShape, SETUP_CONFIG_FILE }, { renderConfig }, { toYaml }, { checkOfficialSchema }, { checkReferences }] =
       await Promise.all([

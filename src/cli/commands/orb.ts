@@ -1,3 +1,4 @@
+import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { InputError, OperationError } from '../../errors.js';
 import { writeFileAtomic } from '../../writeFile.js';
@@ -18,11 +19,13 @@ executors/, examples/ and scripts/ (DIR may also be the folder above it, as orb/
 orb/src/). The default DIR is ./orb/src.
 
   pack     Packs the tree into one orb.yml as \`circleci orb pack\` does: @orb.yml at the top,
-           each folder a key, each file an entry, <<include(scripts/NAME.sh)>> values in
-           commands, jobs and executors replaced by the file. Like \`circleci orb pack\`, it
-           does not judge the result; --validate runs \`validate\` on it first and writes
-           nothing when it finds a problem.
-  review   Checks the rules of CircleCI's orb-tools review (12.3 and later), offline, and
+           each folder a key, each file an entry, each <<include(PATH)>> in commands, jobs
+           and executors (alone or inside a value; PATH read from DIR, ../ allowed) replaced
+           by the file with every << in it written \\<< (CircleCI reads << as a parameter
+           tag). Like \`circleci orb pack\`, it does not judge the result; --validate runs
+           \`validate\` on it first and writes nothing when it finds a problem.
+  review   Checks the rules of CircleCI's orb-tools review, offline (those of the orb-tools
+           release the repository's .circleci/config.yml imports, else 12.3 and later), and
            prints \`CODE path: message\` for each finding: RC001 display.source_url set, RC002
            every component described, RC003 at least one example, RC005 orb description of
            64 characters or more, RC008 every run step named and RC009 its command at most
@@ -67,7 +70,9 @@ flag).`,
       const exclude = parseExclude(excludeList ?? '');
       const unknown = [...exclude].filter((code) => !/^RC\d{3}$/.test(code));
       if (unknown.length > 0) throw new InputError(`orb review: --exclude ${JSON.stringify(excludeList)}: ${unknown.join(', ')} is not a review code; codes look like ${REVIEW_CODES.join(', ')}`);
-      const findings = reviewOrb(source, { exclude, ...(maxLengthText !== undefined ? { maxCommandLength: Number(maxLengthText) } : {}) });
+      const orbTools = await orbToolsOfRepository(dir, io.cwd);
+      const findings = reviewOrb(source, { exclude, ...(maxLengthText !== undefined ? { maxCommandLength: Number(maxLengthText) } : {}), ...(orbTools ? { orbToolsVersion: orbTools.version } : {}) });
+      if (orbTools) io.stderr(`orb review: the rules of orb-tools ${orbTools.version.join('.')}, which ${orbTools.file} imports\n`);
       for (const finding of findings) io.stdout(`${finding.code} ${path.join(shown, finding.file)}: ${finding.message}\n`);
       io.stderr(findings.length === 0 ? `orb review: ${shown} passes\n` : `orb review: ${findings.length} finding${findings.length === 1 ? '' : 's'} in ${shown}\n`);
       return findings.length === 0 ? 0 : 1;
@@ -94,3 +99,26 @@ flag).`,
     return 0;
   },
 };
+
+/**
+ * The orb-tools release the orb's own CI runs (`orb-tools: circleci/orb-tools@12.0` in the
+ * repository's .circleci/config.yml, the folder above the orb source's parent): its review is
+ * the one to agree with. Before 12.3 RC008/RC009 read only `.steps[] | .run`; from 12.3 every
+ * key named run, a parameter named run and steps in a parameter's default included
+ * (orb-tools-orb src/scripts/review.bats: `jq '[paths] | map(select(last == "run"))'`).
+ */
+async function orbToolsOfRepository(dir: string, cwd: string): Promise<{ version: [number, number, number]; file: string } | undefined> {
+  const { parseOrbToolsVersion } = await import('../../orb/review.js');
+  for (const root of [path.dirname(dir), path.dirname(path.dirname(dir))]) {
+    const file = path.join(root, '.circleci/config.yml');
+    let text: string;
+    try {
+      text = await readFile(file, 'utf8');
+    } catch {
+      continue;
+    }
+    const version = parseOrbToolsVersion(/circleci\/orb-tools@([\d.]+)/.exec(text)?.[1] ?? '');
+    if (version) return { version, file: path.relative(cwd, file) || file };
+  }
+  return undefined;
+}

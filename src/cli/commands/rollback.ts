@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { InputError, NotRestoredError, OperationError } from '../../errors.js';
+import { InputError, NotRestoredError, OperationError, unreadable } from '../../errors.js';
 import { secondsFlag, stringFlag, type Command } from '../command.js';
 import { quietNodeVersionWarning } from './deploy.js';
 
@@ -52,8 +52,7 @@ record; 3 not everything could be restored: the message and the record list what
     try {
       parsed = JSON.parse(await readFile(full, 'utf8'));
     } catch (error) {
-      const why = error instanceof SyntaxError ? 'not JSON' : error instanceof Error && 'code' in error ? String(error.code) : String(error);
-      throw new InputError(`rollback: cannot read the record ${file} (${why})`);
+      throw new InputError(`rollback: cannot read the record ${file}: ${error instanceof SyntaxError ? 'not JSON' : unreadable(error)}; give the file deploy --record wrote`);
     }
     const [{ recordProblems, summarize }, { openJournal }, { restore }, { changedSince, describeDifferences }] = await Promise.all([
       import('../../deploy/record.js'),

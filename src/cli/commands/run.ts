@@ -12,7 +12,8 @@ export const runCommand: Command = {
     timeout: { type: 'string' },
     'poll-interval': { type: 'string' },
   },
-  help: `Usage: circle-fargate run ENV NAME [--config PATH] [--timeout SECONDS]
+  help: `Usage: circle-fargate run ENV NAME [--config PATH] [--load-timeout SECONDS] [--region R] [--timeout SECONDS]
+       [--poll-interval SECONDS]
 
 Runs the one-off task NAME of environment ENV (its "tasks" in the project description), such as
 a database migration, alone: RunTask with the revision the task's service runs now, the
@@ -23,13 +24,13 @@ that never ran to an exit code (image pull, secrets, log group) is a failure, wi
 ECS gives. \`deploy ENV\` runs the same tasks on the new revision before any service changes.
 
 Options:
-  --config PATH             project description (default: circle-fargate.config.* here)
-  --load-timeout S          seconds a .ts/.mjs/.js description may take to load (default 10)
-  --region R                AWS region (default: the environment's)
-  --timeout SECONDS         stop the task and fail after this long (default: the task's timeout)
-  --poll-interval SECONDS   first wait between polls (default 1; grows to twice that)
-  --debug                   show a stack trace on unexpected errors
-  -h, --help                show this help
+  --config PATH            project description (default: circle-fargate.config.* here)
+  --load-timeout SECONDS   seconds a .ts/.mjs/.js description may take to load (default 10)
+  --region R               AWS region (default: the environment's)
+  --timeout SECONDS        stop the task and fail after this long (default: the task's timeout)
+  --poll-interval SECONDS  first wait between polls (default 1; grows to twice that)
+  --debug                  show a stack trace on unexpected errors
+  -h, --help               show this help
 
 AWS configuration is the SDK's (AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_ECS,
 AWS_ENDPOINT_URL_CLOUDWATCH_LOGS for moto or LocalStack).

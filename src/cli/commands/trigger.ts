@@ -19,25 +19,26 @@ export const triggerCommand: Command = {
     'poll-interval': { type: 'string' },
     timeout: { type: 'string' },
   },
-  help: `Usage: circle-fargate trigger ENV [--branch B | --tag T] [--project SLUG] [--follow] [--json]
+  help: `Usage: circle-fargate trigger ENV [--branch B | --tag T] [--project SLUG] [--config PATH] [--load-timeout SECONDS]
+       [--follow] [--poll-interval SECONDS] [--timeout SECONDS] [--json]
 
 Triggers a pipeline through CircleCI API v2 with the pipeline parameter deploy_env=ENV, which
 makes the generated pipeline deploy ENV: an environment of the project description whose
 trigger is { type: "api" }. Prints the pipeline's number and web page.
 
 Options:
-  --branch B            branch to run (default: the description's default branch)
-  --tag T               tag to run instead of a branch
-  --project SLUG        CircleCI project slug, such as gh/acme/monolith (default: project.slug)
-  --config PATH         project description (default: circle-fargate.config.* here)
-  --load-timeout S      seconds a .ts/.mjs/.js description may take to load (default 10)
-  --follow              follow the pipeline and its workflows to the end; exit 0 only if every
-                        workflow succeeded (a pipeline whose config errored is reported, exit 1)
-  --poll-interval S     seconds between polls while following (default 5)
-  --timeout S           seconds to follow before giving up (default 3600)
-  --json                print one JSON object (pipeline id, number, url, state, outcome, workflows)
-  --debug               show a stack trace on unexpected errors (never the token)
-  -h, --help            show this help
+  --branch B               branch to run (default: the description's default branch)
+  --tag T                  tag to run instead of a branch
+  --project SLUG           CircleCI project slug, such as gh/acme/monolith (default: project.slug)
+  --config PATH            project description (default: circle-fargate.config.* here)
+  --load-timeout SECONDS   seconds a .ts/.mjs/.js description may take to load (default 10)
+  --follow                 follow the pipeline and its workflows to the end; exit 0 only if every
+                           workflow succeeded (a pipeline whose config errored is reported, exit 1)
+  --poll-interval SECONDS  seconds between polls while following (default 5)
+  --timeout SECONDS        seconds to follow before giving up (default 3600)
+  --json                   print one JSON object (pipeline id, number, url, state, outcome, workflows)
+  --debug                  show a stack trace on unexpected errors (never the token)
+  -h, --help               show this help
 
 Environment:
   CIRCLE_TOKEN          a CircleCI personal API token (sent as Circle-Token; never printed)

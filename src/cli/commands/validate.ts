@@ -13,9 +13,15 @@ the result, and prints FILE:LINE: message for each problem, at the line of the s
   - CircleCI's official schema, one line per problem (the deepest error of a cascade);
   - jobs, commands, executors and orbs that are not defined; parameters unknown, missing or of
     the wrong type (boolean, integer, enum, steps, executor, env_var_name);
-  - workflows: requires naming no job (matrix aliases and names understood), two jobs of one
-    name, approval jobs given steps, misspelled logic operators in when/unless;
-  - << parameters.x >> and << pipeline.parameters.x >> that are not declared.
+  - workflows: requires naming no job (matrix aliases and names understood) or a name two
+    jobs share, requires cycles, approval jobs given steps, misspelled logic operators;
+  - misspelled keys, with the key meant: errors where CircleCI refuses them (commands,
+    executors, jobs, parameter declarations, a missing version), warnings where it ignores
+    them (workflows, filters, schedules, the top level); a job with two of docker, machine,
+    macos;
+  - << parameters.x >> and << pipeline.parameters.x >> that are not declared;
+  - a << that is not a parameter tag (a heredoc cat <<EOF, a here-string <<<): CircleCI
+    refuses a 2.1 config holding one; write it \\<<.
 Keys CircleCI ignores in built-in steps (restore_cache with paths...) are warnings. What a
 published orb (namespace/orb@version) defines cannot be read offline: it is noted on stderr, not
 counted, unless --orb-dir holds the packed orb. A packed orb (no workflows) is checked as written.

@@ -292,7 +292,7 @@ async function main(): Promise<void> {
     log(`  circle-fargate's own ${path_.circleFargateSeconds.toFixed(1)} s; the work ${path_.workSeconds.toFixed(1)} s; ECS (migration, rollout) ${path_.ecsSeconds.toFixed(1)} s; between jobs ${path_.betweenJobsSeconds.toFixed(1)} s`);
   }
   log(`\nlayer cache: first build ${firstBuild.toFixed(1)} s, second ${secondBuild.toFixed(1)} s (${report.layerCache.speedup}x; ${cachedSteps} build steps from the cache)`);
-  for (const check of productionChecks) log(`${check.environment}: ${check.runningTheBuiltImage} of ${check.services} services, ${check.rules} rule targets, ${check.schedules} schedules run ${check.builtImage}`);
+  for (const check of productionChecks) log(`${check.environment}: its ${check.services} service, ${check.rules} rule targets and ${check.schedules} schedules all run ${check.builtImage} (in the registry: ${check.inRegistry ? 'yes' : 'no'})`);
   log(`stand-ins: ${STANDINS.map((item) => item.what).join('; ')} (report.json says what stands in for each)`);
   if (secondBuild * 2 > firstBuild) throw new Error(`e2e: the second build (${secondBuild} s) was not several times faster than the first (${firstBuild} s): the layer cache was not reused`);
 }

@@ -27,7 +27,7 @@ import { createWorld, readBack, REPOSITORY_NAME, syncEcr, type EnvironmentState 
 const args = process.argv.slice(2);
 const keepAt = args.indexOf('--keep');
 const keep = keepAt >= 0 ? args[keepAt + 1] : undefined;
-const unknown = args.filter((arg, index) => index !== keepAt && index !== keepAt + 1);
+const unknown = keepAt >= 0 ? args.filter((_, index) => index !== keepAt && index !== keepAt + 1) : args;
 if ((keepAt >= 0 && (keep === undefined || keep.startsWith('-'))) || unknown.length > 0) {
   process.stderr.write('e2e: usage: npm run e2e [-- --keep DIR] (DIR keeps the report, registry, aws.json and logs)\n');
   process.exit(2);

@@ -71,6 +71,40 @@ async function detectionLag(rounds: number): Promise<void> {
   );
 }
 
+/**
+ * `--wait-until serving` against `complete`: the new tasks serve at T (2-4 s after the deploy
+ * starts, at no particular poll) and the deployment completes at T + D (D = 6 s of draining).
+ * How long after T (serving) and after T + D (complete) the deploy returns, polling as the CLI
+ * does (1 s, then up to 2 s).
+ */
+async function servingAgainstComplete(rounds: number): Promise<void> {
+  const drainMs = 6000;
+  const lags: Record<'serving' | 'complete', number[]> = { serving: [], complete: [] };
+  for (let round = 0; round < rounds; round++) {
+    for (const until of ['serving', 'complete'] as const) {
+      const fake = new FakeEcs();
+      const url = await fake.start();
+      const ecs = new ECSClient({ endpoint: url, region, credentials, maxAttempts: 1 });
+      const events = new EventBridgeClient({ endpoint: url, region, credentials, maxAttempts: 1 });
+      const started = Date.now();
+      const serving = started + 2000 + Math.floor(Math.random() * 2000);
+      fake.tasksRunAt = serving;
+      fake.rollout = { kind: 'complete-at', at: serving + drainMs };
+      await deploy(
+        { ecs, events },
+        { cluster: 'cluster', services: [{ name: 'app' }], rules: [], image: parseImageRef(`repo.example.com/app@sha256:${'e'.repeat(64)}`), timeoutMs: 120_000, wait: true, dryRun: false, waitUntil: until },
+        { progress: () => undefined, pollMs: { first: 1000, max: 2000 } },
+      );
+      lags[until].push(Date.now() - (until === 'serving' ? serving : serving + drainMs));
+      await fake.stop();
+    }
+  }
+  const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] ?? 0;
+  process.stdout.write(
+    `--wait-until serving (tasks serve at T, the deployment completes at T + ${drainMs / 1000} s), ${rounds} rounds: serving returned ${fmt(median(lags.serving))} after T (max ${fmt(Math.max(...lags.serving))}); complete returned ${fmt(median(lags.complete))} after T + ${drainMs / 1000} s (max ${fmt(Math.max(...lags.complete))})\n`,
+  );
+}
+
 async function scheduledTargets(): Promise<void> {
   const moto = await startMoto();
   const work = mkdtempSync(path.join(tmpdir(), 'circle-fargate-bench-deploy-'));
@@ -121,4 +155,5 @@ async function scheduledTargets(): Promise<void> {
 }
 
 await detectionLag(Number(process.env.BENCH_DEPLOY_ROUNDS ?? 3));
+await servingAgainstComplete(Number(process.env.BENCH_DEPLOY_ROUNDS ?? 3));
 await scheduledTargets();

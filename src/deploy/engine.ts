@@ -16,7 +16,7 @@
  * `wait: false` (--no-wait) no rollout is verified, so the targets are not moved at all.
  */
 import { randomBytes } from 'node:crypto';
-import type { ECSClient, Service } from '@aws-sdk/client-ecs';
+import type { Deployment, ECSClient, Service } from '@aws-sdk/client-ecs';
 import { EXIT_NOT_RESTORED, InputError, OperationError } from '../errors.js';
 import { byRule, putTargets, register, targetAfter, updateService } from './apply.js';
 import { defaultSleep, retrying } from './calls.js';
@@ -27,6 +27,7 @@ import { plannedRuns, runTasksBeforeServices } from './oneOffStep.js';
 import { describePlan, planDeploy, refuseForeignControllers, sourcesInUse, targetsInScope, type DeployPlan, type ServiceToDeploy } from './plan.js';
 import { DEFAULT_CONCURRENCY, inPool, poolCause, PoolStopped } from './pool.js';
 import { preflight } from './preflight.js';
+import { readServing, type WaitUntil } from './serving.js';
 import type { DeployRecord, ServiceChange } from './record.js';
 import { restore } from './restore.js';
 import { pruneRevisions, revisionsInUseByServices } from './revisions.js';
@@ -67,6 +68,8 @@ export interface DeployRequest {
   readonly concurrency?: number;
   /** After a successful deploy, deregister unused revisions but the newest N of each family registered. */
   readonly keepRevisions?: number;
+  /** When a rollout counts as done: `complete` (ECS's COMPLETED, old tasks drained; the default) or `serving` (see serving.ts). */
+  readonly waitUntil?: WaitUntil;
   /** Check the image, roles and log groups before any change (default: when the clients are given). */
   readonly check?: boolean;
 }
@@ -175,7 +178,7 @@ export async function deploy(clients: Clients, request: DeployRequest, hooks: De
     }
     if (going()) {
       clock.start('services');
-      await deployServices(clients, journal, request, steps, fail);
+      await deployServices(clients, journal, request, healthCheckedContainers(plan), steps, fail);
     }
     if (going()) {
       clock.start('targets');
@@ -226,8 +229,8 @@ export async function deploy(clients: Clients, request: DeployRequest, hooks: De
 async function rolloutTimings(ecs: ECSClient, record: DeployRecord, hooks: DeployHooks): Promise<ServiceTimings[]> {
   const read = await Promise.all(
     record.services
-      .filter((item) => item.rollout === 'completed' && item.after !== item.before && item.deploymentId !== undefined)
-      .map((item) => readServiceTimings(ecs, record.cluster, item.name, item.deploymentId ?? '', { ...hooks, attempts: 2 }).catch(() => undefined)),
+      .filter((item) => (item.rollout === 'completed' || item.rollout === 'serving') && item.after !== item.before && item.deploymentId !== undefined)
+      .map((item) => readServiceTimings(ecs, record.cluster, item.name, item.deploymentId ?? '', { ...hooks, attempts: 2 }, item.servingAt).catch(() => undefined)),
   );
   return read.filter((item): item is ServiceTimings => item !== undefined);
 }
@@ -350,13 +353,22 @@ async function registerAll(clients: Clients, journal: Journal, revisions: Return
   if (registered.size < record.registered.length && hooks.signal?.aborted !== true) fail('not every task definition was registered');
 }
 
-async function deployServices(clients: Clients, journal: Journal, request: DeployRequest, hooks: DeployHooks, fail: (reason: string) => void): Promise<void> {
+/** Per source task definition, the containers of its new revision that have a health check. */
+function healthCheckedContainers(plan: DeployPlan): Map<string, Set<string>> {
+  const checked = new Map<string, Set<string>>();
+  for (const [from, revision] of plan.revisions) {
+    checked.set(from, new Set((revision.input.containerDefinitions ?? []).filter((container) => container.healthCheck !== undefined).map((container) => container.name ?? '')));
+  }
+  return checked;
+}
+
+async function deployServices(clients: Clients, journal: Journal, request: DeployRequest, healthChecked: ReadonlyMap<string, ReadonlySet<string>>, hooks: DeployHooks, fail: (reason: string) => void): Promise<void> {
   journal.record.phase = 'services';
   await journal.save();
   await Promise.allSettled(
     journal.record.services.map(async (item) => {
       try {
-        await deployService(clients, journal, request, item, hooks, fail);
+        await deployService(clients, journal, request, item, healthChecked.get(item.before) ?? new Set(), hooks, fail);
       } catch (error) {
         fail(error instanceof Error ? error.message : String(error));
       }
@@ -364,7 +376,7 @@ async function deployServices(clients: Clients, journal: Journal, request: Deplo
   );
 }
 
-async function deployService(clients: Clients, journal: Journal, request: DeployRequest, item: ServiceChange, hooks: DeployHooks, fail: (reason: string) => void): Promise<void> {
+async function deployService(clients: Clients, journal: Journal, request: DeployRequest, item: ServiceChange, healthChecked: ReadonlySet<string>, hooks: DeployHooks, fail: (reason: string) => void): Promise<void> {
   if (item.after === item.before) {
     item.state = 'applied';
     item.rollout = 'completed';
@@ -391,11 +403,18 @@ async function deployService(clients: Clients, journal: Journal, request: Deploy
       timeoutMs: request.timeoutMs,
       maxFailedTasks: request.maxFailedTasks ?? 3,
       ...(updated ? { initial: updated } : {}),
+      ...(request.waitUntil === 'serving' ? { serving: (service: Service, deployment: Deployment) => readServing(clients.ecs, clients.elb, request.cluster, service, deployment, healthChecked, hooks) } : {}),
     },
     hooks,
   );
   const causes = 'causes' in result && result.causes.length > 0 ? ` [${[...new Set(result.causes.map((cause) => cause.text))].join('; ')}]` : '';
   switch (result.kind) {
+    case 'serving':
+      item.rollout = 'serving';
+      item.servingAt = new Date((hooks.now ?? Date.now)()).toISOString();
+      if (result.deploymentId !== undefined) item.deploymentId = result.deploymentId;
+      hooks.progress(`service ${item.name}: ${shortArn(item.after)} serving (every new task running and healthy, in every target group); the old tasks drain on their own`);
+      break;
     case 'completed':
       item.rollout = 'completed';
       if (result.deploymentId !== undefined) item.deploymentId = result.deploymentId;
@@ -432,7 +451,7 @@ async function moveTargets(clients: Clients, journal: Journal, request: DeployRe
   const record = journal.record;
   const changing = record.targets.filter((item) => item.after !== (item.before.EcsParameters?.TaskDefinitionArn ?? ''));
   const changingSchedules = (record.schedules ?? []).filter((item) => item.after !== scheduleTaskDefinition(item.before));
-  const unverified = record.services.filter((item) => item.after !== item.before && item.rollout !== 'completed');
+  const unverified = record.services.filter((item) => item.after !== item.before && item.rollout !== 'completed' && item.rollout !== 'serving');
   if (changing.length + changingSchedules.length === 0) return;
   if (unverified.length > 0) {
     // Batches move only after the services' rollouts are verified; --no-wait verifies none.

@@ -46,7 +46,10 @@ export interface ServiceChange extends Tracked {
   /** Our deployment's id, once UpdateService answered. */
   deploymentId?: string;
   readonly changes: readonly ImageChange[];
-  rollout?: 'completed' | 'not-waited' | 'failed';
+  /** `serving`: `--wait-until serving` saw the new revision serve; its old tasks were left to drain. */
+  rollout?: 'completed' | 'serving' | 'not-waited' | 'failed';
+  /** When the new revision was seen serving (`--wait-until serving`), ISO. */
+  servingAt?: string;
 }
 
 export interface TargetChange extends Tracked {

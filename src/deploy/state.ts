@@ -6,6 +6,7 @@ import { DescribeClustersCommand, DescribeServicesCommand, DescribeTaskDefinitio
 import { ListRulesCommand, ListTargetsByRuleCommand, type EventBridgeClient, type Target } from '@aws-sdk/client-eventbridge';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { ECRClient } from '@aws-sdk/client-ecr';
+import type { ElasticLoadBalancingV2Client } from '@aws-sdk/client-elastic-load-balancing-v2';
 import type { IAMClient } from '@aws-sdk/client-iam';
 import type { SchedulerClient } from '@aws-sdk/client-scheduler';
 import { InputError, OperationError } from '../errors.js';
@@ -25,6 +26,8 @@ export interface Clients {
   /** With `iam` and `logs`: the checks before any change (image, roles, log groups). */
   readonly ecr?: Sends<ECRClient>;
   readonly iam?: Sends<IAMClient>;
+  /** Elastic Load Balancing: target health, for `--wait-until serving`. */
+  readonly elb?: Sends<ElasticLoadBalancingV2Client>;
 }
 
 /** The cluster's ARN (targets name their cluster by ARN); refuses a cluster that is not there. */

@@ -30,6 +30,8 @@ export interface ServiceTimings {
   /** Seconds from the deployment's start: the first task placed, the last one running, the deployment completed. */
   readonly placed?: number;
   readonly running?: number;
+  /** `--wait-until serving`: when the deploy saw the new revision serve (its own clock, at a poll). */
+  readonly serving?: number;
   readonly completed?: number;
   /** The longest image pull of its tasks, in seconds. */
   readonly pull?: number;
@@ -91,12 +93,13 @@ function earliest(dates: readonly (Date | undefined)[]): Date | undefined {
 }
 
 /** A service's timings from its deployment and that deployment's tasks, as ECS reports them (pure). */
-export function serviceTimingsOf(service: string, deployment: Deployment, tasks: readonly Task[]): ServiceTimings {
+export function serviceTimingsOf(service: string, deployment: Deployment, tasks: readonly Task[], servingAt?: string): ServiceTimings {
   const start = deployment.createdAt;
   const pulls = tasks.map((task) => secondsBetween(task.pullStartedAt, task.pullStoppedAt)).filter((value): value is number => value !== undefined);
   const placed = secondsBetween(start, earliest(tasks.map((task) => task.createdAt)));
   const running = secondsBetween(start, latest(tasks.map((task) => task.startedAt)));
   const completed = deployment.rolloutState === 'COMPLETED' ? secondsBetween(start, deployment.updatedAt) : undefined;
+  const serving = servingAt !== undefined ? secondsBetween(start, new Date(servingAt)) : undefined;
   return {
     service,
     deploymentId: deployment.id ?? '?',
@@ -104,20 +107,21 @@ export function serviceTimingsOf(service: string, deployment: Deployment, tasks:
     tasks: tasks.length,
     ...(placed !== undefined ? { placed } : {}),
     ...(running !== undefined ? { running } : {}),
+    ...(serving !== undefined ? { serving } : {}),
     ...(completed !== undefined ? { completed } : {}),
     ...(pulls.length > 0 ? { pull: Math.max(...pulls) } : {}),
   };
 }
 
 /** Reads a completed deployment and its running tasks; undefined when ECS no longer has it. */
-export async function readServiceTimings(ecs: ECSClient, cluster: string, service: string, deploymentId: string, hooks: CallHooks): Promise<ServiceTimings | undefined> {
+export async function readServiceTimings(ecs: ECSClient, cluster: string, service: string, deploymentId: string, hooks: CallHooks, servingAt?: string): Promise<ServiceTimings | undefined> {
   const described = await describeService(ecs, cluster, service, hooks);
   const deployment = described?.deployments?.find((item) => item.id === deploymentId);
   if (!deployment) return undefined;
   const listed = await retrying(`ListTasks ${service}`, () => ecs.send(new ListTasksCommand({ cluster, startedBy: deploymentId })), hooks);
   const arns = (listed.taskArns ?? []).slice(0, 100);
   const tasks = arns.length === 0 ? [] : ((await retrying(`DescribeTasks ${service}`, () => ecs.send(new DescribeTasksCommand({ cluster, tasks: arns })), hooks)).tasks ?? []);
-  return serviceTimingsOf(service, deployment, tasks);
+  return serviceTimingsOf(service, deployment, tasks, servingAt);
 }
 
 /** `3m12s`, `45s`, `1.5s`. */
@@ -134,9 +138,10 @@ export function duration(seconds: number): string {
  */
 export function timingSummary(timings: DeployTimings, verb = 'deployed'): string {
   const phases = timings.phases.filter((item) => item.seconds >= 0.05).map((item) => `${item.phase} ${duration(item.seconds)}`).join(', ');
-  const slowest = [...timings.services].sort((a, b) => (b.completed ?? b.running ?? 0) - (a.completed ?? a.running ?? 0))[0];
+  const slowest = [...timings.services].sort((a, b) => (b.completed ?? b.serving ?? b.running ?? 0) - (a.completed ?? a.serving ?? a.running ?? 0))[0];
   const parts: string[] = [];
   if (slowest?.running !== undefined) parts.push(`running at ${duration(slowest.running)}${slowest.pull !== undefined ? ` (pull ${duration(slowest.pull)})` : ''}`);
+  if (slowest?.serving !== undefined) parts.push(`serving at ${duration(slowest.serving)} (old tasks left to drain)`);
   if (slowest?.completed !== undefined) {
     const after = slowest.running !== undefined ? ` (${duration(Math.max(0, slowest.completed - slowest.running))} after running: health checks and draining)` : '';
     parts.push(`completed at ${duration(slowest.completed)}${after}`);

@@ -8,6 +8,7 @@
 import { DescribeTasksCommand, ListTasksCommand, type Deployment, type ECSClient, type Service } from '@aws-sdk/client-ecs';
 import { defaultSleep, retrying, type CallHooks } from './calls.js';
 import { capacityEventCause, isRoutineStop, stoppedTaskCause, type Cause } from './causes.js';
+import type { ServingCheck } from './serving.js';
 import { describeService } from './state.js';
 import { shortArn } from './taskDefinition.js';
 
@@ -32,10 +33,17 @@ export interface WatchTarget {
   readonly maxFailedTasks: number;
   /** Events already shown (of the UpdateService answer). */
   readonly initial?: Service;
+  /**
+   * `--wait-until serving`: asked at each poll once the deployment runs all its tasks; the watch
+   * ends `serving` as soon as it says so, without waiting for the old tasks to drain.
+   */
+  readonly serving?: (service: Service, deployment: Deployment) => Promise<ServingCheck>;
 }
 
 export type WatchResult =
   | { readonly kind: 'completed'; readonly deploymentId?: string }
+  /** `--wait-until serving`: every new task runs, healthy, in every target group. */
+  | { readonly kind: 'serving'; readonly deploymentId?: string }
   | { readonly kind: 'failed'; readonly reason: string; readonly causes: readonly Cause[] }
   | { readonly kind: 'superseded'; readonly by: string; readonly deploymentId?: string }
   | { readonly kind: 'timeout'; readonly reason: string; readonly causes: readonly Cause[] }
@@ -69,6 +77,7 @@ export async function watchDeployment(ecs: ECSClient, target: WatchTarget, hooks
   let wait = hooks.pollMs?.first ?? 1000;
   const maxWait = hooks.pollMs?.max ?? 2000;
   let last = '';
+  let notServing = '';
   const say = (line: string) => {
     hooks.progress(`service ${target.service}: ${line}`);
   };
@@ -122,6 +131,14 @@ export async function watchDeployment(ecs: ECSClient, target: WatchTarget, hooks
     const failed = Math.max(ours.failedTasks ?? 0, causes.length);
     if (failed >= target.maxFailedTasks) {
       return { kind: 'failed', reason: `${failed} task(s) of deployment ${ours.id ?? `of ${shortArn(target.taskDefinition)}`} failed (limit ${target.maxFailedTasks})`, causes };
+    }
+    if (target.serving && (ours.runningCount ?? 0) >= (ours.desiredCount ?? 0)) {
+      const check = await target.serving(service, ours);
+      if (check.serving) return { kind: 'serving', ...(ours.id !== undefined ? { deploymentId: ours.id } : {}) };
+      if (check.why !== notServing) say(`not serving yet: ${check.why}`);
+      notServing = check.why;
+      // Every task is placed: serving is near, so the polls stay short (half the first wait) until it comes.
+      wait = Math.max(250, (hooks.pollMs?.first ?? 1000) / 2);
     }
   }
 }

@@ -99,6 +99,8 @@ export interface Environment {
   /** Name of the image this environment deploys (under `images`), if it deploys one. */
   readonly image?: string;
   readonly deployWhen: 'image-changed' | 'always';
+  /** When a deploy counts as done (`deploy --wait-until`). */
+  readonly waitUntil: 'complete' | 'serving';
   readonly plan?: PlanAccess;
 }
 
@@ -227,6 +229,7 @@ export function resolveDescription(parsed: ParsedDescription): { description?: P
       scheduledTasks,
       tasks,
       deployWhen: env.deployWhen,
+      waitUntil: env.waitUntil,
       ...(env.plan !== undefined ? { plan: env.plan } : {}),
       ...(env.circleciContext !== undefined ? { circleciContext: env.circleciContext } : {}),
       ...(image !== undefined ? { image } : {}),

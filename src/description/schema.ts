@@ -344,6 +344,11 @@ const environmentSchema = object({
     'image-changed',
     'For branch-triggered environments: deploy only when an input of the image changed, or on every push.',
   ),
+  waitUntil: defaulted(
+    literalUnion(['complete', 'serving']),
+    'complete',
+    'When a deploy counts as done: `complete` waits for ECS\'s COMPLETED (the old tasks drained); `serving` ends once every new task runs, healthy, in every target group, and leaves the old tasks to drain (`deploy --wait-until`).',
+  ),
 });
 
 export const projectDescriptionSchema = object(

@@ -264,12 +264,19 @@ describe('deploy ENV', () => {
       description.images.app.repository = '123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/app';
       description.environments.pre = { ...description.environments.pre, cluster: 'cluster', services: ['app'] };
       writeFileSync(path.join(dir, 'circle-fargate.config.json'), JSON.stringify(description));
-      const result = await runCommand(['deploy', 'pre', '--image', IMAGE, '--container', 'app', '--poll-interval', '0.05', '--record', RECORD], { cwd: dir, env: env() });
+      const ecrImage = `123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/app@sha256:${'b'.repeat(64)}`;
+      const result = await runCommand(['deploy', 'pre', '--image', ecrImage, '--container', 'app', '--no-checks', '--poll-interval', '0.05', '--record', RECORD], { cwd: dir, env: env() });
       assert.equal(result.code, 0, result.stderr);
       assertLive();
       const unknown = await runCommand(['deploy', 'staging', '--image', IMAGE], { cwd: dir, env: env() });
       assert.equal(unknown.code, 2);
       assert.equal(unknown.stderr, 'circle-fargate: deploy: no environment "staging" in the project description (expected one of pre, prod)\n');
+      // ENV deploys its own image: another repository is refused before anything is read.
+      const calls = ecs.calls.length;
+      const other = await runCommand(['deploy', 'pre', '--image', IMAGE], { cwd: dir, env: env() });
+      assert.equal(other.code, 2, other.stderr);
+      assert.match(other.stderr, /^circle-fargate: deploy: --image repo\.example\.com\/app@sha256:b{64} is not of the repository environment pre deploys \(images\.app: 123456789012\.dkr\.ecr\.ap-northeast-1\.amazonaws\.com\/app\); pass an image of that repository, or deploy another repository with flags alone/);
+      assert.equal(ecs.calls.length, calls);
     }
   });
 

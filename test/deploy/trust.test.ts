@@ -240,6 +240,12 @@ describe('the request is checked before waiting', () => {
 });
 
 describe('the record', () => {
+  it('rollback without --record says where deploys write their records', async () => {
+    const result = await runCommand(['rollback'], {});
+    assert.equal(result.code, 2);
+    assert.match(result.stderr, /--record FILE is required: the record a deploy wrote \(deploy --record FILE, else \.circle-fargate\/deploys\/TIME-CLUSTER\.json/);
+  });
+
   it('the default record directory is ignored by git', async () => {
     const w = await world('trustshop-git');
     const cwd = tempDir();
@@ -266,6 +272,9 @@ describe('region', () => {
     assert.match(noRegion.stderr, /AWS_REGION/);
     assert.equal(noRegion.stderr.trim().split('\n').length, 1, noRegion.stderr);
     assert.ok(Date.now() - started < 5000);
+    const bad = await collect(process.execPath, [BIN, 'deploy', '--cluster', w.cluster, '--service', w.services[0] ?? '', '--image', IMAGE, '--dry-run', '--region', 'tokyo'], { env: { ...env, AWS_CONFIG_FILE: '/nonexistent' } });
+    assert.equal(bad.code, 2, output(bad));
+    assert.equal(bad.stderr, 'circle-fargate: deploy: not an AWS region: "tokyo" (expected a code such as ap-northeast-1 or us-east-1, from --region or AWS_REGION)\n');
     const back = await collect(process.execPath, [BIN, 'rollback', '--record', record], { env: { ...env, AWS_CONFIG_FILE: '/nonexistent' } });
     assert.equal(back.code, 0, output(back));
     assert.equal(await taskDefinitionOf(w), 'trustshop-region-app:1');

@@ -71,7 +71,13 @@ export class FakeEcs {
    */
   rolloutClock = { placed: 2, pullStarted: 3, pullStopped: 15, started: 20, completed: 60 };
   /** The running tasks of completed deployments (ListTasks, DescribeTasks). */
-  readonly runningTasks: { taskArn: string; startedBy: string; createdAt: number; pullStartedAt: number; pullStoppedAt: number; startedAt: number }[] = [];
+  readonly runningTasks: { taskArn: string; startedBy: string; createdAt: number; pullStartedAt: number; pullStoppedAt: number; startedAt: number; attachments: unknown[]; containers: unknown[] }[] = [];
+  /** Epoch ms before which a new deployment's tasks do not run yet (default: as soon as its count is reached). */
+  tasksRunAt: number | undefined;
+  /** The health ECS reports for the app container of new tasks. */
+  containerHealth: 'HEALTHY' | 'UNHEALTHY' | 'UNKNOWN' = 'HEALTHY';
+  /** The service's load balancers (target groups), as Terraform set them. */
+  loadBalancers: { targetGroupArn: string; containerName: string; containerPort: number }[] = [];
   #polls = 0;
   #deployments = 0;
   #events = 0;
@@ -137,6 +143,7 @@ export class FakeEcs {
       runningCount: this.service.deployments.reduce((sum, deployment) => sum + deployment.runningCount, 0),
       pendingCount: this.service.deployments.reduce((sum, deployment) => sum + deployment.pendingCount, 0),
       deploymentController: { type: this.deploymentController },
+      loadBalancers: this.loadBalancers,
       capacityProviderStrategy: [
         { capacityProvider: 'FARGATE', base: 3, weight: 0 },
         { capacityProvider: 'FARGATE_SPOT', base: 0, weight: 1 },
@@ -144,6 +151,27 @@ export class FakeEcs {
       deployments: this.service.deployments.map((deployment) => ({ ...deployment })),
       events: this.service.events.map((event) => ({ ...event })),
     };
+  }
+
+  /** The deployment's tasks, RUNNING, on ECS's clock (rolloutClock), each with its private address 10.0.N.i (deployment N). */
+  #startTasks(deployment: Deployment): void {
+    if (this.runningTasks.some((task) => task.startedBy === deployment.id)) return;
+    if (this.tasksRunAt !== undefined && Date.now() < this.tasksRunAt && deployment.rolloutState === 'IN_PROGRESS') return;
+    const clock = this.rolloutClock;
+    const created = deployment.createdAt ?? 1700001000;
+    const n = deployment.id.split('/').pop() ?? '0';
+    for (let i = 0; i < deployment.desiredCount; i++) {
+      this.runningTasks.push({
+        taskArn: `${PREFIX}:task/cluster/run${this.runningTasks.length + 1}`,
+        startedBy: deployment.id,
+        createdAt: created + clock.placed + i,
+        pullStartedAt: created + clock.pullStarted + i,
+        pullStoppedAt: created + clock.pullStopped + i,
+        startedAt: created + clock.started + i,
+        attachments: [{ type: 'ElasticNetworkInterface', status: 'ATTACHED', details: [{ name: 'privateIPv4Address', value: `10.0.${n}.${i + 1}` }] }],
+        containers: [{ name: 'app', lastStatus: 'RUNNING', healthStatus: this.containerHealth }],
+      });
+    }
   }
 
   #advance(): void {
@@ -165,20 +193,12 @@ export class FakeEcs {
     ours.pendingCount = ours.desiredCount - ours.runningCount;
     this.#event(`has started ${ours.runningCount} tasks of ${ours.taskDefinition.split('/').pop() ?? '?'}.`);
     const due = rollout.kind === 'complete' ? this.#polls >= rollout.afterPolls : rollout.kind === 'complete-at' && Date.now() >= rollout.at;
+    if (ours.runningCount === ours.desiredCount) this.#startTasks(ours);
     if (due) {
       this.completedAt = Date.now();
       const clock = this.rolloutClock;
       const created = ours.createdAt ?? 1700001000;
-      for (let i = 0; i < ours.desiredCount; i++) {
-        this.runningTasks.push({
-          taskArn: `${PREFIX}:task/cluster/run${this.runningTasks.length + 1}`,
-          startedBy: ours.id,
-          createdAt: created + clock.placed + i,
-          pullStartedAt: created + clock.pullStarted + i,
-          pullStoppedAt: created + clock.pullStopped + i,
-          startedAt: created + clock.started + i,
-        });
-      }
+      this.#startTasks(ours);
       ours.updatedAt = created + clock.completed;
       ours.rolloutState = 'COMPLETED';
       ours.runningCount = ours.desiredCount;

@@ -114,7 +114,8 @@ describe('the orb installs circle-fargate from a registry (Verdaccio)', () => {
     moto = await startMoto();
     fake = new FakeCircleCI();
     await fake.start();
-    await fargateServiceOnMoto(moto.url, cluster, 'registry.example:5000/verdaccio/app:old');
+    // The service runs the description's image (deploy ENV deploys only that repository).
+    await fargateServiceOnMoto(moto.url, cluster, '123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/shop/app:old');
     repo = initRepo({
       'circle-fargate.config.json': JSON.stringify({
         project: { slug: 'gh/acme/shop', defaultBranch: 'master' },
@@ -179,7 +180,8 @@ describe('the orb installs circle-fargate from a registry (Verdaccio)', () => {
     const state = path.join(work, 'deploy');
     await install(repo, state, { CF_INSTALL_SOURCE: 'registry', CF_VERSION: packed.version, CF_INSTALL_DEPLOY: 'true' });
     const bin = path.join(state, 'install/node_modules/.bin/circle-fargate');
-    const result = await runInstalled(bin, ['deploy', 'pre', '--image', 'registry.example:5000/verdaccio/app:new', '--dry-run'], { cwd: repo, env: moto.env });
+    // --no-checks: moto's ECR has no such repository; the checks are tested on their own.
+    const result = await runInstalled(bin, ['deploy', 'pre', '--image', '123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/shop/app:new', '--dry-run', '--no-checks'], { cwd: repo, env: moto.env });
     assert.equal(result.code, 0, result.stderr);
     assert.match(result.stdout + result.stderr, new RegExp(`${cluster}-app`));
   });

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { InputError } from '../../errors.js';
+import type { ImageRef } from '../../deploy/imageRef.js';
 import { DESCRIPTION_OPTIONS, descriptionLoadOptions, listFlag, secondsFlag, stringFlag, type Command } from '../command.js';
 
 export const deployCommand: Command = {
@@ -26,6 +27,7 @@ export const deployCommand: Command = {
     'no-wait': { type: 'boolean' },
     'max-failed-tasks': { type: 'string' },
     'if-busy': { type: 'string' },
+    'wait-until': { type: 'string' },
     'rollback-timeout': { type: 'string' },
     'dry-run': { type: 'boolean' },
     record: { type: 'string' },
@@ -34,7 +36,7 @@ export const deployCommand: Command = {
   help: `Usage: circle-fargate deploy [ENV] --image REF [--cluster C] [--service S]... [--container NAME]...
        [--scheduled-rule NAME]... [--scheduled-rule-prefix P] [--schedule-group G] [--schedule-prefix P]
        [--scheduled-container NAME]... [--keep-revisions N] [--concurrency N] [--timeout SECONDS] [--no-wait]
-       [--max-failed-tasks N] [--if-busy wait|refuse] [--rollback-timeout SECONDS]
+       [--max-failed-tasks N] [--if-busy wait|refuse] [--wait-until complete|serving] [--rollback-timeout SECONDS]
        [--dry-run] [--record FILE] [--json] [--no-checks] [--region R] [--config PATH]
        [--load-timeout SECONDS] [--poll-interval SECONDS]
 
@@ -77,6 +79,11 @@ Options:
   --max-failed-tasks N          fail a rollout after N stopped tasks of it (default 3)
   --if-busy wait|refuse         another deployment of a service in progress: wait for it (up to
                                 --timeout; the default) or refuse
+  --wait-until complete|serving when a rollout counts as done: complete (ECS's COMPLETED, after the
+                                old tasks drained; the default, or the environment's waitUntil) or
+                                serving (every new task running, healthy, in every target group;
+                                the old tasks are left to drain: a later failure of the rollout is
+                                not seen)
   --rollback-timeout SECONDS    the one deadline of the restore after a failure: rollback
                                 deployments, targets and schedules (default: --timeout); then
                                 what is left is named, exit 3
@@ -116,6 +123,7 @@ finish with rollback --record FILE.`,
     let scheduledContainers = listFlag(args, 'scheduled-container');
     let tasks: import('../../deploy/runTask.js').OneOffSpec[] = [];
     let region = stringFlag(args, 'region');
+    let waitUntil = stringFlag(args, 'wait-until');
     if (environment !== undefined) {
       const { loadDescription } = await import('../../description/load.js');
       const { description } = await loadDescription(descriptionLoadOptions(args, io, 'deploy'));
@@ -123,6 +131,7 @@ finish with rollback --record FILE.`,
       if (!env) {
         throw new InputError(`deploy: no environment "${environment}" in the project description (expected one of ${description.environments.map((e) => e.name).join(', ') || 'none'})`);
       }
+      refuseOtherRepository(image, environment, description.images.find((candidate) => candidate.name === env.image));
       cluster ??= env.cluster;
       if (services.length === 0) services = env.services.map((service) => ({ name: service.name, ...(service.containers ? { containers: service.containers } : {}) }));
       if (rules.length === 0) rules = [...env.scheduledTasks.rules];
@@ -132,7 +141,9 @@ finish with rollback --record FILE.`,
       if (scheduledContainers.length === 0) scheduledContainers = [...(env.scheduledTasks.containers ?? [])];
       tasks = [...env.tasks];
       region ??= env.region;
+      waitUntil ??= env.waitUntil;
     }
+    if (waitUntil !== undefined && waitUntil !== 'complete' && waitUntil !== 'serving') throw new InputError(`deploy: --wait-until: expected complete or serving (got ${JSON.stringify(waitUntil)})`);
     if (cluster === undefined) throw new InputError('deploy: no cluster: pass ENV (from the project description) or --cluster C');
     if (services.length === 0 && rules.length === 0 && rulePrefix === undefined && scheduleGroup === undefined && schedulePrefix === undefined) {
       throw new InputError('deploy: nothing to deploy: pass --service, --scheduled-rule, --scheduled-rule-prefix, --schedule-group or --schedule-prefix, or an ENV that has them');
@@ -159,7 +170,7 @@ finish with rollback --record FILE.`,
       import('../../deploy/record.js'),
       import('../../deploy/sdk.js'),
     ]);
-    const clients = await deployClients(region, io.secrets);
+    const clients = await deployClients(region, io.secrets, { loadBalancers: waitUntil === 'serving' });
 
     const controller = new AbortController();
     const onSignal = (signal: string) => {
@@ -205,6 +216,7 @@ finish with rollback --record FILE.`,
           rollbackTimeoutMs,
           maxFailedTasks,
           ifBusy,
+          ...(waitUntil !== undefined ? { waitUntil } : {}),
           wait: args.values['no-wait'] !== true,
           dryRun,
           ...(dryRun ? {} : { recordFile }),
@@ -232,6 +244,19 @@ finish with rollback --record FILE.`,
     }
   },
 };
+
+/**
+ * `deploy ENV` deploys the environment's image: an --image of another repository is refused
+ * (exit 2) before anything is read. Flags alone (--cluster, --service...) deploy any repository.
+ */
+function refuseOtherRepository(image: ImageRef, environment: string, expected: { readonly name: string; readonly repository: string } | undefined): void {
+  if (expected === undefined) return;
+  const given = `${image.registry !== undefined ? `${image.registry}/` : ''}${image.repository}`;
+  if (given === expected.repository) return;
+  throw new InputError(
+    `deploy: --image ${image.text} is not of the repository environment ${environment} deploys (images.${expected.name}: ${expected.repository}); pass an image of that repository, or deploy another repository with flags alone (--cluster, --service, ...)`,
+  );
+}
 
 /** The folder of the default records, ignored by git (`ignoreRecords`). */
 const RECORDS_DIRECTORY = '.circle-fargate';

@@ -46,7 +46,7 @@ deploy (see --force), or an AWS call failed before anything was changed; 2 no or
 record; 3 not everything could be restored: the message and the record list what is left.`,
   async run(args, io) {
     const file = stringFlag(args, 'record');
-    if (file === undefined) throw new InputError('rollback: --record FILE is required (written by deploy --record)');
+    if (file === undefined) throw new InputError('rollback: --record FILE is required: the record a deploy wrote (deploy --record FILE, else .circle-fargate/deploys/TIME-CLUSTER.json; ls -t .circle-fargate/deploys | head -1 is the newest)');
     const full = path.resolve(io.cwd, file);
     let parsed: unknown;
     try {

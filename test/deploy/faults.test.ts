@@ -141,26 +141,28 @@ describe('deploy faults against moto', () => {
     await assertBeforeState(world, 'after rollback --record');
   });
 
-  it('SIGTERM during the target phase rolls back targets and services; a second SIGTERM does not interrupt the rollback (exit 1)', async () => {
-    const world = await createWorld(moto.url, { rules: 6 });
-    proxy.faults = [{ operation: 'PutTargets', kind: 'delay', delayMs: 250, times: 100 }];
-    let signalled = 0;
-    const { child, done } = spawnDeploy(world, recordPath(), [], (stderr, running) => {
-      if (signalled === 1 && stderr.includes('restoring the before state')) {
-        signalled = 2;
-        running.kill('SIGTERM');
-      }
+  for (const waitUntil of ['complete', 'serving'] as const) {
+    it(`--wait-until ${waitUntil}: SIGTERM during the target phase rolls back targets and services; a second SIGTERM does not interrupt the rollback (exit 1)`, async () => {
+      const world = await createWorld(moto.url, { rules: 6 });
+      proxy.faults = [{ operation: 'PutTargets', kind: 'delay', delayMs: 250, times: 100 }];
+      let signalled = 0;
+      const { child, done } = spawnDeploy(world, recordPath(), ['--wait-until', waitUntil], (stderr, running) => {
+        if (signalled === 1 && stderr.includes('restoring the before state')) {
+          signalled = 2;
+          running.kill('SIGTERM');
+        }
+      });
+      await until(() => proxy.operations().filter((operation) => operation === 'PutTargets').length >= 2, 'the target phase');
+      signalled = 1;
+      child.kill('SIGTERM');
+      const result = await done;
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(result.stderr, /received SIGTERM: no new changes/);
+      assert.match(result.stderr, /received SIGTERM again: the rollback goes on/);
+      assert.match(result.stderr, /deploy failed: interrupted by SIGTERM; rolled back: 1 service\(s\) and \d scheduled target\(s\) verified back/);
+      await assertBeforeState(world);
     });
-    await until(() => proxy.operations().filter((operation) => operation === 'PutTargets').length >= 2, 'the target phase');
-    signalled = 1;
-    child.kill('SIGTERM');
-    const result = await done;
-    assert.equal(result.code, 1, result.stderr);
-    assert.match(result.stderr, /received SIGTERM: no new changes/);
-    assert.match(result.stderr, /received SIGTERM again: the rollback goes on/);
-    assert.match(result.stderr, /deploy failed: interrupted by SIGTERM; rolled back: 1 service\(s\) and \d scheduled target\(s\) verified back/);
-    await assertBeforeState(world);
-  });
+  }
 
   it('changes only targets on the deploy cluster, and refuses CODE_DEPLOY and EXTERNAL services before registering', async () => {
     const world = await createWorld(moto.url, { rules: 2, foreign: true });

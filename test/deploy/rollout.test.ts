@@ -143,20 +143,24 @@ describe('rollouts', () => {
     }
   });
 
-  it('stops waiting on SIGTERM, rolls back and exits non-zero', async () => {
-    ecs.rollout = { kind: 'hang' };
-    const child = spawn(process.execPath, [BIN, ...ARGS, '--record', RECORD], { cwd: ROOT, env: { ...process.env, ...env() }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stderr = '';
-    child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
-      stderr += chunk;
-      if (chunk.includes('deploying app:2')) setTimeout(() => child.kill('SIGTERM'), 200);
+  for (const until of ['complete', 'serving'] as const) {
+    it(`--wait-until ${until}: stops waiting on SIGTERM, rolls back and exits non-zero`, async () => {
+      ecs.rollout = { kind: 'hang' };
+      // Serving never comes: the new tasks do not run within the test.
+      ecs.tasksRunAt = Date.now() + 3_600_000;
+      const child = spawn(process.execPath, [BIN, ...ARGS, '--record', RECORD, '--wait-until', until], { cwd: ROOT, env: { ...process.env, ...env() }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let stderr = '';
+      child.stderr.setEncoding('utf8').on('data', (chunk: string) => {
+        stderr += chunk;
+        if (chunk.includes('deploying app:2')) setTimeout(() => child.kill('SIGTERM'), 200);
+      });
+      const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
+      assert.equal(code, 1, stderr);
+      assert.match(stderr, /received SIGTERM: no new changes; restoring what was changed/);
+      assert.match(stderr, /deploy failed: interrupted by SIGTERM; rolled back: 1 service\(s\)/);
+      assertRestored();
     });
-    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
-    assert.equal(code, 1, stderr);
-    assert.match(stderr, /received SIGTERM: no new changes; restoring what was changed/);
-    assert.match(stderr, /deploy failed: interrupted by SIGTERM; rolled back: 1 service\(s\)/);
-    assertRestored();
-  });
+  }
 });
 
 const STOPS: [string, StoppedTask, RegExp][] = [

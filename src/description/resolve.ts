@@ -99,6 +99,10 @@ export interface Environment {
   /** Name of the image this environment deploys (under `images`), if it deploys one. */
   readonly image?: string;
   readonly deployWhen: 'image-changed' | 'always';
+  /** CircleCI deploy markers on its deploy jobs. */
+  readonly deployMarkers: boolean;
+  /** A message to a webhook when a deploy ends. */
+  readonly notify?: { readonly webhook: 'slack' | 'json'; readonly on: readonly ('failure' | 'success')[]; readonly urlVariable: string };
   readonly plan?: PlanAccess;
 }
 
@@ -227,6 +231,8 @@ export function resolveDescription(parsed: ParsedDescription): { description?: P
       scheduledTasks,
       tasks,
       deployWhen: env.deployWhen,
+      deployMarkers: env.deployMarkers,
+      ...(env.notify !== undefined ? { notify: env.notify } : {}),
       ...(env.plan !== undefined ? { plan: env.plan } : {}),
       ...(env.circleciContext !== undefined ? { circleciContext: env.circleciContext } : {}),
       ...(image !== undefined ? { image } : {}),

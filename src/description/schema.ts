@@ -344,6 +344,30 @@ const environmentSchema = object({
     'image-changed',
     'For branch-triggered environments: deploy only when an input of the image changed, or on every push.',
   ),
+  notify: optional(
+    object({
+      webhook: required(
+        literalUnion(['slack', 'json']),
+        '`slack`: a Slack incoming webhook (the message as `text`); `json`: any webhook (Datadog events, Teams, a chat bot) gets the message as JSON.',
+      ),
+      on: defaulted(
+        array(literalUnion(['failure', 'success']), { minItems: 1, uniqueBy: (event) => event }),
+        ['failure'],
+        'When to send: `failure` (failed, whether rolled back or not; the default) and, opt-in, `success`.',
+      ),
+      urlVariable: defaulted(
+        string({ pattern: /^([A-Z][A-Z0-9_]*_)?WEBHOOK_URL$/, expected: 'an environment variable name ending in WEBHOOK_URL, such as SLACK_WEBHOOK_URL' }),
+        'CIRCLE_FARGATE_WEBHOOK_URL',
+        'Environment variable of the environment\'s CircleCI context holding the webhook URL. The URL is a secret: it is never in the config and never printed (names ending in WEBHOOK_URL are masked).',
+      ),
+    }),
+    'A message when a deploy of this environment ends: environment, version, services and batches, result, cause, timing and the job link. A webhook that fails never changes the deploy\'s result.',
+  ),
+  deployMarkers: defaulted(
+    boolean(),
+    true,
+    'Log each deploy of this environment in CircleCI\'s Deploys timeline with deploy markers (https://circleci.com/docs/guides/deploy/configure-deploy-markers/): environment = this name, component = the image, version = the commit and the image digest. `false` leaves them out.',
+  ),
 });
 
 export const projectDescriptionSchema = object(

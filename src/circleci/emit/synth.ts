@@ -240,5 +240,17 @@ function deployParameters(env: Environment, configFile: string): Record<string, 
     environment: env.name,
     image_name: env.image ?? '',
     config: configFile,
+    // Markers (their component is image_name) are on unless the description says no.
+    ...(env.deployMarkers ? {} : { markers: false }),
+    ...(env.notify !== undefined ? notifyParameters(env.notify) : {}),
+  };
+}
+
+/** The webhook's URL stays in the context: the config names only its variable. */
+function notifyParameters(notify: NonNullable<Environment['notify']>): Record<string, ParameterValue> {
+  return {
+    notify: notify.webhook,
+    notify_on: (['failure', 'success'] as const).filter((event) => notify.on.includes(event)).join(','),
+    notify_url_variable: notify.urlVariable,
   };
 }

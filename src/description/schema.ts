@@ -363,6 +363,10 @@ const environmentSchema = object({
     }),
     'A message when a deploy of this environment ends: environment, version, services and batches, result, cause, timing and the job link. A webhook that fails never changes the deploy\'s result.',
   ),
+  promoteFrom: optional(
+    string({ pattern: NAME, expected: NAME_EXPECTED }),
+    'The environment whose versions CircleCI\'s Deploys timeline may promote into this one (`init` writes .circleci/promote.yml for it): the digest that ran there is the digest deployed here, no rebuild. Both deploy the same image.',
+  ),
   deployMarkers: defaulted(
     boolean(),
     true,

@@ -14,7 +14,8 @@ import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { VERSION } from '../../src/version.js';
 import { BIN, EXAMPLE, runCommand } from '../helpers/cli.js';
-import { parseConfig, type Config } from '../helpers/config.js';
+import { parseConfig, workflowEntry, type Config } from '../helpers/config.js';
+import { officialSchemaErrors } from '../helpers/officialSchema.js';
 import { commit, git, initRepo, removeDir, repoFromDirectory, tempDir } from '../helpers/git.js';
 import { calls, expandJob, runJob, stub, type Pipeline } from '../helpers/jobRunner.js';
 
@@ -337,6 +338,111 @@ esac`);
       assert.equal(result.status, 0, result.output);
     }
     assert.equal(existsSync(marker), false);
+  });
+});
+
+describe('the rollback and promote pipelines init writes run the chosen version with the same deploy', () => {
+  let repo: string;
+  let sha: string;
+  before(() => {
+    repo = repoFromDirectory(EXAMPLE);
+    // prod may get the versions that ran in private, promoted.
+    const file = path.join(repo, 'circle-fargate.config.ts');
+    commit(repo, { 'circle-fargate.config.ts': readFileSync(file, 'utf8').replace("prod: environment('prod'),", "prod: { ...environment('prod'), promoteFrom: 'private' },") });
+    sha = git(repo, 'rev-parse', 'HEAD').trim();
+  });
+  after(() => {
+    removeDir(repo);
+  });
+
+  const VERSION_CHOSEN = `${'c0ffee12'.repeat(5).slice(0, 12)} sha256:${'cd'.repeat(32)}`;
+
+  async function initConfigs(): Promise<{ rollback: Config; promote: Config; check: number | null; validate: number | null }> {
+    const result = await runCommand(['init'], { cwd: repo });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /wrote \.circleci\/rollback\.yml\nwrote \.circleci\/promote\.yml/);
+    const check = (await runCommand(['init', '--check'], { cwd: repo })).code;
+    const validate = (await runCommand(['validate', '.circleci/rollback.yml', '.circleci/promote.yml'], { cwd: repo })).code;
+    const read = (file: string) => parseConfig(readFileSync(path.join(repo, file), 'utf8'));
+    return { rollback: read('.circleci/rollback.yml'), promote: read('.circleci/promote.yml'), check, validate };
+  }
+
+  /** Runs workflow job `name` of `config` as the Deploys timeline starts it, with `version`. */
+  function runVersionJob(config: Config, name: string, version: string, awsBody = ':') {
+    const run: Pipeline = {
+      ...(() => {
+        const dir = path.join(scratch, `pipeline-${counter++}`);
+        return { cacheDir: path.join(dir, 'caches'), workspaceStore: path.join(dir, 'workspace-store') };
+      })(),
+      values: { 'pipeline.deploy.environment_name': 'prod', 'pipeline.deploy.component_name': 'app', 'pipeline.deploy.target_version': version },
+    };
+    const box = container();
+    npmInstalls(box.stubs);
+    stub(box.stubs, 'circle-fargate', `[ "$1" = deploy ] || exit 0\necho '{"outcome":"deployed"}'`);
+    stub(box.stubs, 'circleci', ':');
+    stub(box.stubs, 'aws', awsBody);
+    const env = { CIRCLE_SHA1: sha, CIRCLE_BRANCH: 'master', CIRCLE_REPOSITORY_URL: `file://${repo}`, CIRCLE_OIDC_TOKEN_V2: token({ aud: 'org-1', exp: Math.floor(Date.now() / 1000) + 3600 }) };
+    const result = runJob(expandJob(config, name, run), run, { ...box, env });
+    return { result, stubs: box.stubs, deploys: calls(box.stubs, 'circle-fargate').filter((call) => call[0] === 'deploy'), releases: calls(box.stubs, 'circleci').filter((call) => call[1] === 'release').map((call) => call.slice(2)) };
+  }
+
+  it('init writes both beside the setup config; init --check, validate and the official schema accept them; only environments of the description run', async () => {
+    const { rollback, promote, check, validate } = await initConfigs();
+    assert.equal(check, 0);
+    assert.equal(validate, 0);
+    assert.deepEqual(officialSchemaErrors(rollback), []);
+    assert.deepEqual(officialSchemaErrors(promote), []);
+    assert.deepEqual(Object.keys(rollback.workflows), ['rollback-pre', 'rollback-private', 'rollback-prod']);
+    assert.deepEqual(Object.keys(promote.workflows), ['promote-prod'], 'only where the description allows it');
+    // Each workflow runs only for its environment and image, decided by CircleCI at compile time.
+    assert.deepEqual(rollback.workflows['rollback-prod'].when, { and: [{ equal: ['prod', '<< pipeline.deploy.environment_name >>'] }, { equal: ['app', '<< pipeline.deploy.component_name >>'] }] });
+    const entry = workflowEntry(rollback, 'rollback-prod');
+    assert.deepEqual(entry.context, ['monolith-prod']);
+    assert.equal(entry['serial-group'], 'gh/acme/monolith/deploy-prod', 'the deploy job\'s serial group');
+    // pipeline.deploy.* never reaches a command: only the job's environment.
+    const job = rollback.orbs['circle-fargate'].jobs.deploy_version;
+    assert.equal(job.environment.CF_TARGET_VERSION, '<< parameters.target_version >>');
+    assert.doesNotMatch(JSON.stringify(job.steps), /target_version/);
+    // init --check sees a drifted rollback config.
+    writeFileSync(path.join(repo, '.circleci/rollback.yml'), `${readFileSync(path.join(repo, '.circleci/rollback.yml'), 'utf8')}# edited\n`);
+    const drifted = await runCommand(['init', '--check'], { cwd: repo });
+    assert.equal(drifted.code, 1);
+    assert.match(drifted.stderr, /^\.circleci\/rollback\.yml differs from what init writes: run circle-fargate init$/m);
+  });
+
+  it('a rollback resolves the chosen version to the image in the registry and deploys that digest, marked as a rollback', async () => {
+    const { rollback } = await initConfigs();
+    const { result, deploys, releases, stubs } = runVersionJob(rollback, 'rollback-prod', VERSION_CHOSEN);
+    assert.equal(result.status, 0, result.output);
+    assert.deepEqual(deploys.map((call) => call.slice(0, 4)), [['deploy', 'prod', '--image', `${REPOSITORY}@sha256:${'cd'.repeat(32)}`]]);
+    const describe = calls(stubs, 'aws').find((call) => call.includes('describe-images'));
+    assert.deepEqual(describe, ['ecr', 'describe-images', '--region', 'ap-northeast-1', '--repository-name', 'monolith/app', '--image-ids', `imageDigest=sha256:${'cd'.repeat(32)}`]);
+    assert.deepEqual(releases[0], ['plan', 'circle-fargate-prod', '--environment-name=prod', '--component-name=app', `--target-version=${VERSION_CHOSEN}`, '--rollback']);
+    assert.deepEqual(releases.slice(1).map((call) => call[2]), ['--status=RUNNING', '--status=SUCCESS']);
+  });
+
+  it('a version the registry does not have, or with no digest, or hostile, is refused before anything changes', async () => {
+    const { rollback } = await initConfigs();
+    const missing = runVersionJob(rollback, 'rollback-prod', VERSION_CHOSEN, 'case "$2" in describe-images) echo "ImageNotFoundException" >&2; exit 254 ;; esac');
+    assert.notEqual(missing.result.status, 0);
+    assert.match(missing.result.output, /resolve version: no image .*monolith\/app@sha256:cdcd.* in the registry \(or it cannot be read\): nothing was changed/);
+    const pwned = path.join(scratch, 'pwned-version');
+    for (const version of ['v1.2.3', `$(touch ${pwned}) \`touch ${pwned}\`;touch ${pwned}`]) {
+      const refused = runVersionJob(rollback, 'rollback-prod', version);
+      assert.notEqual(refused.result.status, 0);
+      assert.match(refused.result.output, /resolve version: the version names no image digest/);
+      assert.deepEqual([refused.deploys, refused.releases], [[], []], 'no deploy, no marker');
+    }
+    assert.equal(existsSync(pwned), false);
+    for (const run of [missing]) assert.deepEqual([run.deploys, run.releases], [[], []]);
+  });
+
+  it('a promotion deploys the exact digest that ran in the source environment, marked as a deploy', async () => {
+    const { promote } = await initConfigs();
+    const { result, deploys, releases } = runVersionJob(promote, 'promote-prod', VERSION_CHOSEN);
+    assert.equal(result.status, 0, result.output);
+    assert.equal(deploys[0]?.[3], `${REPOSITORY}@sha256:${'cd'.repeat(32)}`);
+    assert.deepEqual(releases[0], ['plan', 'circle-fargate-prod', '--environment-name=prod', '--component-name=app', `--target-version=${VERSION_CHOSEN}`]);
   });
 });
 

@@ -233,7 +233,7 @@ function terraformParameters(root: TerraformRoot, roleArn: string, version: stri
   };
 }
 
-function deployParameters(env: Environment, configFile: string): Record<string, ParameterValue> {
+export function deployParameters(env: Environment, configFile: string): Record<string, ParameterValue> {
   return {
     role_arn: env.roleArn,
     region: env.region,

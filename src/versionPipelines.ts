@@ -41,7 +41,8 @@ export function versionPipelineShape(kind: VersionPipeline, description: Project
       depth: description.checkout.depth,
       repository: image?.repository ?? '',
       target_version: '<< pipeline.deploy.target_version >>',
-      rollback: kind === 'rollback',
+      // Its notify parameters (deployParameters) send the rollback's or promotion's outcome too.
+      kind,
     };
     return {
       name: `${kind}-${env.name}`,

@@ -89,5 +89,5 @@ setup() {
   CF_NOTIFY=slack CF_NOTIFY_ON=failure,success run sh "$SCRIPTS/deploy_notify.sh"
   [ "$status" -eq 0 ]
   [ "$output" = "deploy notify: circle-fargate notify exited 9; no message sent, the deploy result stands" ]
-  [ "$(cat "$STUBS/circle-fargate.args")" = $'notify\npre\n--summary\n'"$CF_WORKSPACE"$'/deploy-summaries/pre.json\n--record\n'"$CF_WORKSPACE"$'/deploy-records/pre.json\n--webhook\nslack\n--on\nfailure,success\n--url-variable\nCIRCLE_FARGATE_WEBHOOK_URL\n--' ]
+  [ "$(cat "$STUBS/circle-fargate.args")" = $'notify\npre\n--summary\n'"$CF_WORKSPACE"$'/deploy-summaries/pre.json\n--record\n'"$CF_WORKSPACE"$'/deploy-records/pre.json\n--webhook\nslack\n--on\nfailure,success\n--kind\ndeploy\n--url-variable\nCIRCLE_FARGATE_WEBHOOK_URL\n--' ]
 }

@@ -104,7 +104,7 @@ export interface Environment {
   /** The environment whose versions may be promoted into this one (same image). */
   readonly promoteFrom?: string;
   /** A message to a webhook when a deploy ends. */
-  readonly notify?: { readonly webhook: 'slack' | 'json'; readonly on: readonly ('failure' | 'success')[]; readonly urlVariable: string };
+  readonly notify?: { readonly webhook: 'slack' | 'json'; readonly on: readonly ('failure' | 'rollback' | 'success')[]; readonly urlVariable: string };
   readonly plan?: PlanAccess;
 }
 

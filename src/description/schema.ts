@@ -351,9 +351,9 @@ const environmentSchema = object({
         '`slack`: a Slack incoming webhook (the message as `text`); `json`: any webhook (Datadog events, Teams, a chat bot) gets the message as JSON.',
       ),
       on: defaulted(
-        array(literalUnion(['failure', 'success']), { minItems: 1, uniqueBy: (event) => event }),
-        ['failure'],
-        'When to send: `failure` (failed, whether rolled back or not; the default) and, opt-in, `success`.',
+        array(literalUnion(['failure', 'rollback', 'success']), { minItems: 1, uniqueBy: (event) => event }),
+        ['failure', 'rollback'],
+        'When to send: `failure` (a deploy that failed, whether rolled back or not) and `rollback` (a rollback from the Deploys timeline that succeeded), the default; `success` (any other deploy that succeeded) opt-in.',
       ),
       urlVariable: defaulted(
         string({ pattern: /^([A-Z][A-Z0-9_]*_)?WEBHOOK_URL$/, expected: 'an environment variable name ending in WEBHOOK_URL, such as SLACK_WEBHOOK_URL' }),

@@ -4,14 +4,21 @@
  * environment. Pure: summary and context in, message out; src/notify/send.ts posts it.
  */
 
-/** When a message is sent: `failure` (failed, rolled back or not) always by default; `success` opt-in. */
-export type NotifyEvent = 'failure' | 'success';
+/**
+ * When a message is sent: `failure` (a deploy that failed, rolled back or not) and `rollback` (a
+ * rollback pipeline's deploy that succeeded) by default; `success` (any other that succeeded) opt-in.
+ */
+export type NotifyEvent = 'failure' | 'rollback' | 'success';
+
+/** What ran: the deploy job, or the rollback or promote pipeline's deploy of a chosen version. */
+export type DeployKind = 'deploy' | 'rollback' | 'promote';
 
 /** What the deploy came to, from the summary's outcome (none: the deploy failed before its record). */
 export type DeployResult = 'deployed' | 'rolled-back' | 'not-restored' | 'interrupted' | 'failed' | 'failed-before-changes' | 'planned';
 
 export interface NotifyContext {
   readonly environment: string;
+  readonly kind?: DeployKind;
   /** The commit of the pipeline (CIRCLE_SHA1). */
   readonly commit?: string;
   /** The job's page, in its pipeline (CIRCLE_BUILD_URL). */
@@ -103,11 +110,13 @@ export function deployMessage(summary: unknown, context: NotifyContext): DeployM
   const image = typeof record?.image === 'string' ? record.image : undefined;
   const cause = typeof record?.reason === 'string' && record.reason !== '' ? record.reason : undefined;
   const time = record ? timing(record) : undefined;
+  const kind = context.kind ?? 'deploy';
+  const succeeded = result === 'deployed' || result === 'planned';
   return {
-    event: result === 'deployed' || result === 'planned' ? 'success' : 'failure',
+    event: !succeeded ? 'failure' : kind === 'rollback' ? 'rollback' : 'success',
     environment: context.environment,
     result,
-    headline: `deploy of ${context.environment} ${HEADLINES[result]}`,
+    headline: `${kind === 'promote' ? 'promotion' : kind} of ${context.environment} ${HEADLINES[result]}`,
     version: { ...(context.commit !== undefined ? { commit: context.commit } : {}), ...(image !== undefined ? { image } : {}) },
     services: strings(record?.services, (item) => item.name),
     batches: [

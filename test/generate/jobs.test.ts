@@ -346,9 +346,9 @@ describe('the rollback and promote pipelines init writes run the chosen version 
   let sha: string;
   before(() => {
     repo = repoFromDirectory(EXAMPLE);
-    // prod may get the versions that ran in private, promoted.
+    // prod may get the versions that ran in private, promoted, and tells a JSON webhook.
     const file = path.join(repo, 'circle-fargate.config.ts');
-    commit(repo, { 'circle-fargate.config.ts': readFileSync(file, 'utf8').replace("prod: environment('prod'),", "prod: { ...environment('prod'), promoteFrom: 'private' },") });
+    commit(repo, { 'circle-fargate.config.ts': readFileSync(file, 'utf8').replace("prod: environment('prod'),", "prod: { ...environment('prod'), promoteFrom: 'private', notify: { webhook: 'json' } },") });
     sha = git(repo, 'rev-parse', 'HEAD').trim();
   });
   after(() => {
@@ -368,7 +368,7 @@ describe('the rollback and promote pipelines init writes run the chosen version 
   }
 
   /** Runs workflow job `name` of `config` as the Deploys timeline starts it, with `version`. */
-  function runVersionJob(config: Config, name: string, version: string, awsBody = ':') {
+  function runVersionJob(config: Config, name: string, version: string, awsBody = ':', deployBody = `echo '{"outcome":"deployed"}'`) {
     const run: Pipeline = {
       ...(() => {
         const dir = path.join(scratch, `pipeline-${counter++}`);
@@ -378,7 +378,7 @@ describe('the rollback and promote pipelines init writes run the chosen version 
     };
     const box = container();
     npmInstalls(box.stubs);
-    stub(box.stubs, 'circle-fargate', `[ "$1" = deploy ] || exit 0\necho '{"outcome":"deployed"}'`);
+    stub(box.stubs, 'circle-fargate', `[ "$1" = deploy ] || exit 0\n${deployBody}`);
     stub(box.stubs, 'circleci', ':');
     stub(box.stubs, 'aws', awsBody);
     const env = { CIRCLE_SHA1: sha, CIRCLE_BRANCH: 'master', CIRCLE_REPOSITORY_URL: `file://${repo}`, CIRCLE_OIDC_TOKEN_V2: token({ aud: 'org-1', exp: Math.floor(Date.now() / 1000) + 3600 }) };
@@ -419,6 +419,22 @@ describe('the rollback and promote pipelines init writes run the chosen version 
     assert.deepEqual(describe, ['ecr', 'describe-images', '--region', 'ap-northeast-1', '--repository-name', 'monolith/app', '--image-ids', `imageDigest=sha256:${'cd'.repeat(32)}`]);
     assert.deepEqual(releases[0], ['plan', 'circle-fargate-prod', '--environment-name=prod', '--component-name=app', `--target-version=${VERSION_CHOSEN}`, '--rollback']);
     assert.deepEqual(releases.slice(1).map((call) => call[2]), ['--status=RUNNING', '--status=SUCCESS']);
+    // The environment's webhook hears of the rollback (a succeeded rollback is sent by default).
+    const notify = calls(stubs, 'circle-fargate').find((call) => call[0] === 'notify');
+    assert.ok(notify && result.ran.includes('Notify about the deploy'), result.ran.join(', '));
+    assert.deepEqual([notify[notify.indexOf('--webhook') + 1], notify[notify.indexOf('--on') + 1], notify[notify.indexOf('--kind') + 1]], ['json', 'failure,rollback', 'rollback']);
+  });
+
+  it('a rollback that fails (restored) is FAILED, and one stopped by a signal CANCELED, each planned with --rollback', async () => {
+    const { rollback } = await initConfigs();
+    const failed = runVersionJob(rollback, 'rollback-prod', VERSION_CHOSEN, ':', `echo '{"outcome":"rolled-back"}'\nexit 1`);
+    assert.equal(failed.result.status, 1);
+    assert.ok(failed.result.ran.includes('Roll back from the deploy record'));
+    assert.equal(failed.releases[0]?.at(-1), '--rollback');
+    assert.deepEqual(failed.releases.slice(1).map((call) => call[2]), ['--status=RUNNING', '--status=FAILED']);
+    const stopped = runVersionJob(rollback, 'rollback-prod', VERSION_CHOSEN, ':', `trap 'echo "{\\"outcome\\":\\"rolled-back\\"}"; exit 143' TERM\nkill -TERM "$PPID"\nsleep 5 & wait $!`);
+    assert.equal(stopped.result.status, 143, stopped.result.output);
+    assert.deepEqual(stopped.releases.slice(1).map((call) => call[2]), ['--status=RUNNING', '--status=CANCELED']);
   });
 
   it('a version the registry does not have, or with no digest, or hostile, is refused before anything changes', async () => {

@@ -38,17 +38,20 @@ function summary(outcome: string, extra: Record<string, unknown> = {}): Record<s
 
 describe('the message of a deploy', () => {
   const context = { environment: 'prod', commit: SHA, url: 'https://app.circleci.com/pipelines/gh/acme/monolith/42/workflows/w/jobs/7' };
-  const cases: { name: string; summary: unknown; recordExists?: boolean; event: string; result: string; headline: RegExp }[] = [
+  const cases: { name: string; summary: unknown; recordExists?: boolean; kind?: 'rollback' | 'promote'; event: string; result: string; headline: RegExp }[] = [
     { name: 'deployed', summary: summary('deployed'), event: 'success', result: 'deployed', headline: /^deploy of prod succeeded$/ },
     { name: 'failed and rolled back', summary: summary('rolled-back', { reason: 'service monolith-prod-web: 3 tasks stopped (exit 1)' }), event: 'failure', result: 'rolled-back', headline: /failed and was rolled back/ },
     { name: 'failed, not everything back', summary: summary('not-restored'), event: 'failure', result: 'not-restored', headline: /NOT everything/ },
     { name: 'killed mid-way', summary: summary('in-progress'), event: 'failure', result: 'interrupted', headline: /interrupted/ },
     { name: 'no summary, no record', summary: undefined, event: 'failure', result: 'failed-before-changes', headline: /before it changed anything/ },
     { name: 'no summary, a record', summary: undefined, recordExists: true, event: 'failure', result: 'failed', headline: /before its record said how it ended/ },
+    { name: 'a rollback pipeline\'s deploy that succeeded', summary: summary('deployed'), kind: 'rollback', event: 'rollback', result: 'deployed', headline: /^rollback of prod succeeded$/ },
+    { name: 'a rollback pipeline\'s deploy that failed', summary: summary('rolled-back'), kind: 'rollback', event: 'failure', result: 'rolled-back', headline: /^rollback of prod failed and was rolled back/ },
+    { name: 'a promotion that succeeded', summary: summary('deployed'), kind: 'promote', event: 'success', result: 'deployed', headline: /^promotion of prod succeeded$/ },
   ];
   for (const item of cases) {
     it(item.name, () => {
-      const message = deployMessage(item.summary, { ...context, ...(item.recordExists ? { recordExists: true } : {}) });
+      const message = deployMessage(item.summary, { ...context, ...(item.recordExists ? { recordExists: true } : {}), ...(item.kind ? { kind: item.kind } : {}) });
       assert.equal(message.event, item.event);
       assert.equal(message.result, item.result);
       assert.match(message.headline, item.headline);
@@ -146,7 +149,7 @@ describe('circle-fargate notify, to a webhook on loopback', () => {
     const quiet = await runCli(['notify', 'prod', '--summary', summaryFile(summary('deployed')), '--webhook', 'slack'], { env: env() });
     assert.equal(quiet.code, 0);
     assert.equal(received.length, 0);
-    assert.match(quiet.stderr, /^notify: deploy of prod succeeded; no message \(sent on failure\)$/m);
+    assert.match(quiet.stderr, /^notify: deploy of prod succeeded; no message \(sent on failure, rollback\)$/m);
     const loud = await runCli(['notify', 'prod', '--summary', summaryFile(summary('deployed')), '--webhook', 'slack', '--on', 'failure,success'], { env: env() });
     assert.equal(loud.code, 0);
     assert.equal(received.length, 1);

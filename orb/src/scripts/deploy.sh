@@ -2,7 +2,7 @@
 # Deploys an environment with circle-fargate (installed by the orb's install command): the image is the digest
 # build_and_push_image wrote to the workspace (images/CF_IMAGE_NAME), or CF_IMAGE when given.
 # Inputs: CF_ENVIRONMENT, CF_BIN (/tmp/circle-fargate/install/node_modules/.bin/circle-fargate), CF_IMAGE_NAME or CF_IMAGE, CF_CONFIG, CF_WORKSPACE,
-# CF_MARKERS (true: CircleCI deploy markers), CF_COMPONENT (the marker's component), CF_TARGET_VERSION and CF_ROLLBACK (set by the deploy_version job).
+# CF_MARKERS (true: CircleCI deploy markers), CF_COMPONENT (the marker's component), CF_TARGET_VERSION and CF_DEPLOY_KIND (set by the deploy_version job).
 # The deploy's write-ahead record (mode 0600: it holds the targets' inputs) is kept in the
 # workspace, deploy-records/ENV.json, for the rollback step; stdout, the record's redacted
 # summary, goes to deploy-summaries/ENV.json, the job's artifact.
@@ -41,8 +41,8 @@ mark() { [ "${CF_MARKERS:-false}" != true ] || { verb=$1 && shift && circleci ru
 # Component: the image deployed (CF_IMAGE_NAME; CF_COMPONENT overrides it); version: the
 # pipeline's commit, readable, and the image's digest, exact (after the @ of repository@sha256:...),
 # or, in a rollback or promote pipeline (deploy_version), the version chosen (CF_TARGET_VERSION),
-# flagged --rollback for a rollback (CF_ROLLBACK true).
-rollback='' && [ "${CF_ROLLBACK:-false}" != true ] || rollback=--rollback
+# flagged --rollback for a rollback (CF_DEPLOY_KIND rollback).
+rollback='' && [ "${CF_DEPLOY_KIND:-deploy}" != rollback ] || rollback=--rollback
 mark plan --environment-name="$environment" --component-name="${CF_COMPONENT:-${CF_IMAGE_NAME:-$environment}}" --target-version="${CF_TARGET_VERSION:-$(printf '%.12s' "${CIRCLE_SHA1:-}") ${image#*@}}" ${rollback:+"$rollback"}
 mark update --status=RUNNING
 

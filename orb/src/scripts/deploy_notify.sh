@@ -4,7 +4,7 @@
 # (a context variable: a secret, never in the config and never printed). Nothing here changes the
 # job's result: this step always exits 0, and a webhook that fails is one line in the log.
 # Inputs: CF_ENVIRONMENT, CF_BIN, CF_WORKSPACE, CF_NOTIFY (slack, json, or none: no message),
-# CF_NOTIFY_ON (failure, success, or failure,success), CF_NOTIFY_URL_VARIABLE.
+# CF_NOTIFY_ON (failure, rollback, success, comma-separated), CF_NOTIFY_URL_VARIABLE, CF_NOTIFY_KIND (deploy, rollback, promote).
 set -u
 
 environment="${CF_ENVIRONMENT:-}"
@@ -18,6 +18,6 @@ if [ ! -x "$bin" ]; then
   exit 0
 fi
 "$bin" notify "$environment" --summary "$workspace/deploy-summaries/$environment.json" --record "$workspace/deploy-records/$environment.json" \
-  --webhook "$kind" --on "${CF_NOTIFY_ON:-failure}" --url-variable "${CF_NOTIFY_URL_VARIABLE:-CIRCLE_FARGATE_WEBHOOK_URL}" \
+  --webhook "$kind" --on "${CF_NOTIFY_ON:-failure,rollback}" --kind "${CF_NOTIFY_KIND:-deploy}" --url-variable "${CF_NOTIFY_URL_VARIABLE:-CIRCLE_FARGATE_WEBHOOK_URL}" \
   || printf 'deploy notify: circle-fargate notify exited %s; no message sent, the deploy result stands\n' "$?"
 exit 0

@@ -247,10 +247,10 @@ export function deployParameters(env: Environment, configFile: string): Record<s
 }
 
 /** The webhook's URL stays in the context: the config names only its variable. */
-function notifyParameters(notify: NonNullable<Environment['notify']>): Record<string, ParameterValue> {
+export function notifyParameters(notify: NonNullable<Environment['notify']>): Record<string, ParameterValue> {
   return {
     notify: notify.webhook,
-    notify_on: (['failure', 'success'] as const).filter((event) => notify.on.includes(event)).join(','),
+    notify_on: (['failure', 'rollback', 'success'] as const).filter((event) => notify.on.includes(event)).join(','),
     notify_url_variable: notify.urlVariable,
   };
 }

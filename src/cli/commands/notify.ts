@@ -1,12 +1,13 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { InputError } from '../../errors.js';
-import { deployMessage, messageText, webhookBody, type NotifyEvent, type WebhookKind } from '../../notify/message.js';
+import { deployMessage, messageText, webhookBody, type DeployKind, type NotifyEvent, type WebhookKind } from '../../notify/message.js';
 import { postJson } from '../../notify/send.js';
 import { secondsFlag, stringFlag, type Command } from '../command.js';
 
 export const DEFAULT_URL_VARIABLE = 'CIRCLE_FARGATE_WEBHOOK_URL';
-const EVENTS: readonly NotifyEvent[] = ['failure', 'success'];
+const EVENTS: readonly NotifyEvent[] = ['failure', 'rollback', 'success'];
+const KINDS_OF_DEPLOY: readonly DeployKind[] = ['deploy', 'rollback', 'promote'];
 const KINDS: readonly WebhookKind[] = ['slack', 'json'];
 
 export const notifyCommand: Command = {
@@ -19,10 +20,12 @@ export const notifyCommand: Command = {
     webhook: { type: 'string' },
     'url-variable': { type: 'string' },
     on: { type: 'string' },
+    kind: { type: 'string' },
     timeout: { type: 'string' },
   },
-  help: `Usage: circle-fargate notify ENVIRONMENT --summary FILE --webhook slack|json [--on failure[,success]]
-                             [--url-variable NAME] [--record FILE] [--timeout SECONDS]
+  help: `Usage: circle-fargate notify ENVIRONMENT --summary FILE --webhook slack|json [--on EVENTS]
+                             [--kind deploy|rollback|promote] [--url-variable NAME] [--record FILE]
+                             [--timeout SECONDS]
 
 Sends a message about a deploy that ended: the environment, the version (commit and image), the
 services and batches, the result (succeeded, rolled back, not restored, interrupted), the cause
@@ -39,7 +42,10 @@ Options:
   --summary FILE        the deploy's summary (deploy --json output)
   --record FILE         the deploy's record (deploy --record): only whether it exists is read
   --webhook KIND        slack (an incoming webhook: {"text": ...}) or json (the message as JSON)
-  --on EVENTS           when to send: failure (default), success, or failure,success
+  --on EVENTS           when to send, comma-separated: failure (a deploy that failed, rolled back
+                        or not), rollback (a rollback that succeeded), success (any other that
+                        succeeded); default failure,rollback
+  --kind KIND           what ran: deploy (default), or a rollback or promote pipeline's deploy
   --url-variable NAME   environment variable holding the webhook URL (default ${DEFAULT_URL_VARIABLE})
   --timeout SECONDS     how long the webhook may take to answer (default 10)
   -h, --help            show this help
@@ -51,9 +57,11 @@ Exit codes: 0 sent, not due, or the webhook failed (reported); 2 bad flags.`,
     if (summaryFile === undefined) throw new InputError('notify: --summary FILE is required (what deploy --json printed)');
     const kind = stringFlag(args, 'webhook') ?? '';
     if (!(KINDS as readonly string[]).includes(kind)) throw new InputError(`notify: --webhook: must be slack or json (got ${JSON.stringify(kind)})`);
-    const on = (stringFlag(args, 'on') ?? 'failure').split(',').map((event) => event.trim());
+    const on = (stringFlag(args, 'on') ?? 'failure,rollback').split(',').map((event) => event.trim());
     const unknown = on.find((event) => !(EVENTS as readonly string[]).includes(event));
-    if (unknown !== undefined) throw new InputError(`notify: --on: ${JSON.stringify(unknown)} is not an event; use failure, success or failure,success`);
+    if (unknown !== undefined) throw new InputError(`notify: --on: ${JSON.stringify(unknown)} is not an event; use failure, rollback and success, comma-separated`);
+    const deployKind = stringFlag(args, 'kind') ?? 'deploy';
+    if (!(KINDS_OF_DEPLOY as readonly string[]).includes(deployKind)) throw new InputError(`notify: --kind: must be deploy, rollback or promote (got ${JSON.stringify(deployKind)})`);
     const variable = stringFlag(args, 'url-variable') ?? DEFAULT_URL_VARIABLE;
     if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(variable)) throw new InputError(`notify: --url-variable: not an environment variable name (got ${JSON.stringify(variable)})`);
     const timeoutMs = secondsFlag(args, 'notify', 'timeout', 10);
@@ -68,6 +76,7 @@ Exit codes: 0 sent, not due, or the webhook failed (reported); 2 bad flags.`,
     const recordFile = stringFlag(args, 'record');
     const message = deployMessage(summary, {
       environment,
+      kind: deployKind as DeployKind,
       ...(io.env.CIRCLE_SHA1 ? { commit: io.env.CIRCLE_SHA1 } : {}),
       ...(io.env.CIRCLE_BUILD_URL ? { url: io.env.CIRCLE_BUILD_URL } : {}),
       ...(summary === undefined && recordFile !== undefined && existsSync(recordFile) ? { recordExists: true } : {}),

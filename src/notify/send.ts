@@ -31,7 +31,14 @@ export async function postJson(url: string, body: string, timeoutMs: number, fet
   } catch (error) {
     const name = error instanceof Error ? error.name : '';
     if (name === 'TimeoutError' || name === 'AbortError') return { ok: false, detail: `the webhook did not answer within ${Math.round(timeoutMs / 1000)}s` };
-    const cause = error instanceof Error && error.cause instanceof Error ? ((error.cause as NodeJS.ErrnoException).code ?? error.cause.name) : undefined;
+    const cause = errorCode(error instanceof Error ? error.cause : undefined);
     return { ok: false, detail: `the webhook could not be reached${cause !== undefined ? ` (${cause})` : ''}` };
   }
+}
+
+/** The system error code (ECONNREFUSED, ENOTFOUND) of a fetch failure's cause, or of the first of several. */
+function errorCode(cause: unknown): string | undefined {
+  if (cause instanceof AggregateError) return errorCode(cause.errors[0]);
+  const code = cause instanceof Error ? (cause as NodeJS.ErrnoException).code : undefined;
+  return typeof code === 'string' ? code : undefined;
 }

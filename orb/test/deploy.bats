@@ -72,3 +72,22 @@ setup() {
   run sh "$SCRIPTS/deploy_rollback.sh"
   [ "$status" -eq 3 ]
 }
+
+@test "markers: a hostile image value reaches circleci as one argument and never runs" {
+  stub circleci
+  CF_MARKERS=true CIRCLE_SHA1=0123456789abcdef CF_IMAGE='repo@sha256:$(touch pwned);x' run sh "$SCRIPTS/deploy.sh"
+  [ "$status" -eq 0 ]
+  [ ! -e pwned ]
+  [ "$(head -7 "$STUBS/circleci.args")" = $'run\nrelease\nplan\ncircle-fargate-pre\n--environment-name=pre\n--component-name=app\n--target-version=0123456789ab sha256:$(touch pwned);x' ]
+}
+
+@test "notify step: sends nothing when notify is none, and never fails the job" {
+  CF_NOTIFY=none run sh "$SCRIPTS/deploy_notify.sh"
+  [ "$status" -eq 0 ]
+  [ ! -e "$STUBS/circle-fargate.args" ]
+  stub circle-fargate 'exit 9'
+  CF_NOTIFY=slack CF_NOTIFY_ON=failure,success run sh "$SCRIPTS/deploy_notify.sh"
+  [ "$status" -eq 0 ]
+  [ "$output" = "deploy notify: circle-fargate notify exited 9; no message sent, the deploy result stands" ]
+  [ "$(cat "$STUBS/circle-fargate.args")" = $'notify\npre\n--summary\n'"$CF_WORKSPACE"$'/deploy-summaries/pre.json\n--record\n'"$CF_WORKSPACE"$'/deploy-records/pre.json\n--webhook\nslack\n--on\nfailure,success\n--kind\ndeploy\n--url-variable\nCIRCLE_FARGATE_WEBHOOK_URL\n--' ]
+}

@@ -30,6 +30,11 @@ export const COMMAND_LIST: readonly CommandEntry[] = [
     load: async () => (await import('./commands/rollback.js')).rollbackCommand,
   },
   {
+    name: 'notify',
+    summary: 'send a deploy\'s outcome (from its summary) to a Slack or JSON webhook; never fails the deploy',
+    load: async () => (await import('./commands/notify.js')).notifyCommand,
+  },
+  {
     name: 'trigger',
     summary: 'trigger a deploy of an API-triggered environment (pre, private) and follow it',
     load: async () => (await import('./commands/trigger.js')).triggerCommand,

@@ -101,6 +101,12 @@ export interface Environment {
   readonly deployWhen: 'image-changed' | 'always';
   /** When a deploy counts as done (`deploy --wait-until`). */
   readonly waitUntil: 'complete' | 'serving';
+  /** CircleCI deploy markers on its deploy jobs. */
+  readonly deployMarkers: boolean;
+  /** The environment whose versions may be promoted into this one (same image). */
+  readonly promoteFrom?: string;
+  /** A message to a webhook when a deploy ends. */
+  readonly notify?: { readonly webhook: 'slack' | 'json'; readonly on: readonly ('failure' | 'rollback' | 'success')[]; readonly urlVariable: string };
   readonly plan?: PlanAccess;
 }
 
@@ -230,10 +236,23 @@ export function resolveDescription(parsed: ParsedDescription): { description?: P
       tasks,
       deployWhen: env.deployWhen,
       waitUntil: env.waitUntil,
+      deployMarkers: env.deployMarkers,
+      ...(env.notify !== undefined ? { notify: env.notify } : {}),
+      ...(env.promoteFrom !== undefined ? { promoteFrom: env.promoteFrom } : {}),
       ...(env.plan !== undefined ? { plan: env.plan } : {}),
       ...(env.circleciContext !== undefined ? { circleciContext: env.circleciContext } : {}),
       ...(image !== undefined ? { image } : {}),
     });
+  }
+
+  // A promotion deploys the digest that ran in the source environment: same image, another environment.
+  for (const env of environments) {
+    if (env.promoteFrom === undefined) continue;
+    const source = environments.find((candidate) => candidate.name === env.promoteFrom);
+    const others = environments.filter((candidate) => candidate.name !== env.name && candidate.image === env.image).map((candidate) => candidate.name);
+    if (source === undefined || source.name === env.name || source.image !== env.image) {
+      problem(['environments', env.name, 'promoteFrom'], source === undefined ? 'unknown environment' : source.name === env.name ? 'an environment cannot promote from itself' : 'deploys another image', env.promoteFrom, others.length > 0 ? `another environment deploying image "${env.image ?? ''}": ${others.join(', ')}` : 'another environment deploying the same image (there is none)');
+    }
   }
 
   let terraform: Terraform | undefined;

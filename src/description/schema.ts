@@ -349,6 +349,34 @@ const environmentSchema = object({
     'complete',
     'When a deploy counts as done: `complete` waits for ECS\'s COMPLETED (the old tasks drained); `serving` ends once every new task runs, healthy, in every target group, and leaves the old tasks to drain (`deploy --wait-until`).',
   ),
+  notify: optional(
+    object({
+      webhook: required(
+        literalUnion(['slack', 'json']),
+        '`slack`: a Slack incoming webhook (the message as `text`); `json`: any webhook (Datadog events, Teams, a chat bot) gets the message as JSON.',
+      ),
+      on: defaulted(
+        array(literalUnion(['failure', 'rollback', 'success']), { minItems: 1, uniqueBy: (event) => event }),
+        ['failure', 'rollback'],
+        'When to send: `failure` (a deploy that failed, whether rolled back or not) and `rollback` (a rollback from the Deploys timeline that succeeded), the default; `success` (any other deploy that succeeded) opt-in.',
+      ),
+      urlVariable: defaulted(
+        string({ pattern: /^([A-Z][A-Z0-9_]*_)?WEBHOOK_URL$/, expected: 'an environment variable name ending in WEBHOOK_URL, such as SLACK_WEBHOOK_URL' }),
+        'CIRCLE_FARGATE_WEBHOOK_URL',
+        'Environment variable of the environment\'s CircleCI context holding the webhook URL. The URL is a secret: it is never in the config and never printed (names ending in WEBHOOK_URL are masked).',
+      ),
+    }),
+    'A message when a deploy of this environment ends: environment, version, services and batches, result, cause, timing and the job link. A webhook that fails never changes the deploy\'s result.',
+  ),
+  promoteFrom: optional(
+    string({ pattern: NAME, expected: NAME_EXPECTED }),
+    'The environment whose versions CircleCI\'s Deploys timeline may promote into this one (`init` writes .circleci/promote.yml for it): the digest that ran there is the digest deployed here, no rebuild. Both deploy the same image.',
+  ),
+  deployMarkers: defaulted(
+    boolean(),
+    true,
+    'Log each deploy of this environment in CircleCI\'s Deploys timeline with deploy markers (https://circleci.com/docs/guides/deploy/configure-deploy-markers/): environment = this name, component = the image, version = the commit and the image digest. `false` leaves them out.',
+  ),
 });
 
 export const projectDescriptionSchema = object(

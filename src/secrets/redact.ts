@@ -57,9 +57,9 @@ export const SECRET_ENVIRONMENT_VARIABLES: readonly string[] = [
 
 /**
  * Other variables whose name says they hold a secret (GITHUB_TOKEN, DB_PASSWORD, NPM_AUTH_TOKEN,
- * SENTRY_API_KEY, MAIL_PASS, SENTRY_DSN, ...). A name is split on `_`; a part or a pair of parts must match.
+ * SENTRY_API_KEY, MAIL_PASS, SENTRY_DSN, SLACK_WEBHOOK_URL (a webhook URL carries its token), ...). A name is split on `_`; a part or a pair of parts must match.
  */
-const SECRET_NAME = /(^|_)(TOKEN|SECRET|SECRETS|PASSWORD|PASSWD|PASS|PASSPHRASE|DSN|CREDENTIAL|CREDENTIALS|PRIVATE_KEY|API_KEY|ACCESS_KEY|AUTHORIZATION|CONTINUATION_KEY)(_|$)/i;
+const SECRET_NAME = /(^|_)(TOKEN|SECRET|SECRETS|PASSWORD|PASSWD|PASS|PASSPHRASE|DSN|CREDENTIAL|CREDENTIALS|PRIVATE_KEY|API_KEY|ACCESS_KEY|AUTHORIZATION|CONTINUATION_KEY|WEBHOOK_URL)(_|$)/i;
 
 /** Environment variables naming a file whose content is a secret (web identity for CircleCI OIDC). */
 const SECRET_FILE_VARIABLES: readonly string[] = ['AWS_WEB_IDENTITY_TOKEN_FILE'];

@@ -28,7 +28,7 @@ describe('init', () => {
     dirs.push(dir);
     const result = await runCommand(['init'], { cwd: dir });
     assert.equal(result.code, 0, result.stderr);
-    assert.equal(result.stderr, 'wrote .circleci/config.yml\n');
+    assert.equal(result.stderr, 'wrote .circleci/config.yml\nwrote .circleci/rollback.yml\n', 'and the rollback pipeline (every environment deploys an image; none promotes)');
     const text = readFileSync(path.join(dir, '.circleci/config.yml'), 'utf8');
     const config = parseConfig(text);
     assert.equal(config.setup, true);
@@ -50,14 +50,14 @@ describe('init', () => {
     dirs.push(dir);
     const missing = await runCommand(['init', '--check'], { cwd: dir });
     assert.equal(missing.code, 1);
-    assert.equal(missing.stderr, '.circleci/config.yml does not exist: run circle-fargate init\n');
+    assert.equal(missing.stderr, '.circleci/config.yml does not exist: run circle-fargate init\n.circleci/rollback.yml does not exist: run circle-fargate init\n');
     assert.equal(existsSync(path.join(dir, '.circleci/config.yml')), false);
     await runCommand(['init'], { cwd: dir });
     const file = path.join(dir, '.circleci/config.yml');
     writeFileSync(file, readFileSync(file, 'utf8').replace('deploy_env:', 'deploy_environment:'));
     const drifted = await runCommand(['init', '--check'], { cwd: dir });
     assert.equal(drifted.code, 1);
-    assert.equal(drifted.stderr, '.circleci/config.yml differs from what init writes: run circle-fargate init\n');
+    assert.equal(drifted.stderr, '.circleci/config.yml differs from what init writes: run circle-fargate init\n.circleci/rollback.yml is up to date\n');
   });
 
   it('names the published orb when the description asks for it', async () => {

@@ -28,7 +28,7 @@ const cases: { name: string; description: unknown; problems: string[] }[] = [
       delete d.environments.prod.cluster;
     }),
     problems: [
-      'environments.prod.clustr: unknown key; did you mean "cluster"? (got "clustr"; expected one of trigger, region, roleArn, cluster, services, scheduledTasks, tasks, circleciContext, image, plan, deployWhen, waitUntil)',
+      'environments.prod.clustr: unknown key; did you mean "cluster"? (got "clustr"; expected one of trigger, region, roleArn, cluster, services, scheduledTasks, tasks, circleciContext, image, plan, deployWhen, waitUntil, notify, promoteFrom, deployMarkers)',
       'environments.prod.cluster: missing (got nothing; expected a non-empty string)',
     ],
   },

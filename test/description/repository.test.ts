@@ -55,6 +55,7 @@ describe('a description against its repository', () => {
     assert.deepEqual(init.stderr.trimEnd().split('\n'), [
       'warning: environments.prod.trigger.branch: the repository has no branch "mian" (did you mean "main"?); it has feature/login, main, master',
       'wrote .circleci/config.yml',
+      'wrote .circleci/rollback.yml',
     ]);
     const explain = await runCommand(['explain', '--branch', 'main', '--changed-files', '-'], { cwd: dir, input: '' });
     assert.equal(explain.code, 0, explain.stderr);

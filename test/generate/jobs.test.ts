@@ -7,13 +7,15 @@
  * untrusted value runs, are checked on the result.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { VERSION } from '../../src/version.js';
-import { EXAMPLE, runCommand } from '../helpers/cli.js';
-import { parseConfig, type Config } from '../helpers/config.js';
+import { BIN, EXAMPLE, runCommand } from '../helpers/cli.js';
+import { parseConfig, workflowEntry, type Config } from '../helpers/config.js';
+import { officialSchemaErrors } from '../helpers/officialSchema.js';
 import { commit, git, initRepo, removeDir, repoFromDirectory, tempDir } from '../helpers/git.js';
 import { calls, CIRCLECI_TESTS, expandJob, runJob, stub, type Pipeline } from '../helpers/jobRunner.js';
 
@@ -138,24 +140,143 @@ describe('the jobs of a master push run, and fit together', () => {
     assert.match(readFileSync(path.join(deploy.home, '.aws/config'), 'utf8'), /^role_arn = arn:aws:iam::123456789012:role\/monolith-prod-circleci-deploy$/m);
   });
 
-  it('a failed deploy-prod rolls back from its record with the same installed circle-fargate, and the job fails', async () => {
-    const config = await generate(repo, ['--branch', 'master', '--revision', sha, '--changed-files', '-'], 'app/src/Controller/ArticlesController.php\n');
+  /**
+   * The deploy job with the workspace holding the digest, a `circleci` stand-in recording `run
+   * release` calls (exit `circleciExit`) and the installed circle-fargate running `deploy` (sh).
+   */
+  async function deployWithMarkers(deployBody: string, options: { circleciExit?: number; cwd?: string; env?: Record<string, string> } = {}) {
+    const { circleciExit = 0, cwd = repo } = options;
+    const config = await generate(cwd, ['--branch', 'master', '--revision', sha, '--changed-files', '-'], 'app/src/Controller/ArticlesController.php\n');
     const run = pipeline();
     const workspace = path.join(scratch, `workspace-${counter++}`);
     mkdirSync(path.join(run.workspaceStore, 'images'), { recursive: true });
     writeFileSync(path.join(run.workspaceStore, 'images/app'), `${DIGEST}\n`);
     const box = container();
     npmInstalls(box.stubs);
+    // `notify` is the real command (built in dist/); `deploy` is the stand-in's body.
+    stub(box.stubs, 'circle-fargate', `[ "$1" != notify ] || exec '${process.execPath}' '${BIN}' "$@"\n[ "$1" = deploy ] || exit 0\n${deployBody}`);
+    stub(box.stubs, 'circleci', `exit ${circleciExit}`);
+    const result = await runJob(expandJob(config, 'deploy-prod', run, { workspace }), run, { ...box, env: circleEnv(options.env) });
+    const releases = calls(box.stubs, 'circleci').filter((call) => call[0] === 'run' && call[1] === 'release').map((call) => call.slice(2));
+    return { result, releases, workspace, stubs: box.stubs };
+  }
+
+  it('a failed deploy-prod rolls back from its record with the same installed circle-fargate, and the job fails', async () => {
     // The installed circle-fargate: deploy writes its record, then fails as a failed rollout does.
-    stub(box.stubs, 'circle-fargate', `[ "$1" = deploy ] || exit 0
-while [ $# -gt 0 ]; do [ "$1" != --record ] || echo '{}' > "$2"; shift; done
+    const { result, workspace, stubs } = await deployWithMarkers(`while [ $# -gt 0 ]; do [ "$1" != --record ] || echo '{}' > "$2"; shift; done
 exit 1`);
-    stub(box.stubs, 'circleci', ':');
-    const result = await runJob(expandJob(config, 'deploy-prod', run, { workspace }), run, { ...box, env: circleEnv() });
     assert.equal(result.status, 1, 'the job fails even when the rollback succeeds');
     assert.ok(result.ran.includes('Roll back from the deploy record'), result.ran.join(', '));
     const record = `${workspace}/deploy-records/prod.json`;
-    assert.deepEqual(calls(box.stubs, 'circle-fargate').map((call) => call.slice(0, 3)), [['--version'], ['deploy', 'prod', '--image'], ['rollback', '--record', record]]);
+    assert.deepEqual(calls(stubs, 'circle-fargate').map((call) => call.slice(0, 3)), [['--version'], ['deploy', 'prod', '--image'], ['rollback', '--record', record]]);
+  });
+
+  // CircleCI's deploy markers (https://circleci.com/docs/guides/deploy/configure-deploy-markers/):
+  // `circleci run release plan NAME --environment-name --component-name --target-version` creates
+  // the pending deploy; `circleci run release update NAME --status=...` moves it.
+  const PLAN = ['plan', 'circle-fargate-prod', '--environment-name=prod', '--component-name=app'];
+
+  it('a deploy is planned as a marker before it changes anything, RUNNING while it runs and SUCCESS when it exits 0', async () => {
+    const { result, releases } = await deployWithMarkers(
+      // The deploy starts only after the marker was planned and set RUNNING (the stand-in's record).
+      `grep -qx -- --status=RUNNING "$(command -v circleci).args" || { echo 'deployed before the marker' >&2; exit 9; }\necho '{"outcome":"deployed"}'`,
+    );
+    assert.equal(result.status, 0, result.output);
+    const [plan, ...updates] = releases;
+    assert.ok(plan, 'a plan call');
+    assert.deepEqual(plan.slice(0, 4), PLAN);
+    // The version: the commit, readable, and the digest, exact.
+    assert.equal(plan[4], `--target-version=${sha.slice(0, 12)} sha256:${'ab'.repeat(32)}`);
+    assert.equal(plan.length, 5, 'not a rollback');
+    assert.deepEqual(updates, [['update', 'circle-fargate-prod', '--status=RUNNING'], ['update', 'circle-fargate-prod', '--status=SUCCESS']]);
+  });
+
+  it('a failed deploy whose record says everything is back is FAILED, and the job says so in one line', async () => {
+    const { result, releases } = await deployWithMarkers(`echo '{"outcome":"rolled-back","reason":"service web: tasks stopped"}'\nexit 1`);
+    assert.equal(result.status, 1);
+    assert.deepEqual(releases.slice(1).map((call) => call[2]), ['--status=RUNNING', '--status=FAILED']);
+    assert.match(result.output, /^deploy: failed \(exit 1\); the record says rolled-back \(rolled-back: everything it changed is back; /m);
+  });
+
+  it('a failed deploy that could not restore everything is FAILED, and the job names what the record says', async () => {
+    const { result, releases } = await deployWithMarkers(`echo '{"outcome":"not-restored"}'\nexit 3`);
+    assert.equal(result.status, 3);
+    assert.deepEqual(releases.slice(1).map((call) => call[2]), ['--status=RUNNING', '--status=FAILED']);
+    assert.match(result.output, /^deploy: failed \(exit 3\); the record says not-restored \(/m);
+    assert.ok(result.ran.includes('Roll back from the deploy record'), 'the rollback step finishes it');
+  });
+
+  it('a deploy step that receives SIGTERM passes it on, waits for the restore, and marks the deploy CANCELED', async () => {
+    // The deploy: signals its parent (the step's shell), then, on the SIGTERM passed on, restores and exits 143.
+    const { result, releases } = await deployWithMarkers(`trap 'echo "{\\"outcome\\":\\"rolled-back\\"}"; exit 143' TERM
+kill -TERM "$PPID"
+sleep 5 & wait $!
+exit 0`);
+    assert.equal(result.status, 143, result.output);
+    assert.deepEqual(releases.slice(1).map((call) => call[2]), ['--status=RUNNING', '--status=CANCELED']);
+  });
+
+  it('a marker call that fails is one line of output and the deploy goes on and succeeds', async () => {
+    const { result, releases } = await deployWithMarkers(`echo '{"outcome":"deployed"}'`, { circleciExit: 7 });
+    assert.equal(result.status, 0, result.output);
+    assert.equal(releases.length, 3);
+    assert.match(result.output, /^deploy marker: circleci run release plan failed \(exit 7\): the deploy goes on$/m);
+    assert.match(result.output, /^deploy marker: circleci run release update failed \(exit 7\): the deploy goes on$/m);
+  });
+
+  /** A copy of the example whose prod environment has `fields` added. */
+  function exampleWithProd(fields: string): string {
+    const other = repoFromDirectory(EXAMPLE);
+    const source = readFileSync(path.join(other, 'circle-fargate.config.ts'), 'utf8');
+    assert.ok(source.includes("prod: environment('prod'),"));
+    commit(other, { 'circle-fargate.config.ts': source.replace("prod: environment('prod'),", `prod: { ...environment('prod'), ${fields} },`) });
+    return other;
+  }
+
+  it('an environment whose description says deployMarkers: false deploys with no marker call', async () => {
+    const other = exampleWithProd('deployMarkers: false');
+    try {
+      const { result, releases } = await deployWithMarkers(`echo '{"outcome":"deployed"}'`, { cwd: other });
+      assert.equal(result.status, 0, result.output);
+      assert.deepEqual(releases, []);
+    } finally {
+      removeDir(other);
+    }
+  });
+
+  it('with notify in the description, a failed deploy sends one Slack message to the context\'s webhook, and the job result is the deploy\'s', async () => {
+    const other = exampleWithProd("notify: { webhook: 'slack' }");
+    // The receiver runs in its own process: runJob blocks this one while the job runs.
+    const inbox = path.join(scratch, `inbox-${counter++}`);
+    const server = spawn(process.execPath, ['-e', `const fs = require('node:fs');
+require('node:http').createServer((request, response) => {
+  let body = '';
+  request.on('data', (chunk) => { body += chunk; });
+  request.on('end', () => { fs.appendFileSync(${JSON.stringify(inbox)}, JSON.stringify({ url: request.url, body }) + '\\n'); response.end('ok'); });
+}).listen(0, '127.0.0.1', function () { console.log(this.address().port); });`], { stdio: ['ignore', 'pipe', 'inherit'] });
+    try {
+      const port = await new Promise<string>((resolve) => server.stdout.once('data', (chunk: Buffer) => { resolve(chunk.toString().trim()); }));
+      const url = `http://127.0.0.1:${port}/services/T0/B0/job-secret-0024`;
+      const { result, releases } = await deployWithMarkers(`echo '{"outcome":"rolled-back","image":"${DIGEST}","reason":"service monolith-prod-app: tasks stopped","services":[{"name":"monolith-prod-app"}]}'\nexit 1`, {
+        cwd: other,
+        env: { CIRCLE_FARGATE_WEBHOOK_URL: url, CIRCLE_BUILD_URL: 'https://app.circleci.com/jobs/7' },
+      });
+      assert.equal(result.status, 1, 'the deploy failed, and the job with it');
+      assert.ok(result.ran.includes('Notify about the deploy'), result.ran.join(', '));
+      assert.deepEqual(releases.slice(1).map((call) => call[2]), ['--status=RUNNING', '--status=FAILED']);
+      const received = readFileSync(inbox, 'utf8').trim().split('\n').map((line) => JSON.parse(line) as { url: string; body: string });
+      const [message, ...more] = received;
+      assert.ok(message && more.length === 0, `one message: ${received.length}`);
+      assert.equal(message.url, '/services/T0/B0/job-secret-0024');
+      const text = (JSON.parse(message.body) as { text: string }).text;
+      for (const part of ['deploy of prod failed and was rolled back', 'Services: monolith-prod-app', 'Cause: service monolith-prod-app: tasks stopped', 'Pipeline: https://app.circleci.com/jobs/7', `Version: ${sha.slice(0, 12)} ${DIGEST}`]) {
+        assert.ok(text.includes(part), `${part} in ${text}`);
+      }
+      assert.ok(!result.output.includes('job-secret-0024'), 'the webhook URL is not in the job output');
+    } finally {
+      server.kill();
+      removeDir(other);
+    }
   });
 
   it('phpunit splits the tests between containers through circleci tests run, with the services, the Composer cache and relative JUnit paths', async () => {
@@ -212,6 +333,127 @@ chmod +x vendor/bin/phpunit`);
       assert.equal(result.status, 0, result.output);
     }
     assert.equal(existsSync(marker), false);
+  });
+});
+
+describe('the rollback and promote pipelines init writes run the chosen version with the same deploy', () => {
+  let repo: string;
+  let sha: string;
+  before(() => {
+    repo = repoFromDirectory(EXAMPLE);
+    // prod may get the versions that ran in private, promoted, and tells a JSON webhook.
+    const file = path.join(repo, 'circle-fargate.config.ts');
+    commit(repo, { 'circle-fargate.config.ts': readFileSync(file, 'utf8').replace("prod: environment('prod'),", "prod: { ...environment('prod'), promoteFrom: 'private', notify: { webhook: 'json' } },") });
+    sha = git(repo, 'rev-parse', 'HEAD').trim();
+  });
+  after(() => {
+    removeDir(repo);
+  });
+
+  const VERSION_CHOSEN = `${'c0ffee12'.repeat(5).slice(0, 12)} sha256:${'cd'.repeat(32)}`;
+
+  async function initConfigs(): Promise<{ rollback: Config; promote: Config; check: number | null; validate: number | null }> {
+    const result = await runCommand(['init'], { cwd: repo });
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /wrote \.circleci\/rollback\.yml\nwrote \.circleci\/promote\.yml/);
+    const check = (await runCommand(['init', '--check'], { cwd: repo })).code;
+    const validate = (await runCommand(['validate', '.circleci/rollback.yml', '.circleci/promote.yml'], { cwd: repo })).code;
+    const read = (file: string) => parseConfig(readFileSync(path.join(repo, file), 'utf8'));
+    return { rollback: read('.circleci/rollback.yml'), promote: read('.circleci/promote.yml'), check, validate };
+  }
+
+  /** Runs workflow job `name` of `config` as the Deploys timeline starts it, with `version`. */
+  async function runVersionJob(config: Config, name: string, version: string, awsBody = ':', deployBody = `echo '{"outcome":"deployed"}'`) {
+    const run: Pipeline = {
+      ...(() => {
+        const dir = path.join(scratch, `pipeline-${counter++}`);
+        return { cacheDir: path.join(dir, 'caches'), workspaceStore: path.join(dir, 'workspace-store') };
+      })(),
+      values: { 'pipeline.deploy.environment_name': 'prod', 'pipeline.deploy.component_name': 'app', 'pipeline.deploy.target_version': version },
+    };
+    const box = container();
+    npmInstalls(box.stubs);
+    stub(box.stubs, 'circle-fargate', `[ "$1" = deploy ] || exit 0\n${deployBody}`);
+    stub(box.stubs, 'circleci', ':');
+    stub(box.stubs, 'aws', awsBody);
+    const env = { CIRCLE_SHA1: sha, CIRCLE_BRANCH: 'master', CIRCLE_REPOSITORY_URL: `file://${repo}`, CIRCLE_OIDC_TOKEN_V2: token({ aud: 'org-1', exp: Math.floor(Date.now() / 1000) + 3600 }) };
+    const result = await runJob(expandJob(config, name, run), run, { ...box, env });
+    return { result, stubs: box.stubs, deploys: calls(box.stubs, 'circle-fargate').filter((call) => call[0] === 'deploy'), releases: calls(box.stubs, 'circleci').filter((call) => call[1] === 'release').map((call) => call.slice(2)) };
+  }
+
+  it('init writes both beside the setup config; init --check, validate and the official schema accept them; only environments of the description run', async () => {
+    const { rollback, promote, check, validate } = await initConfigs();
+    assert.equal(check, 0);
+    assert.equal(validate, 0);
+    assert.deepEqual(officialSchemaErrors(rollback), []);
+    assert.deepEqual(officialSchemaErrors(promote), []);
+    assert.deepEqual(Object.keys(rollback.workflows), ['rollback-pre', 'rollback-private', 'rollback-prod']);
+    assert.deepEqual(Object.keys(promote.workflows), ['promote-prod'], 'only where the description allows it');
+    // Each workflow runs only for its environment and image, decided by CircleCI at compile time.
+    assert.deepEqual(rollback.workflows['rollback-prod'].when, { and: [{ equal: ['prod', '<< pipeline.deploy.environment_name >>'] }, { equal: ['app', '<< pipeline.deploy.component_name >>'] }] });
+    const entry = workflowEntry(rollback, 'rollback-prod');
+    assert.deepEqual(entry.context, ['monolith-prod']);
+    assert.equal(entry['serial-group'], 'gh/acme/monolith/deploy-prod', 'the deploy job\'s serial group');
+    // pipeline.deploy.* never reaches a command: only the job's environment.
+    const job = rollback.orbs['circle-fargate'].jobs.deploy_version;
+    assert.equal(job.environment.CF_TARGET_VERSION, '<< parameters.target_version >>');
+    assert.doesNotMatch(JSON.stringify(job.steps), /target_version/);
+    // init --check sees a drifted rollback config.
+    writeFileSync(path.join(repo, '.circleci/rollback.yml'), `${readFileSync(path.join(repo, '.circleci/rollback.yml'), 'utf8')}# edited\n`);
+    const drifted = await runCommand(['init', '--check'], { cwd: repo });
+    assert.equal(drifted.code, 1);
+    assert.match(drifted.stderr, /^\.circleci\/rollback\.yml differs from what init writes: run circle-fargate init$/m);
+  });
+
+  it('a rollback resolves the chosen version to the image in the registry and deploys that digest, marked as a rollback', async () => {
+    const { rollback } = await initConfigs();
+    const { result, deploys, releases, stubs } = await runVersionJob(rollback, 'rollback-prod', VERSION_CHOSEN);
+    assert.equal(result.status, 0, result.output);
+    assert.deepEqual(deploys.map((call) => call.slice(0, 4)), [['deploy', 'prod', '--image', `${REPOSITORY}@sha256:${'cd'.repeat(32)}`]]);
+    const describe = calls(stubs, 'aws').find((call) => call.includes('describe-images'));
+    assert.deepEqual(describe, ['ecr', 'describe-images', '--region', 'ap-northeast-1', '--repository-name', 'monolith/app', '--image-ids', `imageDigest=sha256:${'cd'.repeat(32)}`]);
+    assert.deepEqual(releases[0], ['plan', 'circle-fargate-prod', '--environment-name=prod', '--component-name=app', `--target-version=${VERSION_CHOSEN}`, '--rollback']);
+    assert.deepEqual(releases.slice(1).map((call) => call[2]), ['--status=RUNNING', '--status=SUCCESS']);
+    // The environment's webhook hears of the rollback (a succeeded rollback is sent by default).
+    const notify = calls(stubs, 'circle-fargate').find((call) => call[0] === 'notify');
+    assert.ok(notify && result.ran.includes('Notify about the deploy'), result.ran.join(', '));
+    assert.deepEqual([notify[notify.indexOf('--webhook') + 1], notify[notify.indexOf('--on') + 1], notify[notify.indexOf('--kind') + 1]], ['json', 'failure,rollback', 'rollback']);
+  });
+
+  it('a rollback that fails (restored) is FAILED, and one stopped by a signal CANCELED, each planned with --rollback', async () => {
+    const { rollback } = await initConfigs();
+    const failed = await runVersionJob(rollback, 'rollback-prod', VERSION_CHOSEN, ':', `echo '{"outcome":"rolled-back"}'\nexit 1`);
+    assert.equal(failed.result.status, 1);
+    assert.ok(failed.result.ran.includes('Roll back from the deploy record'));
+    assert.equal(failed.releases[0]?.at(-1), '--rollback');
+    assert.deepEqual(failed.releases.slice(1).map((call) => call[2]), ['--status=RUNNING', '--status=FAILED']);
+    const stopped = await runVersionJob(rollback, 'rollback-prod', VERSION_CHOSEN, ':', `trap 'echo "{\\"outcome\\":\\"rolled-back\\"}"; exit 143' TERM\nkill -TERM "$PPID"\nsleep 5 & wait $!`);
+    assert.equal(stopped.result.status, 143, stopped.result.output);
+    assert.deepEqual(stopped.releases.slice(1).map((call) => call[2]), ['--status=RUNNING', '--status=CANCELED']);
+  });
+
+  it('a version the registry does not have, or with no digest, or hostile, is refused before anything changes', async () => {
+    const { rollback } = await initConfigs();
+    const missing = await runVersionJob(rollback, 'rollback-prod', VERSION_CHOSEN, 'case "$2" in describe-images) echo "ImageNotFoundException" >&2; exit 254 ;; esac');
+    assert.notEqual(missing.result.status, 0);
+    assert.match(missing.result.output, /resolve version: no image .*monolith\/app@sha256:cdcd.* in the registry \(or it cannot be read\): nothing was changed/);
+    const pwned = path.join(scratch, 'pwned-version');
+    for (const version of ['v1.2.3', `$(touch ${pwned}) \`touch ${pwned}\`;touch ${pwned}`]) {
+      const refused = await runVersionJob(rollback, 'rollback-prod', version);
+      assert.notEqual(refused.result.status, 0);
+      assert.match(refused.result.output, /resolve version: the version names no image digest/);
+      assert.deepEqual([refused.deploys, refused.releases], [[], []], 'no deploy, no marker');
+    }
+    assert.equal(existsSync(pwned), false);
+    for (const run of [missing]) assert.deepEqual([run.deploys, run.releases], [[], []]);
+  });
+
+  it('a promotion deploys the exact digest that ran in the source environment, marked as a deploy', async () => {
+    const { promote } = await initConfigs();
+    const { result, deploys, releases } = await runVersionJob(promote, 'promote-prod', VERSION_CHOSEN);
+    assert.equal(result.status, 0, result.output);
+    assert.equal(deploys[0]?.[3], `${REPOSITORY}@sha256:${'cd'.repeat(32)}`);
+    assert.deepEqual(releases[0], ['plan', 'circle-fargate-prod', '--environment-name=prod', '--component-name=app', `--target-version=${VERSION_CHOSEN}`]);
   });
 });
 

@@ -48,6 +48,8 @@ export interface ExpandedJob {
   readonly name: string;
   readonly images: readonly { image: string; environment?: Record<string, string> }[];
   readonly parallelism: number;
+  /** The job's own `environment`, beneath each step's. */
+  readonly environment?: Readonly<Record<string, string>>;
   readonly steps: readonly ExpandedStep[];
 }
 
@@ -94,8 +96,8 @@ const BUILT_IN = new Set(['run', 'restore_cache', 'save_cache', 'persist_to_work
 
 /** Expands workflow entry `name` of `config` into the steps a container runs. */
 export function expandJob(config: Config, name: string, pipeline: Pipeline, overrides: Record<string, unknown> = {}): ExpandedJob {
-  const workflow = Object.values<Config>(config.workflows)[0] as Config;
-  const entry = (workflow.jobs as (string | Config)[]).find((item) => {
+  // The entry of that name in any workflow (a rollback config has one workflow per environment).
+  const entry = Object.values<Config>(config.workflows).flatMap((workflow) => workflow.jobs as (string | Config)[]).find((item) => {
     if (typeof item === 'string') return item === name;
     const [job, options] = Object.entries(item)[0] as [string, Config | null];
     return (options?.name ?? job) === name;
@@ -113,21 +115,28 @@ export function expandJob(config: Config, name: string, pipeline: Pipeline, over
       : expandExecutor(config, {}, local.executor, pipeline);
     // Its pipeline values filled in (a `<< parameters.x >>` here would throw: it declares none).
     const steps = expandSteps(config, undefined, substitute(local.steps, {}, pipeline.values) as unknown[], pipeline, overrides, reference);
-    return { name, images, parallelism: Number(local.parallelism ?? 1), steps };
+    return { name, images, parallelism: Number(local.parallelism ?? 1), ...jobEnvironment(substitute(local, {}, pipeline.values) as Config), steps };
   }
   const [alias, jobName] = reference.split('/') as [string, string];
   const orb = config.orbs?.[alias] as Config | undefined;
   if (!orb || typeof orb !== 'object') throw new Error(`${reference}: not a job of an inline orb`);
   const definition = orb.jobs[jobName] as Config;
   const declared = definition.parameters as Config | undefined;
-  // CircleCI fills in pipeline values (<< pipeline.parameters.x >>) across the whole config first.
+  // CircleCI fills in pipeline values (<< pipeline.parameters.x >>, << pipeline.deploy.target_version >>)
+  // across the whole config first, a workflow entry's values included.
   const values = withDefaults(declared, substitute(given, {}, pipeline.values) as Config, reference);
   for (const [key, value] of Object.entries(overrides)) if (key in values && !(key in given)) values[key] = value;
   const job = substitute({ ...definition, parameters: undefined }, values, pipeline.values) as Config;
 
   const images = expandExecutor(config, orb, job.executor, pipeline);
   const steps = expandSteps(config, orb, job.steps as unknown[], pipeline, overrides, reference);
-  return { name, images, parallelism: Number(job.parallelism ?? 1), steps };
+  return { name, images, parallelism: Number(job.parallelism ?? 1), ...jobEnvironment(job), steps };
+}
+
+/** A job's own `environment`, as strings (none: no key). */
+function jobEnvironment(job: Config): { environment?: Record<string, string> } {
+  const entries = Object.entries<unknown>(job.environment ?? {});
+  return entries.length > 0 ? { environment: Object.fromEntries(entries.map(([key, value]) => [key, String(value)])) } : {};
 }
 
 function expandExecutor(config: Config, orb: Config, executor: unknown, pipeline: Pipeline): ExpandedJob['images'] {
@@ -304,6 +313,7 @@ export async function runJob(job: ExpandedJob, pipeline: Pipeline, options: RunO
     CIRCLE_NODE_INDEX: String(options.nodeIndex ?? 0),
     CIRCLE_WORKING_DIRECTORY: options.project,
     ...options.env,
+    ...inTmpDeep(job.environment ?? {}, tmp) as Record<string, string>,
   };
   let output = '';
   const ran: string[] = [];

@@ -59,9 +59,9 @@ describe('orb pack', () => {
   it('packs every component, with scripts included, into an orb the official schema accepts', async () => {
     const orb = await packed();
     assert.deepEqual(Object.keys(orb.commands).sort(), [
-      'build_and_push_image', 'composer_install', 'deploy', 'generate_and_continue', 'install', 'phpunit', 'run_tests', 'setup_aws', 'shallow_checkout', 'terraform_apply', 'terraform_plan',
+      'build_and_push_image', 'composer_install', 'deploy', 'generate_and_continue', 'install', 'notify', 'phpunit', 'run_tests', 'setup_aws', 'shallow_checkout', 'terraform_apply', 'terraform_plan',
     ]);
-    assert.deepEqual(Object.keys(orb.jobs).sort(), ['build_image', 'deploy', 'phpunit', 'run_tests', 'setup', 'terraform_apply', 'terraform_plan']);
+    assert.deepEqual(Object.keys(orb.jobs).sort(), ['build_image', 'deploy', 'deploy_version', 'phpunit', 'run_tests', 'setup', 'terraform_apply', 'terraform_plan']);
     assert.deepEqual(Object.keys(orb.executors).sort(), ['aws', 'base', 'node', 'php', 'terraform']);
     assert.deepEqual(Object.keys(orb.examples).sort(), ['deploy_on_api_trigger', 'setup_workflow', 'standalone_ecs_deploy', 'terraform_cd']);
     assert.equal(orb.commands.shallow_checkout.steps[0].run.command, readFileSync(path.join(SOURCE, 'scripts/shallow_checkout.sh'), 'utf8'));

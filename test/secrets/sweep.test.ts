@@ -8,7 +8,7 @@
  * needs them) and must be private (mode 0600).
  */
 import assert from 'node:assert/strict';
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { CreateClusterCommand, CreateServiceCommand, ECSClient, RegisterTaskDefinitionCommand } from '@aws-sdk/client-ecs';
@@ -17,6 +17,7 @@ import { EXAMPLE, runCli, type CliResult } from '../helpers/cli.js';
 import { createThen, FakeCircleCI, pipeline, type ReceivedRequest } from '../helpers/fakeCircleci.js';
 import { FaultProxy } from '../helpers/faultProxy.js';
 import { removeDir, repoFromDirectory, tempDir, writeFiles } from '../helpers/git.js';
+import { listenOnLoopback } from '../helpers/loopback.js';
 import { startMoto, type Moto } from '../helpers/moto.js';
 
 const MARK = 'SENTINEL';
@@ -175,8 +176,32 @@ describe('the secrets sweep', () => {
     assert.equal((await run('rollback without a record', ['rollback', '--record', path.join(work, 'none.json')], { cwd: work })).code, 2);
   });
 
+  it('notify: the webhook URL (a secret in its path) is never printed, whether the webhook answers or echoes it in a 500', async () => {
+    const hits: string[] = [];
+    let answer = 500;
+    const receiver = await listenOnLoopback(async (request, response) => {
+      for await (const _chunk of request) { /* drained */ }
+      hits.push(request.url ?? '');
+      response.statusCode = answer;
+      response.end(`echo: ${request.url ?? ''}`);
+    });
+    try {
+      const summary = path.join(work, 'notify-summary.json');
+      writeFileSync(summary, JSON.stringify({ outcome: 'rolled-back', image: IMAGE, services: [{ name: 'sweep-app' }], reason: 'sweep' }));
+      const env = { SLACK_WEBHOOK_URL: `${receiver.url}/services/${MARK}-webhook-url-0011` };
+      const args = ['notify', 'prod', '--summary', summary, '--webhook', 'slack', '--url-variable', 'SLACK_WEBHOOK_URL'];
+      assert.equal((await run('notify, the webhook echoing its URL in a 500', args, { env })).code, 0);
+      answer = 200;
+      assert.equal((await run('notify', args, { env })).code, 0);
+      assert.equal(hits.length, 2, 'the webhook did receive the URL (the test would prove nothing otherwise)');
+      assert.ok(hits.every((hit) => hit.includes(MARK)));
+    } finally {
+      await receiver.close();
+    }
+  });
+
   it('no sentinel in any output or written file (the write-ahead records aside, which are private)', () => {
-    assert.equal(runs.length, 19, `${runs.length} runs`);
+    assert.equal(runs.length, 21, `${runs.length} runs`);
     const leaks = runs.filter(({ result }) => result.stdout.includes(MARK) || result.stderr.includes(MARK)).map(({ name, result }) => `${name}: ${(result.stdout + result.stderr).slice(0, 300)}`);
     assert.deepEqual(leaks, []);
     // The servers did receive the secrets (the test would prove nothing otherwise).

@@ -37,6 +37,12 @@ export const PIPELINE_VALUES: Readonly<Record<string, unknown>> = {
   'pipeline.schedule.name': '',
   'pipeline.schedule.id': '',
   'pipeline.in_setup': false,
+  // A rollback or deploy pipeline started from the Deploys timeline (CircleCI's rollback template
+  // reads << pipeline.deploy.component_name >>, namespace, environment_name and target_version).
+  'pipeline.deploy.component_name': 'app',
+  'pipeline.deploy.environment_name': 'production',
+  'pipeline.deploy.namespace': '',
+  'pipeline.deploy.target_version': '1.0.0',
 };
 
 /** Steps (and executors) already expanded in the scope they were written in. */

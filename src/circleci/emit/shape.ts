@@ -63,8 +63,11 @@ export type WorkflowJobShape = {
 export interface WorkflowShape {
   readonly name: string;
   readonly jobs: readonly WorkflowJobShape[];
-  /** `when: false` keeps the workflow (and the config valid) while running nothing. */
-  readonly when?: boolean;
+  /**
+   * `when: false` keeps the workflow (and the config valid) while running nothing; a logic
+   * statement (`{ equal: [...] }`) is decided by CircleCI when it compiles the config.
+   */
+  readonly when?: boolean | Readonly<Record<string, unknown>>;
 }
 
 export interface PipelineParameterShape {

@@ -233,12 +233,24 @@ function terraformParameters(root: TerraformRoot, roleArn: string, version: stri
   };
 }
 
-function deployParameters(env: Environment, configFile: string): Record<string, ParameterValue> {
+export function deployParameters(env: Environment, configFile: string): Record<string, ParameterValue> {
   return {
     role_arn: env.roleArn,
     region: env.region,
     environment: env.name,
     image_name: env.image ?? '',
     config: configFile,
+    // Markers (their component is image_name) are on unless the description says no.
+    ...(env.deployMarkers ? {} : { markers: false }),
+    ...(env.notify !== undefined ? notifyParameters(env.notify) : {}),
+  };
+}
+
+/** The webhook's URL stays in the context: the config names only its variable. */
+export function notifyParameters(notify: NonNullable<Environment['notify']>): Record<string, ParameterValue> {
+  return {
+    notify: notify.webhook,
+    notify_on: (['failure', 'rollback', 'success'] as const).filter((event) => notify.on.includes(event)).join(','),
+    notify_url_variable: notify.urlVariable,
   };
 }

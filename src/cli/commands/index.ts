@@ -5,6 +5,7 @@ import { deployCommand } from './deploy.js';
 import { explainCommand } from './explain.js';
 import { generateCommand } from './generate.js';
 import { initCommand } from './init.js';
+import { notifyCommand } from './notify.js';
 import { orbCommand } from './orb.js';
 import { rollbackCommand } from './rollback.js';
 import { runCommand } from './run.js';
@@ -12,4 +13,4 @@ import { schemaCommand } from './schema.js';
 import { triggerCommand } from './trigger.js';
 import { validateCommand } from './validate.js';
 
-export const COMMANDS: readonly Command[] = [generateCommand, explainCommand, deployCommand, runCommand, rollbackCommand, triggerCommand, initCommand, validateCommand, configCommand, orbCommand, schemaCommand];
+export const COMMANDS: readonly Command[] = [generateCommand, explainCommand, deployCommand, runCommand, rollbackCommand, notifyCommand, triggerCommand, initCommand, validateCommand, configCommand, orbCommand, schemaCommand];

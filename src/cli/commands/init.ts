@@ -5,6 +5,7 @@ import { loadDescription } from '../../description/load.js';
 import { OperationError } from '../../errors.js';
 import { VERSION } from '../../version.js';
 import { writeFileAtomic } from '../../writeFile.js';
+import type { ConfigShape } from '../../circleci/emit/shape.js';
 import { DESCRIPTION_OPTIONS, descriptionLoadOptions, stringFlag, type Command } from '../command.js';
 
 export const initCommand: Command = {
@@ -18,18 +19,20 @@ Writes .circleci/config.yml in the working directory: a setup config (setup: tru
 the pipeline parameter deploy_env, with one job, the circle-fargate orb's setup job, that
 checks out the commit, runs circle-fargate at this version to generate the rest of the
 pipeline from the project description, and continues the pipeline. The orb is written inline
-or named as published, as the description's \`orb\` field says. The file is checked against
-CircleCI's schema and references before it is written.
+or named as published, as the description's \`orb\` field says. Beside it, the configs of the
+pipelines CircleCI's Deploys timeline runs: .circleci/rollback.yml (Rollback, every environment
+that deploys an image) and .circleci/promote.yml (Promote, environments with promoteFrom).
+Each file is checked against CircleCI's schema and references before any is written.
 
 Options:
   --config PATH           project description (default: circle-fargate.config.{ts,mjs,js,json,yaml,yml}
                           in the working directory)
   --load-timeout SECONDS  seconds a .ts/.mjs/.js description may take to load (default 10)
-  --check                 write nothing; exit 1 when the file on disk differs from what init writes
+  --check                 write nothing; exit 1 when a file on disk differs from what init writes
   --debug                 show a stack trace on unexpected errors
   -h, --help              show this help
 
-Exit codes: 0 written, or up to date with --check; 1 out of date (--check), or the config fails
+Exit codes: 0 written, or up to date with --check; 1 out of date (--check), or a config fails
 validation; 2 bad flags or project description.`,
   async run(args, io) {
     const config = stringFlag(args, 'config');
@@ -46,26 +49,39 @@ validation; 2 bad flags or project description.`,
         import('../../circleci/check/officialSchema.js'),
         import('../../circleci/check/references.js'),
       ]);
-    const shape = setupConfigShape(loaded.description, source, VERSION, await bundledOrb());
-    const rendered = renderConfig(shape);
-    const problems = [...checkOfficialSchema(rendered), ...checkReferences(rendered).filter((finding) => finding.note !== true)];
-    if (problems.length > 0) {
-      throw new OperationError('the setup config fails validation; nothing was written. This is a circle-fargate bug: please report it', problems.map((p) => p.message));
-    }
-    const yaml = toYaml(rendered, shape.header);
-    const target = path.join(io.cwd, SETUP_CONFIG_FILE);
-    if (args.values.check === true) {
-      const current = existsSync(target) ? readFileSync(target, 'utf8') : undefined;
-      if (current === yaml) {
-        io.stderr(`${SETUP_CONFIG_FILE} is up to date\n`);
-        return 0;
+    const { versionPipelineShape, versionPipelineEnvironments, ROLLBACK_CONFIG_FILE, PROMOTE_CONFIG_FILE } = await import('../../versionPipelines.js');
+    const orb = await bundledOrb();
+    // The setup config, and beside it the rollback and promote pipelines' configs (each only when
+    // an environment can use it).
+    const files: { file: string; shape: ConfigShape }[] = [{ file: SETUP_CONFIG_FILE, shape: setupConfigShape(loaded.description, source, VERSION, orb) }];
+    if (versionPipelineEnvironments(loaded.description, 'rollback').length > 0) files.push({ file: ROLLBACK_CONFIG_FILE, shape: versionPipelineShape('rollback', loaded.description, source, VERSION, orb) });
+    if (versionPipelineEnvironments(loaded.description, 'promote').length > 0) files.push({ file: PROMOTE_CONFIG_FILE, shape: versionPipelineShape('promote', loaded.description, source, VERSION, orb) });
+    const written = files.map(({ file, shape }) => {
+      const rendered = renderConfig(shape);
+      const problems = [...checkOfficialSchema(rendered), ...checkReferences(rendered).filter((finding) => finding.note !== true)];
+      if (problems.length > 0) {
+        throw new OperationError(`${file} fails validation; nothing was written. This is a circle-fargate bug: please report it`, problems.map((p) => p.message));
       }
-      io.stderr(`${SETUP_CONFIG_FILE} ${current === undefined ? 'does not exist' : 'differs from what init writes'}: run circle-fargate init${config !== undefined ? ` --config ${config}` : ''}\n`);
-      return 1;
+      return { file, target: path.join(io.cwd, file), yaml: toYaml(rendered, shape.header) };
+    });
+    if (args.values.check === true) {
+      let stale = 0;
+      for (const { file, target, yaml } of written) {
+        const current = existsSync(target) ? readFileSync(target, 'utf8') : undefined;
+        if (current === yaml) {
+          io.stderr(`${file} is up to date\n`);
+          continue;
+        }
+        stale += 1;
+        io.stderr(`${file} ${current === undefined ? 'does not exist' : 'differs from what init writes'}: run circle-fargate init${config !== undefined ? ` --config ${config}` : ''}\n`);
+      }
+      return stale > 0 ? 1 : 0;
     }
-    await mkdir(path.dirname(target), { recursive: true });
-    await writeFileAtomic(target, yaml);
-    io.stderr(`wrote ${SETUP_CONFIG_FILE}\n`);
+    for (const { file, target, yaml } of written) {
+      await mkdir(path.dirname(target), { recursive: true });
+      await writeFileAtomic(target, yaml);
+      io.stderr(`wrote ${file}\n`);
+    }
     return 0;
   },
 };

@@ -30,6 +30,11 @@ export const COMMAND_LIST: readonly CommandEntry[] = [
     load: async () => (await import('./commands/rollback.js')).rollbackCommand,
   },
   {
+    name: 'doctor',
+    summary: "estimate a deploy's time phase by phase and name the ECS/ELB settings that cost it (read-only)",
+    load: async () => (await import('./commands/doctor.js')).doctorCommand,
+  },
+  {
     name: 'trigger',
     summary: 'trigger a deploy of an API-triggered environment (pre, private) and follow it',
     load: async () => (await import('./commands/trigger.js')).triggerCommand,

@@ -90,7 +90,8 @@ export async function readDoctorInput(clients: DoctorClients, scope: DoctorScope
   return { input: { cluster: scope.cluster, services: settings, rules: rules.length, schedules: schedules.length, oneOffTasks: scope.oneOffTasks }, notes };
 }
 
-function serviceSettings(service: Service, taskDefinition: TaskDefinition | undefined, containers: ContainerSettings[], groups: ReadonlyMap<string, TargetGroupSettings>): ServiceSettings {
+/** A service as DescribeServices answers it, with its task definition, containers and target groups, as doctor.ts takes it. */
+export function serviceSettings(service: Service, taskDefinition: TaskDefinition | undefined, containers: ContainerSettings[], groups: ReadonlyMap<string, TargetGroupSettings>): ServiceSettings {
   const configuration = service.deploymentConfiguration;
   const breaker = configuration?.deploymentCircuitBreaker;
   return {

@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
 import { diagnose, duration, formatDiagnosis, RULES, SOURCES, type ContainerSettings, type DoctorInput, type ServiceSettings, type TargetGroupSettings } from '../../src/deploy/doctor.js';
-import { compressionOf } from '../../src/deploy/doctorState.js';
+import { compressionOf, serviceSettings } from '../../src/deploy/doctorState.js';
 
 const MB = 1024 * 1024;
 
@@ -151,6 +151,49 @@ describe('doctor: the expected time of a deploy', () => {
     assert.match(text, /\n {2}1\. target group web-tg: deregistration_delay\.timeout_seconds 300s -> 30s \(or your longest request\): saves ~4m30s of web's rollout \(the slowest service\)\n/);
     assert.ok(text.includes(`see: ${SOURCES.deregistrationDelay}`));
     assert.match(text, /\n {6}healthy +2m30s {2}target group web-tg 30s x 5\n/);
+  });
+});
+
+describe('doctor: a service as ECS describes it', () => {
+  // moto keeps none of these fields; the shape is DescribeServices' (ECS API reference, Service).
+  it('reads the deployment configuration, circuit breaker, grace period and capacity provider strategy', () => {
+    const group = defaultGroup('web-tg');
+    const settings = serviceSettings(
+      {
+        serviceName: 'web',
+        desiredCount: 6,
+        taskDefinition: 'arn:aws:ecs:ap-northeast-1:123456789012:task-definition/web:7',
+        deploymentConfiguration: { minimumHealthyPercent: 50, maximumPercent: 100, deploymentCircuitBreaker: { enable: true, rollback: false } },
+        healthCheckGracePeriodSeconds: 60,
+        capacityProviderStrategy: [
+          { capacityProvider: 'FARGATE', base: 3, weight: 0 },
+          { capacityProvider: 'FARGATE_SPOT', weight: 1 },
+        ],
+        loadBalancers: [
+          { targetGroupArn: group.arn, containerName: 'app', containerPort: 80 },
+          { targetGroupArn: group.arn, containerName: 'app', containerPort: 8080 },
+        ],
+      },
+      undefined,
+      [],
+      new Map([[group.arn, group]]),
+    );
+    assert.equal(settings.minimumHealthyPercent, 50);
+    assert.equal(settings.maximumPercent, 100);
+    assert.deepEqual(settings.circuitBreaker, { enable: true, rollback: false });
+    assert.equal(settings.healthCheckGracePeriod, 60);
+    assert.deepEqual(settings.capacityProviderStrategy, [
+      { provider: 'FARGATE', base: 3, weight: 0 },
+      { provider: 'FARGATE_SPOT', base: 0, weight: 1 },
+    ]);
+    assert.equal(settings.taskDefinition, 'web:7');
+    // One target group named twice (two ports) is one target group.
+    assert.deepEqual(settings.targetGroups, [group]);
+  });
+
+  it('fills in the API defaults a service without a deployment configuration has (100 / 200)', () => {
+    const settings = serviceSettings({ serviceName: 'web', desiredCount: 2 }, undefined, [], new Map());
+    assert.deepEqual([settings.minimumHealthyPercent, settings.maximumPercent, settings.healthCheckGracePeriod, settings.circuitBreaker], [100, 200, 0, undefined]);
   });
 });
 

@@ -1,7 +1,9 @@
 /**
  * Start-up (npm run bench): `circle-fargate --version` and `npm start`'s job (generate on the
  * bundled example) against `node -e ''`, interleaved in one run so that machine load hits all
- * three alike; printed as medians and as ratios to the bare Node.js start.
+ * three alike; printed as medians and as ratios to the bare Node.js start. With
+ * BENCH_BEFORE=DIR (a built checkout of another commit), that checkout's generate runs in the
+ * same rounds, side by side.
  */
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
@@ -10,10 +12,13 @@ import { fileURLToPath } from 'node:url';
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const BIN = path.join(ROOT, 'bin/circle-fargate');
 const RUNS = Number(process.env.BENCH_RUNS ?? 15);
+const GENERATE = ['generate', '--config', 'examples/php-monolith/circle-fargate.config.ts', '--branch', 'master', '--changed-files', 'examples/php-monolith/changed-files.txt'];
+const BEFORE = process.env.BENCH_BEFORE;
 const CASES: readonly (readonly [string, readonly string[]])[] = [
   ["node -e ''", ['-e', '']],
   ['circle-fargate --version', [BIN, '--version']],
-  ["npm start's job (generate on the example)", [BIN, 'generate', '--config', 'examples/php-monolith/circle-fargate.config.ts', '--branch', 'master', '--changed-files', 'examples/php-monolith/changed-files.txt']],
+  ["npm start's job (generate on the example)", [BIN, ...GENERATE]],
+  ...(BEFORE !== undefined ? [[`the same, built from ${BEFORE}`, [path.resolve(BEFORE, 'bin/circle-fargate'), ...GENERATE]] as const] : []),
 ];
 
 const times: number[][] = CASES.map(() => []);

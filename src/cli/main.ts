@@ -131,8 +131,11 @@ function report(error: unknown, io: CliIO, debug: boolean, label: string | undef
   return error instanceof InputError ? EXIT_BAD_INPUT : EXIT_FAILED;
 }
 
-/** The package a failed import names, when the error is a module that is not installed. */
+/** The package a failed import or require names, when the error is a module that is not installed. */
 export function missingPackage(error: unknown): string | undefined {
-  if (!(error instanceof Error) || (error as { code?: unknown }).code !== 'ERR_MODULE_NOT_FOUND') return undefined;
+  // ERR_MODULE_NOT_FOUND from an import; MODULE_NOT_FOUND from a require (esbuild is required).
+  if (!(error instanceof Error)) return undefined;
+  const code = (error as { code?: unknown }).code;
+  if (code !== 'ERR_MODULE_NOT_FOUND' && code !== 'MODULE_NOT_FOUND') return undefined;
   return /Cannot find (?:package|module) '([^']+)'/.exec(error.message)?.[1];
 }

@@ -6,6 +6,7 @@
  *
  * The figures are a model, not a measurement: each constant below says where it comes from.
  */
+import { duration } from './timings.js';
 
 /** A target group the service registers its tasks in, as ELBv2 describes it. */
 export interface TargetGroupSettings {
@@ -372,14 +373,6 @@ function findingsOf(service: ServiceSettings, criticalPath: boolean): Finding[] 
     });
   }
   return found;
-}
-
-/** `4m30s`, `45s`, `1h02m`: the form the deploy's summary line uses. */
-export function duration(seconds: number): string {
-  const s = Math.round(seconds);
-  if (s < 60) return `${s}s`;
-  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
-  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
 function megabytes(bytes: number): string {

@@ -33,6 +33,7 @@ import { pruneRevisions, revisionsInUseByServices } from './revisions.js';
 import { TaskFailure, type OneOffSpec } from './runTask.js';
 import { applySchedules, findSchedules, scheduleTaskDefinition, type FoundSchedule, type Send } from './schedules.js';
 import { clusterArn, describeServices, describeTaskDefinition, listTargets, resolveRules, type Clients } from './state.js';
+import { PhaseClock, readServiceTimings, timingSummary, type ServiceTimings } from './timings.js';
 import { shortArn } from './taskDefinition.js';
 import { describeDifferences, serviceState } from './verify.js';
 import { watchDeployment, type WatchHooks } from './watch.js';
@@ -93,6 +94,8 @@ export class DeployFailure extends OperationError {
 export async function deploy(clients: Clients, request: DeployRequest, hooks: DeployHooks): Promise<DeployRecord> {
   const now = hooks.now ?? Date.now;
   const startedAt = new Date(now()).toISOString();
+  const clock = new PhaseClock(now);
+  clock.start('checks');
   // The request's own consistency first: before anything is read.
   refuseUnknownTaskServices(request);
   const arn = await clusterArn(clients.ecs, request.cluster, hooks);
@@ -110,7 +113,9 @@ export async function deploy(clients: Clients, request: DeployRequest, hooks: De
     // A dry run changes nothing, so it has nothing to wait for: it plans on the state as it is.
     hooks.progress(`another deployment is in progress: ${busy}; a deploy would ${request.ifBusy === 'refuse' ? 'refuse to start (--if-busy refuse)' : 'wait for it first'}`);
   } else if (busy !== undefined) {
+    clock.start('waiting');
     const idle = await waitUntilIdle(clients.ecs, request, busy, hooks);
+    clock.start('checks');
     const moved = idle.some((item, index) => item.service.taskDefinition !== services[index]?.service.taskDefinition);
     services = idle;
     if (moved) {
@@ -161,10 +166,21 @@ export async function deploy(clients: Clients, request: DeployRequest, hooks: De
     stop.abort();
   };
   try {
+    const going = () => failure === undefined && !stop.signal.aborted;
+    clock.start('register');
     await registerAll(clients, journal, plan.revisions, steps, fail);
-    if (failure === undefined && !stop.signal.aborted) await runTasks(clients, journal, request, plan, services, definitions, steps, fail);
-    if (failure === undefined && !stop.signal.aborted) await deployServices(clients, journal, request, steps, fail);
-    if (failure === undefined && !stop.signal.aborted) await moveTargets(clients, journal, request, steps, fail);
+    if (going() && (record.tasks ?? []).length > 0) {
+      clock.start('tasks');
+      await runTasks(clients, journal, request, plan, services, definitions, steps, fail);
+    }
+    if (going()) {
+      clock.start('services');
+      await deployServices(clients, journal, request, steps, fail);
+    }
+    if (going()) {
+      clock.start('targets');
+      await moveTargets(clients, journal, request, steps, fail);
+    }
   } catch (error) {
     fail(error instanceof Error ? error.message : String(error));
   } finally {
@@ -175,7 +191,9 @@ export async function deploy(clients: Clients, request: DeployRequest, hooks: De
     record.outcome = 'deployed';
     record.phase = 'done';
     record.finishedAt = new Date(now()).toISOString();
+    record.timings = clock.timings(await rolloutTimings(clients.ecs, record, hooks));
     await journal.save();
+    hooks.progress(timingSummary(record.timings, record.services.some((item) => item.rollout === 'not-waited') ? 'started' : 'deployed'));
     if (request.keepRevisions !== undefined) await keepRevisions(clients, journal, request.keepRevisions, send, concurrency, hooks);
     return record;
   }
@@ -183,12 +201,14 @@ export async function deploy(clients: Clients, request: DeployRequest, hooks: De
   record.reason = failure;
   await journal.save();
   hooks.progress(`deploy failed: ${failure}; restoring the before state`);
+  clock.start('restore');
   const result = await restore(clients, journal, hooks, {
     timeoutMs: request.rollbackTimeoutMs ?? request.timeoutMs,
     maxFailedTasks: request.maxFailedTasks ?? 3,
     concurrency,
   });
   record.finishedAt = new Date(now()).toISOString();
+  record.timings = clock.timings();
   await journal.save();
   const superseded = result.superseded.map((item) => `service ${item.name} was superseded by a newer deployment (${item.left ?? '?'}); it was not rolled back`);
   const how = request.recordFile !== undefined ? `circle-fargate rollback --record ${request.recordFile}` : 'rollback with the record';
@@ -200,6 +220,16 @@ export async function deploy(clients: Clients, request: DeployRequest, hooks: De
     );
   }
   throw new DeployFailure(`deploy failed: ${failure}; ${restoredWhat(record)}`, record, superseded);
+}
+
+/** Each completed rollout's timings by ECS's own timestamps; a service whose figures cannot be read is left out (the deploy itself succeeded). */
+async function rolloutTimings(ecs: ECSClient, record: DeployRecord, hooks: DeployHooks): Promise<ServiceTimings[]> {
+  const read = await Promise.all(
+    record.services
+      .filter((item) => item.rollout === 'completed' && item.after !== item.before && item.deploymentId !== undefined)
+      .map((item) => readServiceTimings(ecs, record.cluster, item.name, item.deploymentId ?? '', { ...hooks, attempts: 2 }).catch(() => undefined)),
+  );
+  return read.filter((item): item is ServiceTimings => item !== undefined);
 }
 
 /** What the restore put back, verified; never "nothing changed" when something was sent. */

@@ -23,6 +23,7 @@ import type { Target } from '@aws-sdk/client-eventbridge';
 import type { TaskRun } from './oneOffStep.js';
 import type { ScheduleChange } from './schedules.js';
 import type { ImageChange } from './taskDefinition.js';
+import type { DeployTimings } from './timings.js';
 
 export const RECORD_FORMAT = 'circle-fargate/deploy-record@1';
 
@@ -102,6 +103,8 @@ export interface DeployRecord {
   readonly tasks?: TaskRun[];
   /** Revisions deregistered by --keep-revisions after the deploy succeeded. */
   readonly deregistered?: Deregistration[];
+  /** Where the time went: the engine's phases, and each service's rollout by ECS's timestamps. */
+  timings?: DeployTimings;
 }
 
 /** The record's items that hold a change this deploy may have made (sent, acknowledged or not). */
@@ -125,6 +128,7 @@ export interface RecordSummary {
   readonly schedules?: readonly { readonly group: string; readonly name: string; readonly before: string; readonly after: string; readonly state: ChangeState; readonly error?: string; readonly left?: string }[];
   readonly tasks?: readonly TaskRun[];
   readonly deregistered?: readonly Deregistration[];
+  readonly timings?: DeployTimings;
 }
 
 /**
@@ -168,6 +172,7 @@ export function summarize(record: DeployRecord): RecordSummary {
       : {}),
     ...(record.tasks !== undefined ? { tasks: record.tasks.map((item) => ({ ...item })) } : {}),
     ...(record.deregistered !== undefined ? { deregistered: record.deregistered.map((item) => ({ ...item })) } : {}),
+    ...(record.timings !== undefined ? { timings: record.timings } : {}),
   };
 }
 

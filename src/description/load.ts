@@ -7,7 +7,6 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
-import { parse as parseYaml } from 'yaml';
 import { firstLine, InputError } from '../errors.js';
 import { compileDescription } from './compile.js';
 import { resolveDescription, type ProjectDescription } from './resolve.js';
@@ -119,7 +118,9 @@ export async function readDescriptionValue(file: string, options: LoadOptions): 
     }
     case '.yaml':
     case '.yml': {
-      const text = await readFile(file, 'utf8');
+      // Loaded here only: the yaml package is many modules, and a code description's process
+      // should start without waiting for them.
+      const [text, { parse: parseYaml }] = await Promise.all([readFile(file, 'utf8'), import('yaml')]);
       try {
         return parseYaml(text, { prettyErrors: true, uniqueKeys: true }) as unknown;
       } catch (error) {
@@ -161,69 +162,105 @@ interface ChildMessage {
  */
 async function importDefault(file: string, options: LoadOptions): Promise<unknown> {
   const name = path.basename(file);
+  if (!/\.[cm]?ts$/.test(file)) return runLoader(file, undefined, options).result;
+  // A TypeScript file is compiled here when it can be (compile.ts). The process that runs it
+  // starts first, told to wait for the code: Node.js's own start-up there (most of its time)
+  // overlaps the compiling here. When the file turns out not to be compilable it is stopped
+  // unheard, and tsx loads the file in a process of its own; a syntax error stops here.
+  let deliver: (code: string | undefined) => void = () => undefined;
+  const early = runLoader(file, new Promise((resolve) => (deliver = resolve)), options);
+  const result = await compileDescription(file).catch((error: unknown) => {
+    early.cancel();
+    throw error;
+  });
+  deliver(result.kind === 'compiled' ? result.code : undefined);
+  if (result.kind === 'compiled') return early.result;
+  early.cancel();
+  if (result.kind === 'syntax') {
+    const { kind: _syntax, ...position } = result;
+    throw new InputError(threwMessage(name, position));
+  }
+  return runLoader(file, undefined, options).result;
+}
+
+/**
+ * One loading process (loadChild.ts) for `file`. With `code`, it runs the CommonJS code that
+ * arrives on fd 4 once `code` resolves (undefined: nothing arrives; `cancel` stops it); without,
+ * it imports the file itself (through tsx for TypeScript). `cancel` ends a process whose answer
+ * is no longer wanted: its `result` then never settles.
+ */
+function runLoader(file: string, code: Promise<string | undefined> | undefined, options: LoadOptions): { result: Promise<unknown>; cancel: () => void } {
+  const name = path.basename(file);
   const timeoutMs = options.timeoutMs ?? DEFAULT_LOAD_TIMEOUT_MS;
   const log = options.log ?? ((text: string) => void process.stderr.write(text));
   const here = new URL(import.meta.url);
   const fromSource = here.pathname.endsWith('.ts');
   const child = fileURLToPath(new URL(`./loadChild${fromSource ? '.ts' : '.js'}`, here));
-  // A TypeScript file is compiled here when it can be (compile.ts); a syntax error stops here.
-  const compiled = /\.[cm]?ts$/.test(file) ? await compileDescription(file) : undefined;
-  if (compiled?.kind === 'syntax') {
-    const { kind: _syntax, ...position } = compiled;
-    throw new InputError(threwMessage(name, position));
-  }
-  const code = compiled?.kind === 'compiled' ? compiled.code : undefined;
   const args = [...(fromSource ? ['--import', import.meta.resolve('tsx')] : []), child, file, ...(code !== undefined ? ['--compiled'] : [])];
-  return new Promise((resolve, reject) => {
-    const running = spawn(process.execPath, args, { cwd: path.dirname(file), stdio: ['ignore', 'pipe', 'pipe', 'pipe', code !== undefined ? 'pipe' : 'ignore'] });
+  let cancelled = false;
+  let running: ReturnType<typeof spawn> | undefined;
+  const cancel = () => {
+    cancelled = true;
+    running?.kill('SIGKILL');
+  };
+  const result = new Promise<unknown>((resolve, reject) => {
+    const proc = spawn(process.execPath, args, { cwd: path.dirname(file), stdio: ['ignore', 'pipe', 'pipe', 'pipe', code !== undefined ? 'pipe' : 'ignore'] });
+    running = proc;
     if (code !== undefined) {
-      const input = running.stdio[4] as Writable;
+      const input = proc.stdio[4] as Writable;
       // The child may end before reading it all (process.exit at the top, a crash): not our error.
       input.on('error', () => undefined);
-      input.end(code);
+      void code.then(
+        (text) => {
+          if (text !== undefined) input.end(text);
+        },
+        () => undefined,
+      );
     }
-    let result = '';
+    let answer = '';
     let timedOut = false;
     const kill = () => {
       timedOut = true;
-      running.kill('SIGKILL');
+      proc.kill('SIGKILL');
     };
     // The limit counts from the child's `ready` (its start-up done); start-up itself gets a
     // generous limit of its own, for a machine so busy that starting Node takes that long.
     let timer = setTimeout(kill, timeoutMs + STARTUP_LIMIT_MS);
-    running.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
+    proc.stdout?.setEncoding('utf8').on('data', (chunk: string) => {
       log(chunk);
     });
-    running.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
+    proc.stderr?.setEncoding('utf8').on('data', (chunk: string) => {
       log(chunk);
     });
-    const channel = running.stdio[3] as Readable;
+    const channel = proc.stdio[3] as Readable;
     channel.setEncoding('utf8').on('data', (chunk: string) => {
-      const before = result;
-      result += chunk;
-      if (!before.includes('"ready"') && result.includes('{"kind":"ready"}\n')) {
+      const before = answer;
+      answer += chunk;
+      if (!before.includes('"ready"') && answer.includes('{"kind":"ready"}\n')) {
         clearTimeout(timer);
         timer = setTimeout(kill, timeoutMs);
       }
     });
-    running.on('error', (error) => {
+    proc.on('error', (error) => {
       clearTimeout(timer);
+      if (cancelled) return;
       reject(new InputError(`${name}: could not start a process to load it (${error.message})`));
     });
-    running.on('close', (code, signal) => {
+    proc.on('close', (exitCode, signal) => {
       clearTimeout(timer);
+      if (cancelled) return;
       if (timedOut) {
         reject(new InputError(`${name}: did not finish loading within ${timeoutMs / 1000} s (an endless loop, or a wait that never ends?); pass --load-timeout SECONDS if it needs longer`));
         return;
       }
       let message: ChildMessage | undefined;
       try {
-        message = JSON.parse(result.split('\n').find((line) => line !== '' && line !== '{"kind":"ready"}') ?? '') as ChildMessage;
+        message = JSON.parse(answer.split('\n').find((line) => line !== '' && line !== '{"kind":"ready"}') ?? '') as ChildMessage;
       } catch {
         message = undefined;
       }
       if (message === undefined) {
-        reject(new InputError(`${name}: the process loading it ended without an answer (${signal !== null ? `signal ${signal}` : `exit code ${String(code)}`})`));
+        reject(new InputError(`${name}: the process loading it ended without an answer (${signal !== null ? `signal ${signal}` : `exit code ${String(exitCode)}`})`));
         return;
       }
       const failure = describeFailure(name, message);
@@ -231,6 +268,7 @@ async function importDefault(file: string, options: LoadOptions): Promise<unknow
       else resolve(JSON.parse(message.json ?? 'null') as unknown);
     });
   });
+  return { result, cancel };
 }
 
 function describeFailure(name: string, message: ChildMessage): string | undefined {

@@ -15,7 +15,7 @@ import { VERSION } from '../../src/version.js';
 import { EXAMPLE, runCommand } from '../helpers/cli.js';
 import { parseConfig, type Config } from '../helpers/config.js';
 import { commit, git, initRepo, removeDir, repoFromDirectory, tempDir } from '../helpers/git.js';
-import { calls, expandJob, runJob, stub, type Pipeline } from '../helpers/jobRunner.js';
+import { calls, CIRCLECI_TESTS, expandJob, runJob, stub, type Pipeline } from '../helpers/jobRunner.js';
 
 const REPOSITORY = '123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/monolith/app';
 const DIGEST = `${REPOSITORY}@sha256:${'ab'.repeat(32)}`;
@@ -98,7 +98,7 @@ describe('the jobs of a master push run, and fit together', () => {
     stub(build.stubs, 'aws', 'case "$2" in get-login-password) echo ecr-password ;; describe-images) echo None ;; esac');
     stub(build.stubs, 'docker', `[ "$1" != inspect ] || echo '${DIGEST}'`);
     stub(build.stubs, 'circleci', ':');
-    const built = runJob(expandJob(config, 'build-image', run, { workspace }), run, { ...build, env: circleEnv() });
+    const built = await runJob(expandJob(config, 'build-image', run, { workspace }), run, { ...build, env: circleEnv() });
     assert.equal(built.status, 0, built.output);
     assert.deepEqual(built.ran.slice(0, 3), ['Shallow checkout', 'Assume the AWS role through OIDC', 'Renew the OIDC token before it expires']);
     assert.ok(built.ran.includes('setup_remote_docker (layer caching)'));
@@ -113,7 +113,7 @@ describe('the jobs of a master push run, and fit together', () => {
     const deploy = container();
     npmInstalls(deploy.stubs);
     stub(deploy.stubs, 'circleci', ':');
-    const deployed = runJob(expandJob(config, 'deploy-prod', run, { workspace }), run, { ...deploy, env: circleEnv() });
+    const deployed = await runJob(expandJob(config, 'deploy-prod', run, { workspace }), run, { ...deploy, env: circleEnv() });
     assert.equal(deployed.status, 0, deployed.output);
     const [install] = calls(deploy.stubs, 'npm');
     assert.ok(install, 'the deploy job installed circle-fargate');
@@ -130,7 +130,7 @@ describe('the jobs of a master push run, and fit together', () => {
     const again = container();
     npmInstalls(again.stubs);
     stub(again.stubs, 'circleci', ':');
-    const redeployed = runJob(expandJob(config, 'deploy-prod', run, { workspace }), run, { ...again, env: circleEnv() });
+    const redeployed = await runJob(expandJob(config, 'deploy-prod', run, { workspace }), run, { ...again, env: circleEnv() });
     assert.equal(redeployed.status, 0, redeployed.output);
     assert.deepEqual(redeployed.restoredCaches, deployed.savedCaches);
     assert.deepEqual(calls(again.stubs, 'npm'), [], 'a warm job installs nothing');
@@ -151,7 +151,7 @@ describe('the jobs of a master push run, and fit together', () => {
 while [ $# -gt 0 ]; do [ "$1" != --record ] || echo '{}' > "$2"; shift; done
 exit 1`);
     stub(box.stubs, 'circleci', ':');
-    const result = runJob(expandJob(config, 'deploy-prod', run, { workspace }), run, { ...box, env: circleEnv() });
+    const result = await runJob(expandJob(config, 'deploy-prod', run, { workspace }), run, { ...box, env: circleEnv() });
     assert.equal(result.status, 1, 'the job fails even when the rollback succeeds');
     assert.ok(result.ran.includes('Roll back from the deploy record'), result.ran.join(', '));
     const record = `${workspace}/deploy-records/prod.json`;
@@ -175,13 +175,8 @@ report="$2"; shift 2
 { echo '<testsuites>'; for file in "$@"; do printf '<testsuite file="%s/%s"/>\\n' "$PWD" "$file"; done; echo '</testsuites>'; } > "$report"
 PHPUNIT
 chmod +x vendor/bin/phpunit`);
-      // tests glob lists the files; tests run gives this container every CIRCLE_NODE_TOTAL-th.
-      stub(box.stubs, 'circleci', `case "$2" in
-  glob) find tests -name '*Test.php' | sort ;;
-  run) for arg in "$@"; do case "$arg" in --command=*) command="\${arg#--command=}" ;; esac; done
-       awk -v n="$CIRCLE_NODE_TOTAL" -v i="$CIRCLE_NODE_INDEX" '(NR - 1) % n == i' | sh -c "$command" ;;
-esac`);
-      const result = runJob(job, run, { ...box, env: circleEnv(), nodeIndex: node });
+      stub(box.stubs, 'circleci', CIRCLECI_TESTS);
+      const result = await runJob(job, run, { ...box, env: circleEnv(), nodeIndex: node });
       assert.equal(result.status, 0, result.output);
       results.push({ box, result });
     }
@@ -213,7 +208,7 @@ esac`);
       stub(box.stubs, 'docker', `[ "$1" != inspect ] || echo '${DIGEST}'`);
       stub(box.stubs, 'circleci', ':');
       npmInstalls(box.stubs);
-      const result = runJob(expandJob(config, name, run, { workspace }), run, { ...box, env: circleEnv({ CIRCLE_BRANCH: hostile }) });
+      const result = await runJob(expandJob(config, name, run, { workspace }), run, { ...box, env: circleEnv({ CIRCLE_BRANCH: hostile }) });
       assert.equal(result.status, 0, result.output);
     }
     assert.equal(existsSync(marker), false);
@@ -253,7 +248,7 @@ describe('Terraform plan and apply run with real terraform, the plan and its loc
     };
     const plan = container();
     stub(plan.stubs, 'circleci', ':');
-    const planned = runJob(expandJob(config, 'terraform-plan-app', run, { workspace }), run, { ...plan, env });
+    const planned = await runJob(expandJob(config, 'terraform-plan-app', run, { workspace }), run, { ...plan, env });
     assert.equal(planned.status, 0, planned.output);
     assert.match(readFileSync(path.join(plan.home, '.aws/config'), 'utf8'), /^role_arn = arn:aws:iam::123456789012:role\/infra-plan$/m);
     assert.equal(readFileSync(path.join(workspace, 'terraform/app/changes'), 'utf8'), 'some\n');
@@ -264,7 +259,7 @@ describe('Terraform plan and apply run with real terraform, the plan and its loc
 
     const apply = container();
     stub(apply.stubs, 'circleci', ':');
-    const applied = runJob(expandJob(config, 'terraform-apply-app', run, { workspace }), run, { ...apply, env });
+    const applied = await runJob(expandJob(config, 'terraform-apply-app', run, { workspace }), run, { ...apply, env });
     assert.equal(applied.status, 0, applied.output);
     assert.deepEqual(applied.restoredCaches, [planned.savedCaches[0]], 'the apply restores the cache the plan saved');
     assert.match(applied.output, /Apply complete! Resources: 1 added/);

@@ -41,6 +41,9 @@ interface Deployment {
   runningCount: number;
   pendingCount: number;
   failedTasks?: number;
+  /** ECS's timestamps, epoch seconds (as the JSON protocol sends them). */
+  createdAt?: number;
+  updatedAt?: number;
 }
 
 const PREFIX = 'arn:aws:ecs:ap-northeast-1:123456789012';
@@ -61,6 +64,14 @@ export class FakeEcs {
   /** Service events to add at the next poll (capacity shortages, say). */
   pendingEvents: string[] = [];
   readonly stoppedTasks: (StoppedTask & { taskArn: string; startedBy: string })[] = [];
+  /**
+   * ECS's clock for a completed rollout, in seconds after its deployment was created: each of its
+   * tasks is placed, pulls its image and starts at these offsets (the i-th task i seconds
+   * later), and the deployment completes at `completed` (old tasks drained).
+   */
+  rolloutClock = { placed: 2, pullStarted: 3, pullStopped: 15, started: 20, completed: 60 };
+  /** The running tasks of completed deployments (ListTasks, DescribeTasks). */
+  readonly runningTasks: { taskArn: string; startedBy: string; createdAt: number; pullStartedAt: number; pullStoppedAt: number; startedAt: number }[] = [];
   #polls = 0;
   #deployments = 0;
   #events = 0;
@@ -156,6 +167,19 @@ export class FakeEcs {
     const due = rollout.kind === 'complete' ? this.#polls >= rollout.afterPolls : rollout.kind === 'complete-at' && Date.now() >= rollout.at;
     if (due) {
       this.completedAt = Date.now();
+      const clock = this.rolloutClock;
+      const created = ours.createdAt ?? 1700001000;
+      for (let i = 0; i < ours.desiredCount; i++) {
+        this.runningTasks.push({
+          taskArn: `${PREFIX}:task/cluster/run${this.runningTasks.length + 1}`,
+          startedBy: ours.id,
+          createdAt: created + clock.placed + i,
+          pullStartedAt: created + clock.pullStarted + i,
+          pullStoppedAt: created + clock.pullStopped + i,
+          startedAt: created + clock.started + i,
+        });
+      }
+      ours.updatedAt = created + clock.completed;
       ours.rolloutState = 'COMPLETED';
       ours.runningCount = ours.desiredCount;
       ours.pendingCount = 0;
@@ -215,13 +239,21 @@ export class FakeEcs {
         });
         return;
       case 'ListTasks':
-        this.#send(response, 200, { taskArns: this.stoppedTasks.filter((task) => body.desiredStatus === 'STOPPED' && task.startedBy === body.startedBy).map((task) => task.taskArn) });
+        this.#send(response, 200, {
+          taskArns:
+            body.desiredStatus === 'STOPPED'
+              ? this.stoppedTasks.filter((task) => task.startedBy === body.startedBy).map((task) => task.taskArn)
+              : this.runningTasks.filter((task) => task.startedBy === body.startedBy).map((task) => task.taskArn),
+        });
         return;
       case 'DescribeTasks':
         this.#send(response, 200, {
-          tasks: this.stoppedTasks
-            .filter((task) => (body.tasks as string[]).includes(task.taskArn))
-            .map(({ containers, ...task }) => ({ ...task, lastStatus: 'STOPPED', desiredStatus: 'STOPPED', containers: (containers ?? []).map((container) => ({ ...container, lastStatus: 'STOPPED' })) })),
+          tasks: [
+            ...this.stoppedTasks
+              .filter((task) => (body.tasks as string[]).includes(task.taskArn))
+              .map(({ containers, ...task }) => ({ ...task, lastStatus: 'STOPPED', desiredStatus: 'STOPPED', containers: (containers ?? []).map((container) => ({ ...container, lastStatus: 'STOPPED' })) })),
+            ...this.runningTasks.filter((task) => (body.tasks as string[]).includes(task.taskArn)).map((task) => ({ ...task, lastStatus: 'RUNNING', desiredStatus: 'RUNNING' })),
+          ],
           failures: [],
         });
         return;
@@ -260,6 +292,7 @@ export class FakeEcs {
           desiredCount: this.service.desiredCount,
           runningCount: 0,
           pendingCount: this.service.desiredCount,
+          createdAt: 1700001000 + this.#deployments * 1000,
         });
         this.service.taskDefinition = definition;
         this.#polls = 0;

@@ -57,7 +57,8 @@ interface Deployment {
 }
 
 export class FaultProxy {
-  readonly calls: { operation: string; body: Record<string, any> }[] = [];
+  /** Each call, with when it arrived (milliseconds since the epoch). */
+  readonly calls: { operation: string; body: Record<string, any>; at: number }[] = [];
   faults: ProxyFault[] = [];
   /** DescribeServices polls after which a rollout completes. */
   rolloutPolls = 2;
@@ -130,7 +131,7 @@ export class FaultProxy {
     } catch {
       // not JSON (moto-api): forwarded as is
     }
-    if (operation !== '') this.calls.push({ operation, body });
+    if (operation !== '') this.calls.push({ operation, body, at: Date.now() });
     const number = this.calls.length;
     const fault = operation !== '' ? this.#fault(operation, text) : undefined;
     if (fault?.kind === 'refuse') { this.#send(response, 400, { __type: 'AccessDeniedException', message: `User is not authorized to perform: ${operation}` }); return; }

@@ -25,9 +25,9 @@
  *   on_success, on_fail (default: on_success)". A failing step ends the job's success; the steps
  *   after it run only when they say `always` or `on_fail`, and the job fails.
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import type { Config } from './config.js';
 
@@ -120,7 +120,8 @@ export function expandJob(config: Config, name: string, pipeline: Pipeline, over
   if (!orb || typeof orb !== 'object') throw new Error(`${reference}: not a job of an inline orb`);
   const definition = orb.jobs[jobName] as Config;
   const declared = definition.parameters as Config | undefined;
-  const values = withDefaults(declared, given, reference);
+  // CircleCI fills in pipeline values (<< pipeline.parameters.x >>) across the whole config first.
+  const values = withDefaults(declared, substitute(given, {}, pipeline.values) as Config, reference);
   for (const [key, value] of Object.entries(overrides)) if (key in values && !(key in given)) values[key] = value;
   const job = substitute({ ...definition, parameters: undefined }, values, pipeline.values) as Config;
 
@@ -188,11 +189,22 @@ function expandSteps(config: Config, orb: Config | undefined, steps: unknown[], 
   return out;
 }
 
+export interface StepTime {
+  readonly name: string;
+  readonly kind: string;
+  /** Milliseconds since the epoch. */
+  readonly start: number;
+  readonly end: number;
+  readonly status: number;
+}
+
 export interface JobRun {
   readonly status: number;
   readonly output: string;
   /** The run steps that ran, by name. */
   readonly ran: readonly string[];
+  /** Every step that ran (built-in ones too), with its start, end and exit status. */
+  readonly steps: readonly StepTime[];
   readonly storedTestResults: readonly string[];
   readonly savedCaches: readonly string[];
   readonly restoredCaches: readonly (string | null)[];
@@ -207,6 +219,42 @@ export interface RunOptions {
   readonly stubs: string;
   /** Which of the job's parallel containers this is. */
   readonly nodeIndex?: number;
+  /** Also appends each run step's output here as it comes (a job's log). */
+  readonly log?: string;
+}
+
+const runningSteps = new Set<number>();
+
+/** Ends the process group of every run step still running (a caller interrupted), each by its id. */
+export function killRunningSteps(): void {
+  for (const pid of runningSteps) {
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      // ended already
+    }
+  }
+}
+
+/** Runs `script` under `sh` in a process group of its own; resolves to its exit status and output (also appended to `log`). */
+function runScript(script: string, cwd: string, env: Record<string, string>, log: string | undefined): Promise<{ status: number; output: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn('sh', [script], { cwd, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const pid = child.pid;
+    if (pid !== undefined) runningSteps.add(pid);
+    let output = '';
+    const take = (chunk: Buffer) => {
+      output += chunk.toString('utf8');
+      if (log !== undefined) appendFileSync(log, chunk);
+    };
+    child.stdout.on('data', take);
+    child.stderr.on('data', take);
+    child.once('error', reject);
+    child.once('close', (code, signal) => {
+      if (pid !== undefined) runningSteps.delete(pid);
+      resolve({ status: code ?? (signal !== null ? 128 : 1), output });
+    });
+  });
 }
 
 /** `{{ checksum "file" }}` and `{{ arch }}` in a cache key, relative to the project. */
@@ -242,7 +290,7 @@ function expandHome(file: string, home: string, project: string, tmp: string): s
 }
 
 /** Runs the steps of one container. After a failing step only `when: always`/`on_fail` steps run, as on CircleCI. */
-export function runJob(job: ExpandedJob, pipeline: Pipeline, options: RunOptions): JobRun {
+export async function runJob(job: ExpandedJob, pipeline: Pipeline, options: RunOptions): Promise<JobRun> {
   const tmp = path.join(path.dirname(options.home), 'tmp');
   mkdirSync(tmp, { recursive: true });
   const at = (file: string): string => expandHome(file, options.home, options.project, tmp);
@@ -262,12 +310,15 @@ export function runJob(job: ExpandedJob, pipeline: Pipeline, options: RunOptions
   const storedTestResults: string[] = [];
   const savedCaches: string[] = [];
   const restoredCaches: (string | null)[] = [];
+  const steps: StepTime[] = [];
   const background: ReturnType<typeof spawn>[] = [];
   let status = 0;
   try {
     for (const step of job.steps) {
       const when = String(step.body.when ?? 'on_success');
       if (status !== 0 ? when === 'on_success' : when === 'on_fail') continue;
+      const start = Date.now();
+      const before = status;
       const raw = step.body;
       const body = (step.kind === 'save_cache' ? { ...(inTmpDeep(raw, tmp) as Config), paths: raw.paths } : inTmpDeep(raw, tmp)) as Config;
       switch (step.kind) {
@@ -280,10 +331,12 @@ export function runJob(job: ExpandedJob, pipeline: Pipeline, options: RunOptions
             background.push(spawn('sh', [script], { cwd: options.project, env: { ...env, ...environment }, stdio: 'ignore', detached: true }));
             continue;
           }
-          const result = spawnSync('sh', [script], { cwd: options.project, env: { ...env, ...environment }, encoding: 'utf8' });
-          output += result.stdout + result.stderr;
-          if (result.status !== 0 && status === 0) status = result.status ?? 1;
-          break;
+          if (options.log !== undefined) appendFileSync(options.log, `==> ${String(body.name ?? body.command)}\n`);
+          const result = await runScript(script, options.project, { ...env, ...environment }, options.log);
+          output += result.output;
+          if (result.status !== 0 && status === 0) status = result.status;
+          steps.push({ name: String(body.name ?? body.command), kind: step.kind, start, end: Date.now(), status: result.status });
+          continue;
         }
         case 'restore_cache': {
           const keys = ((body.keys ?? [body.key]) as string[]).map((key) => renderKey(key, options.project, tmp));
@@ -338,12 +391,24 @@ export function runJob(job: ExpandedJob, pipeline: Pipeline, options: RunOptions
         default:
           throw new Error(`step ${step.kind} is not supported by the test runner`);
       }
+      steps.push({ name: String(raw.name ?? step.kind), kind: step.kind, start, end: Date.now(), status: before === status ? 0 : status });
     }
   } finally {
     for (const child of background) if (child.pid !== undefined) try { process.kill(-child.pid, 'SIGTERM'); } catch { /* ended already */ }
   }
-  return { status, output, ran, storedTestResults, savedCaches, restoredCaches };
+  return { status, output, ran, steps, storedTestResults, savedCaches, restoredCaches };
 }
+
+/**
+ * The body of a `circleci` stand-in for the test splitting the orb's run_tests step asks of it:
+ * `tests glob` lists the PHPUnit test files; `tests run --command=C` gives this container
+ * every CIRCLE_NODE_TOTAL-th file of its input (by position, not by timings) on C's input.
+ */
+export const CIRCLECI_TESTS = `case "$2" in
+  glob) find tests -name '*Test.php' | sort ;;
+  run) for arg in "$@"; do case "$arg" in --command=*) command="\${arg#--command=}" ;; esac; done
+       awk -v n="$CIRCLE_NODE_TOTAL" -v i="$CIRCLE_NODE_INDEX" '(NR - 1) % n == i' | sh -c "$command" ;;
+esac`;
 
 /** Ends each recorded call in STUBS/NAME.args (not `--`, which is an argument of its own). */
 const END_OF_CALL = '-- end of call --';

@@ -1,0 +1,49 @@
+/**
+ * Timings on literal values: a service's rollout from ECS's own timestamps, and the one line a
+ * deploy ends with.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { duration, serviceTimingsOf, timingSummary } from '../../src/deploy/timings.js';
+
+const at = (seconds: number) => new Date(Date.UTC(2026, 11, 7, 8, 0, 0) + seconds * 1000);
+
+describe('timings', () => {
+  it('reads a rollout from the deployment and its tasks: first placed, longest pull, last running, completed', () => {
+    const timings = serviceTimingsOf(
+      'shop-prod-app',
+      { id: 'ecs-svc/1', createdAt: at(0), updatedAt: at(395), rolloutState: 'COMPLETED' },
+      [
+        { createdAt: at(3), pullStartedAt: at(5), pullStoppedAt: at(30), startedAt: at(40) },
+        { createdAt: at(2), pullStartedAt: at(4), pullStoppedAt: at(20), startedAt: at(95) },
+      ],
+    );
+    assert.deepEqual(timings, { service: 'shop-prod-app', deploymentId: 'ecs-svc/1', startedAt: at(0).toISOString(), tasks: 2, placed: 2, running: 95, completed: 395, pull: 25 });
+  });
+
+  it('leaves out what ECS did not report (a deployment still rolling has no completion)', () => {
+    const timings = serviceTimingsOf('app', { id: 'ecs-svc/2', createdAt: at(0), updatedAt: at(50), rolloutState: 'IN_PROGRESS' }, []);
+    assert.deepEqual(timings, { service: 'app', deploymentId: 'ecs-svc/2', startedAt: at(0).toISOString(), tasks: 0 });
+  });
+
+  it('says in one line where the time went; the slowest service speaks for the rollout', () => {
+    const line = timingSummary({
+      seconds: 412.3,
+      phases: [
+        { phase: 'checks', seconds: 3.2 },
+        { phase: 'register', seconds: 0.8 },
+        { phase: 'services', seconds: 398 },
+        { phase: 'targets', seconds: 9.9 },
+      ],
+      services: [
+        { service: 'shop-prod-admin', deploymentId: 'a', tasks: 1, running: 50, completed: 80 },
+        { service: 'shop-prod-app', deploymentId: 'b', tasks: 3, running: 95, completed: 395, pull: 25 },
+      ],
+    });
+    assert.equal(line, 'deployed in 6m52s: shop-prod-app running at 1m35s (pull 25s), completed at 6m35s (5m00s after running: health checks and draining); checks 3.2s, register 0.8s, services 6m38s, targets 9.9s');
+  });
+
+  it('spells durations for people', () => {
+    assert.deepEqual([0.04, 1.25, 9.96, 10, 59.4, 60, 192].map(duration), ['0s', '1.3s', '10s', '10s', '59s', '1m00s', '3m12s']);
+  });
+});

@@ -30,6 +30,11 @@ export const COMMAND_LIST: readonly CommandEntry[] = [
     load: async () => (await import('./commands/rollback.js')).rollbackCommand,
   },
   {
+    name: 'doctor',
+    summary: "estimate a deploy's time phase by phase and name the ECS/ELB settings that cost it (read-only)",
+    load: async () => (await import('./commands/doctor.js')).doctorCommand,
+  },
+  {
     name: 'notify',
     summary: 'send a deploy\'s outcome (from its summary) to a Slack or JSON webhook; never fails the deploy',
     load: async () => (await import('./commands/notify.js')).notifyCommand,

@@ -120,7 +120,7 @@ function report(error: unknown, io: CliIO, debug: boolean, label: string | undef
   if (missing !== undefined) {
     // The AWS SDK is a peer dependency: the orb's setup job installs without it.
     const hint = missing.startsWith('@aws-sdk/')
-      ? 'deploy and rollback need the AWS SDK, a peer dependency: install circle-fargate without --omit=peer (the orb: install with deploy: true)'
+      ? 'deploy, rollback, run and doctor need the AWS SDK, a peer dependency: install circle-fargate without --omit=peer (the orb: install with deploy: true)'
       : 'run `npm ci` (in a checkout) or reinstall circle-fargate';
     io.stderr(`circle-fargate: ${prefixed(`${missing} is not installed: ${hint}`, label)}\n`);
     return EXIT_FAILED;

@@ -63,8 +63,8 @@ describe('cli', () => {
   });
 
   const badInput: { args: string[]; stderr: string }[] = [
-    { args: ['deploy-everything'], stderr: 'circle-fargate: unknown command "deploy-everything"; expected one of generate, explain, deploy, run, rollback, notify, trigger, init, validate, config, orb, schema; see circle-fargate --help' },
-    { args: ['generat'], stderr: 'circle-fargate: unknown command "generat" (did you mean generate?); expected one of generate, explain, deploy, run, rollback, notify, trigger, init, validate, config, orb, schema; see circle-fargate --help' },
+    { args: ['deploy-everything'], stderr: 'circle-fargate: unknown command "deploy-everything"; expected one of generate, explain, deploy, run, rollback, doctor, notify, trigger, init, validate, config, orb, schema; see circle-fargate --help' },
+    { args: ['generat'], stderr: 'circle-fargate: unknown command "generat" (did you mean generate?); expected one of generate, explain, deploy, run, rollback, doctor, notify, trigger, init, validate, config, orb, schema; see circle-fargate --help' },
     { args: ['generate', '--brnch', 'x'], stderr: "circle-fargate: generate: Unknown option '--brnch' (did you mean --branch?); see circle-fargate generate --help" },
     { args: ['generate', '--frobnicate', 'x'], stderr: "circle-fargate: generate: Unknown option '--frobnicate'; see circle-fargate generate --help" },
     { args: ['generate', '--out'], stderr: "circle-fargate: generate: Option '--out <value>' argument missing; see circle-fargate generate --help" },

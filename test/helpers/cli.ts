@@ -63,12 +63,12 @@ export function collect(command: string, args: readonly string[], options: { cwd
  * variables are the process's for its duration, one such call at a time. Tests of signals, of a
  * process killed half-way and of what reaches a real terminal spawn the CLI (`runCli`).
  */
-const IN_PROCESS = new Set(['help', 'generate', 'explain', 'validate', 'init', 'orb', 'schema', 'config', 'trigger', 'deploy', 'rollback', 'run']);
+const IN_PROCESS = new Set(['help', 'generate', 'explain', 'validate', 'init', 'orb', 'schema', 'config', 'trigger', 'deploy', 'rollback', 'run', 'doctor']);
 /** Whether `runCommand` can run `args` (its command is one of IN_PROCESS). */
 export function runsInProcess(args: readonly string[]): boolean {
   return IN_PROCESS.has(args[0] ?? '');
 }
-const READS_PROCESS_ENV = new Set(['deploy', 'rollback', 'run']);
+const READS_PROCESS_ENV = new Set(['deploy', 'rollback', 'run', 'doctor']);
 let processEnvInUse: Promise<unknown> = Promise.resolve();
 
 /** Runs `call` with exactly `env`'s AWS_* variables in process.env, then puts the previous ones back. */

@@ -144,7 +144,7 @@ describe('every command, run from the installed copy', () => {
 });
 
 describe('the setup job\'s install (--omit=peer: no AWS SDK)', () => {
-  it('generates, and deploy says in one line what it lacks', async () => {
+  it('generates, and deploy and doctor say in one line what they lack', async () => {
     const setup = emptyProject('circle-fargate-setup-');
     try {
       npm(setup, ['install', '--omit=dev', '--omit=peer', '--ignore-scripts', packed.tarball]);
@@ -154,7 +154,10 @@ describe('the setup job\'s install (--omit=peer: no AWS SDK)', () => {
       assert.equal(generate.code, 0, generate.stderr);
       const deploy = await runInstalled(setupBin, ['deploy', '--cluster', 'c', '--service', 's', '--image', 'r/a:b', '--dry-run'], { cwd: setup });
       assert.equal(deploy.code, 1);
-      assert.match(deploy.stderr, /^circle-fargate: deploy: @aws-sdk\/client-[a-z]+ is not installed: deploy and rollback need the AWS SDK, a peer dependency: install circle-fargate without --omit=peer \(the orb: install with deploy: true\)\n$/);
+      assert.match(deploy.stderr, /^circle-fargate: deploy: @aws-sdk\/client-[a-z]+ is not installed: deploy, rollback, run and doctor need the AWS SDK, a peer dependency: install circle-fargate without --omit=peer \(the orb: install with deploy: true\)\n$/);
+      const doctor = await runInstalled(setupBin, ['doctor', '--cluster', 'c', '--service', 's', '--region', 'ap-northeast-1'], { cwd: setup });
+      assert.equal(doctor.code, 1);
+      assert.match(doctor.stderr, /^circle-fargate: doctor: @aws-sdk\/client-[a-z0-9-]+ is not installed: deploy, rollback, run and doctor need the AWS SDK, a peer dependency: install circle-fargate without --omit=peer \(the orb: install with deploy: true\)\n$/);
     } finally {
       removeDir(setup);
     }

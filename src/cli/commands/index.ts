@@ -2,6 +2,7 @@
 import type { Command } from '../command.js';
 import { configCommand } from './config.js';
 import { deployCommand } from './deploy.js';
+import { doctorCommand } from './doctor.js';
 import { explainCommand } from './explain.js';
 import { generateCommand } from './generate.js';
 import { initCommand } from './init.js';
@@ -13,4 +14,4 @@ import { schemaCommand } from './schema.js';
 import { triggerCommand } from './trigger.js';
 import { validateCommand } from './validate.js';
 
-export const COMMANDS: readonly Command[] = [generateCommand, explainCommand, deployCommand, runCommand, rollbackCommand, notifyCommand, triggerCommand, initCommand, validateCommand, configCommand, orbCommand, schemaCommand];
+export const COMMANDS: readonly Command[] = [generateCommand, explainCommand, deployCommand, runCommand, rollbackCommand, doctorCommand, notifyCommand, triggerCommand, initCommand, validateCommand, configCommand, orbCommand, schemaCommand];

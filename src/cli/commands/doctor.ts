@@ -1,0 +1,132 @@
+import { InputError } from '../../errors.js';
+import { DESCRIPTION_OPTIONS, descriptionLoadOptions, listFlag, stringFlag, type Command } from '../command.js';
+import { quietNodeVersionWarning } from './deploy.js';
+
+export const doctorCommand: Command = {
+  name: 'doctor',
+  summary: "estimate a deploy's time phase by phase and name the ECS/ELB settings that cost it (read-only)",
+  positionals: { min: 0, max: 1, name: 'ENV' },
+  options: {
+    cluster: { type: 'string' },
+    service: { type: 'string', multiple: true },
+    'scheduled-rule': { type: 'string', multiple: true },
+    'scheduled-rule-prefix': { type: 'string' },
+    'schedule-group': { type: 'string' },
+    'schedule-prefix': { type: 'string' },
+    region: { type: 'string' },
+    ...DESCRIPTION_OPTIONS,
+    json: { type: 'boolean' },
+  },
+  help: `Usage: circle-fargate doctor [ENV] [--cluster C] [--service S]... [--scheduled-rule NAME]...
+       [--scheduled-rule-prefix P] [--schedule-group G] [--schedule-prefix P] [--region R]
+       [--config PATH] [--load-timeout SECONDS] [--json]
+
+Reads, and changes nothing: the services (desired count, minimum/maximum percent, circuit
+breaker, health check grace period, capacity provider strategy), their target groups
+(deregistration delay, health check interval, timeout and thresholds, slow start), the task
+definitions they run (container health checks, stop timeout), the images' size and layer
+compression in ECR, and how many scheduled rules and schedules a deploy moves. Prints the
+expected time of a deploy phase by phase, then each setting that dominates it: its current
+value, a recommended value, what it would save and why, with the AWS documentation the rule
+comes from (docs/doctor.md). The times are a model's estimate from the settings, not a
+measurement.
+
+ENV reads cluster, services, scheduled rules and schedules, one-off tasks and region from the
+project description; the flags alone work without one.
+
+Options:
+  --cluster C                 ECS cluster
+  --service S                 ECS service (repeatable)
+  --scheduled-rule NAME       EventBridge rule a deploy moves (repeatable)
+  --scheduled-rule-prefix P   every rule whose name starts with P
+  --schedule-group G          EventBridge Scheduler schedules of group G
+  --schedule-prefix P         every schedule whose name starts with P
+  --region R                  AWS region (default: the environment's, else the SDK's own)
+  --config PATH               project description (default: circle-fargate.config.* here)
+  --load-timeout SECONDS      seconds a .ts/.mjs/.js description may take to load (default 10)
+  --json                      print the settings read, the phases and the findings as JSON
+  --debug                     show a stack trace on unexpected errors
+  -h, --help                  show this help
+
+AWS configuration is the SDK's (AWS_ENDPOINT_URL, or AWS_ENDPOINT_URL_ECS,
+AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2, AWS_ENDPOINT_URL_ECR, AWS_ENDPOINT_URL_EVENTBRIDGE,
+AWS_ENDPOINT_URL_SCHEDULER for moto or LocalStack). It needs read access only: ecs:DescribeServices,
+ecs:DescribeTaskDefinition, elasticloadbalancing:DescribeTargetGroups and
+DescribeTargetGroupAttributes, ecr:DescribeImages and BatchGetImage (else the image size is
+assumed), events:ListRules, scheduler:ListSchedules.
+
+Exit codes: 0 the estimate was made (findings or none); 1 AWS could not be read (a call failed
+or was denied); 2 bad flags or description, or a cluster or service that does not exist.`,
+  async run(args, io) {
+    const [environment] = args.positionals;
+    let cluster = stringFlag(args, 'cluster');
+    let services = listFlag(args, 'service');
+    let rules = listFlag(args, 'scheduled-rule');
+    let rulePrefix = stringFlag(args, 'scheduled-rule-prefix');
+    let scheduleGroup = stringFlag(args, 'schedule-group');
+    let schedulePrefix = stringFlag(args, 'schedule-prefix');
+    let region = stringFlag(args, 'region');
+    let oneOffTasks: { name: string; service: string }[] = [];
+    if (environment !== undefined) {
+      const { loadDescription } = await import('../../description/load.js');
+      const { description } = await loadDescription(descriptionLoadOptions(args, io, 'doctor'));
+      const env = description.environments.find((candidate) => candidate.name === environment);
+      if (!env) {
+        throw new InputError(`doctor: no environment "${environment}" in the project description (expected one of ${description.environments.map((e) => e.name).join(', ') || 'none'})`);
+      }
+      cluster ??= env.cluster;
+      if (services.length === 0) services = env.services.map((service) => service.name);
+      if (rules.length === 0) rules = [...env.scheduledTasks.rules];
+      rulePrefix ??= env.scheduledTasks.rulePrefix;
+      scheduleGroup ??= env.scheduledTasks.scheduleGroup;
+      schedulePrefix ??= env.scheduledTasks.schedulePrefix;
+      oneOffTasks = env.tasks.map((task) => ({ name: task.name, service: task.service }));
+      region ??= env.region;
+    }
+    if (cluster === undefined) throw new InputError('doctor: no cluster: pass ENV (from the project description) or --cluster C');
+    if (services.length === 0) throw new InputError('doctor: no service to look at: pass --service S or an ENV that has services');
+
+    quietNodeVersionWarning();
+    const [{ ECSClient }, { EventBridgeClient }, { watchAwsClient }, { lazyClient, requireRegion }, { readDoctorInput }, { diagnose, formatDiagnosis }] = await Promise.all([
+      import('@aws-sdk/client-ecs'),
+      import('@aws-sdk/client-eventbridge'),
+      import('../../secrets/aws.js'),
+      import('../../deploy/sdk.js'),
+      import('../../deploy/doctorState.js'),
+      import('../../deploy/doctor.js'),
+    ]);
+    // Every package is checked to be there before the first call, as deploy does.
+    for (const name of ['@aws-sdk/client-elastic-load-balancing-v2', '@aws-sdk/client-ecr', '@aws-sdk/client-scheduler']) import.meta.resolve(name);
+    const options = { ...(region !== undefined ? { region } : {}), maxAttempts: 1 };
+    const ecs = new ECSClient(options);
+    await requireRegion(ecs);
+    const clients = {
+      ecs: watchAwsClient(ecs, io.secrets),
+      events: watchAwsClient(new EventBridgeClient(options), io.secrets),
+      elb: lazyClient(async () => watchAwsClient(new (await import('@aws-sdk/client-elastic-load-balancing-v2')).ElasticLoadBalancingV2Client(options), io.secrets)),
+      ecr: lazyClient(async () => watchAwsClient(new (await import('@aws-sdk/client-ecr')).ECRClient(options), io.secrets)),
+      scheduler: lazyClient(async () => watchAwsClient(new (await import('@aws-sdk/client-scheduler')).SchedulerClient(options), io.secrets)),
+    };
+    const { input, notes } = await readDoctorInput(
+      clients,
+      {
+        cluster,
+        services,
+        rules,
+        ...(rulePrefix !== undefined ? { rulePrefix } : {}),
+        ...(scheduleGroup !== undefined ? { scheduleGroup } : {}),
+        ...(schedulePrefix !== undefined ? { schedulePrefix } : {}),
+        oneOffTasks,
+      },
+      { attempts: 3 },
+    );
+    const diagnosis = diagnose(input);
+    const all = { ...diagnosis, notes: [...notes, ...diagnosis.notes] };
+    if (args.values.json === true) {
+      io.stdout(`${JSON.stringify(io.secrets.redact({ ...(environment !== undefined ? { environment } : {}), settings: input, ...all }))}\n`);
+    } else {
+      io.stdout(formatDiagnosis(all, `doctor ${environment ?? cluster}`));
+    }
+    return 0;
+  },
+};

@@ -208,12 +208,13 @@ describe('size', () => {
   // Issue 15: under 500 lines. Some 330 of them are the scripts the jobs run; the jobs are
   // expanded into the config's own, so no job or executor of the orb declares its parameters again.
   // Issue 24's deploy markers (on by default) add 12 lines to the deploy script: the plan, RUNNING,
-  // the signal relay and the outcome; the budget is 510.
-  it('the config of a master push is under 510 lines, with no orb examples, jobs or executors', async () => {
+  // the signal relay and the outcome; issue 23's wait_until of the deploy command 3 (its
+  // parameter, its variable, one line of the script): the budget is 520.
+  it('the config of a master push is under 520 lines, with no orb examples, jobs or executors', async () => {
     const { yaml, config } = await generate(['--branch', 'master', '--changed-files', '-'], 'app/src/Controller/ArticlesController.php\n');
     assert.deepEqual(workflowJobNames(config), ['phpunit', 'build-image', 'deploy-prod']);
     const lines = yaml.split('\n').length - 1;
-    assert.ok(lines < 510, `${lines} lines`);
+    assert.ok(lines < 520, `${lines} lines`);
     const orb = config.orbs['circle-fargate'];
     assert.deepEqual([orb.examples, orb.jobs, orb.executors], [undefined, undefined, undefined]);
     assert.deepEqual(Object.keys(config.jobs), ['phpunit', 'build-image', 'deploy-prod']);

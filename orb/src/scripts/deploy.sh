@@ -2,7 +2,7 @@
 # Deploys an environment with circle-fargate (installed by the orb's install command): the image is the digest
 # build_and_push_image wrote to the workspace (images/CF_IMAGE_NAME), or CF_IMAGE when given.
 # Inputs: CF_ENVIRONMENT, CF_BIN (/tmp/circle-fargate/install/node_modules/.bin/circle-fargate), CF_IMAGE_NAME or CF_IMAGE, CF_CONFIG, CF_WORKSPACE,
-# CF_MARKERS (true: CircleCI deploy markers), CF_COMPONENT (the marker's component), CF_TARGET_VERSION and CF_DEPLOY_KIND (set by the deploy_version job).
+# CF_WAIT_UNTIL (description, complete or serving), CF_MARKERS (true: CircleCI deploy markers), CF_COMPONENT (the marker's component), CF_TARGET_VERSION and CF_DEPLOY_KIND (set by the deploy_version job).
 # The deploy's write-ahead record (mode 0600: it holds the targets' inputs) is kept in the
 # workspace, deploy-records/ENV.json, for the rollback step; stdout, the record's redacted
 # summary, goes to deploy-summaries/ENV.json, the job's artifact.
@@ -34,6 +34,7 @@ mkdir -p "$workspace/deploy-records" "$workspace/deploy-summaries"
 summary="$workspace/deploy-summaries/$environment.json"
 set -- deploy "$environment" --image "$image" --record "$workspace/deploy-records/$environment.json" --json
 [ -z "${CF_CONFIG:-}" ] || set -- "$@" --config "$CF_CONFIG"
+[ "${CF_WAIT_UNTIL:-description}" = description ] || set -- "$@" --wait-until "$CF_WAIT_UNTIL"
 
 # mark VERB ARGS: `circleci run release VERB circle-fargate-ENV ARGS` (one marker per deploy job:
 # the name ties the plan to its updates), when CF_MARKERS is true; a failure is one line.

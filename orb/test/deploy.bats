@@ -28,6 +28,7 @@ setup() {
   [ "$status" -eq 0 ]
   [ "$(cat "$STUBS/circle-fargate.args")" = $'deploy\npre\n--image\n123456789012.dkr.ecr.ap-northeast-1.amazonaws.com/acme/app@sha256:abc\n--record\n'"$CF_WORKSPACE"$'/deploy-records/pre.json\n--json\n--wait-until\nserving\n--' ]
   # Any other value is one argument for circle-fargate to refuse, never shell code.
+  rm "$STUBS/circle-fargate.args"
   CF_WAIT_UNTIL='serving; touch pwned' run sh "$SCRIPTS/deploy.sh"
   [ "$(sed -n 8,9p "$STUBS/circle-fargate.args")" = $'--wait-until\nserving; touch pwned' ]
   [ ! -e pwned ]

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { InputError } from '../../errors.js';
 import type { ImageRef } from '../../deploy/imageRef.js';
-import { DESCRIPTION_OPTIONS, descriptionLoadOptions, listFlag, secondsFlag, stringFlag, type Command } from '../command.js';
+import { DESCRIPTION_OPTIONS, listFlag, secondsFlag, stringFlag, type Command } from '../command.js';
 
 export const deployCommand: Command = {
   name: 'deploy',
@@ -114,35 +114,15 @@ finish with rollback --record FILE.`,
     const { parseImageRef } = await import('../../deploy/imageRef.js');
     const image = parseImageRef(imageText);
 
-    let cluster = stringFlag(args, 'cluster');
-    let services = listFlag(args, 'service').map((name) => ({ name }));
-    let rules = listFlag(args, 'scheduled-rule');
-    let rulePrefix = stringFlag(args, 'scheduled-rule-prefix');
-    let scheduleGroup = stringFlag(args, 'schedule-group');
-    let schedulePrefix = stringFlag(args, 'schedule-prefix');
-    let scheduledContainers = listFlag(args, 'scheduled-container');
-    let tasks: import('../../deploy/runTask.js').OneOffSpec[] = [];
-    let region = stringFlag(args, 'region');
-    let waitUntil = stringFlag(args, 'wait-until');
-    if (environment !== undefined) {
-      const { loadDescription } = await import('../../description/load.js');
-      const { description } = await loadDescription(descriptionLoadOptions(args, io, 'deploy'));
-      const env = description.environments.find((candidate) => candidate.name === environment);
-      if (!env) {
-        throw new InputError(`deploy: no environment "${environment}" in the project description (expected one of ${description.environments.map((e) => e.name).join(', ') || 'none'})`);
-      }
+    const { environmentScope } = await import('../environmentScope.js');
+    const scope = await environmentScope(args, io, 'deploy', environment);
+    if (scope.environment !== undefined && environment !== undefined) {
+      const { env, description } = scope.environment;
       refuseOtherRepository(image, environment, description.images.find((candidate) => candidate.name === env.image));
-      cluster ??= env.cluster;
-      if (services.length === 0) services = env.services.map((service) => ({ name: service.name, ...(service.containers ? { containers: service.containers } : {}) }));
-      if (rules.length === 0) rules = [...env.scheduledTasks.rules];
-      rulePrefix ??= env.scheduledTasks.rulePrefix;
-      scheduleGroup ??= env.scheduledTasks.scheduleGroup;
-      schedulePrefix ??= env.scheduledTasks.schedulePrefix;
-      if (scheduledContainers.length === 0) scheduledContainers = [...(env.scheduledTasks.containers ?? [])];
-      tasks = [...env.tasks];
-      region ??= env.region;
-      waitUntil ??= env.waitUntil;
     }
+    const { cluster, rules, rulePrefix, scheduleGroup, schedulePrefix, scheduledContainers, tasks, region } = scope;
+    let services = scope.services;
+    const waitUntil = stringFlag(args, 'wait-until') ?? scope.environment?.env.waitUntil;
     if (waitUntil !== undefined && waitUntil !== 'complete' && waitUntil !== 'serving') throw new InputError(`deploy: --wait-until: expected complete or serving (got ${JSON.stringify(waitUntil)})`);
     if (cluster === undefined) throw new InputError('deploy: no cluster: pass ENV (from the project description) or --cluster C');
     if (services.length === 0 && rules.length === 0 && rulePrefix === undefined && scheduleGroup === undefined && schedulePrefix === undefined) {
@@ -202,11 +182,11 @@ finish with rollback --record FILE.`,
         {
           cluster,
           services,
-          rules,
+          rules: [...rules],
           ...(rulePrefix !== undefined ? { rulePrefix } : {}),
           ...(scheduleGroup !== undefined ? { scheduleGroup } : {}),
           ...(schedulePrefix !== undefined ? { schedulePrefix } : {}),
-          ...(tasks.length > 0 ? { tasks } : {}),
+          ...(tasks.length > 0 ? { tasks: [...tasks] } : {}),
           ...(keepRevisions !== undefined ? { keepRevisions } : {}),
           concurrency,
           check: args.values['no-checks'] !== true,

@@ -1,5 +1,5 @@
 import { InputError } from '../../errors.js';
-import { DESCRIPTION_OPTIONS, descriptionLoadOptions, listFlag, stringFlag, type Command } from '../command.js';
+import { DESCRIPTION_OPTIONS, type Command } from '../command.js';
 import { quietNodeVersionWarning } from './deploy.js';
 
 export const doctorCommand: Command = {
@@ -59,30 +59,12 @@ Exit codes: 0 the estimate was made (findings or none); 1 AWS could not be read 
 or was denied); 2 bad flags or description, or a cluster or service that does not exist.`,
   async run(args, io) {
     const [environment] = args.positionals;
-    let cluster = stringFlag(args, 'cluster');
-    let services = listFlag(args, 'service');
-    let rules = listFlag(args, 'scheduled-rule');
-    let rulePrefix = stringFlag(args, 'scheduled-rule-prefix');
-    let scheduleGroup = stringFlag(args, 'schedule-group');
-    let schedulePrefix = stringFlag(args, 'schedule-prefix');
-    let region = stringFlag(args, 'region');
-    let oneOffTasks: { name: string; service: string }[] = [];
-    if (environment !== undefined) {
-      const { loadDescription } = await import('../../description/load.js');
-      const { description } = await loadDescription(descriptionLoadOptions(args, io, 'doctor'));
-      const env = description.environments.find((candidate) => candidate.name === environment);
-      if (!env) {
-        throw new InputError(`doctor: no environment "${environment}" in the project description (expected one of ${description.environments.map((e) => e.name).join(', ') || 'none'})`);
-      }
-      cluster ??= env.cluster;
-      if (services.length === 0) services = env.services.map((service) => service.name);
-      if (rules.length === 0) rules = [...env.scheduledTasks.rules];
-      rulePrefix ??= env.scheduledTasks.rulePrefix;
-      scheduleGroup ??= env.scheduledTasks.scheduleGroup;
-      schedulePrefix ??= env.scheduledTasks.schedulePrefix;
-      oneOffTasks = env.tasks.map((task) => ({ name: task.name, service: task.service }));
-      region ??= env.region;
-    }
+    const { environmentScope } = await import('../environmentScope.js');
+    const scope = await environmentScope(args, io, 'doctor', environment);
+    const { cluster, rulePrefix, scheduleGroup, schedulePrefix, region } = scope;
+    const services = scope.services.map((service) => service.name);
+    const rules = [...scope.rules];
+    const oneOffTasks = scope.tasks.map((task) => ({ name: task.name, service: task.service }));
     if (cluster === undefined) throw new InputError('doctor: no cluster: pass ENV (from the project description) or --cluster C');
     if (services.length === 0) throw new InputError('doctor: no service to look at: pass --service S or an ENV that has services');
 

@@ -220,8 +220,14 @@ describe('deploy faults against moto', () => {
       waiting ||= stderr.includes('waiting for another deployment in progress');
     });
     await until(() => waiting, 'the second deploy to wait');
+    // Both deploys poll the service, and the proxy counts every poll toward a rollout: with 2, the
+    // second deploy's rollout could complete (dropping the first's finished deployment, as ECS
+    // does once the newer one completes) before the first deploy looked again. ECS takes minutes.
+    proxy.rolloutPolls = 6;
     proxy.hang.delete(service);
-    const [firstResult, secondResult] = await Promise.all([first.done, second.done]);
+    const [firstResult, secondResult] = await Promise.all([first.done, second.done]).finally(() => {
+      proxy.rolloutPolls = 2;
+    });
     assert.equal(firstResult.code, 0, firstResult.stderr);
     assert.equal(secondResult.code, 0, secondResult.stderr);
     assert.equal(await imageOf(world, service), newer, 'the newer deploy wins');

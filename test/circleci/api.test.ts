@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { runCommand, type CliResult } from '../helpers/cli.js';
+import { freePort } from '../helpers/moto.js';
 import { exampleRepo, removeDir } from '../helpers/git.js';
 import { created, createThen, FakeCircleCI, pipeline, PIPELINE_ID, workflows } from '../helpers/fakeCircleci.js';
 
@@ -172,6 +173,32 @@ describe('a trigger fires at most once', () => {
     assert.equal(result.code, 1);
     assert.match(result.stderr, /and 2 new pipelines could be the one it created \(101, 100\); it was not sent again: look at https:\/\/app\.circleci\.com\/pipelines\/github\/acme\/monolith\?branch=master\n$/);
     assert.equal(triggers(), 1);
+  });
+});
+
+describe('an API that cannot be reached', () => {
+  it('trigger: a refused connection means nothing was sent; one line within seconds, not the whole retry budget', async () => {
+    const port = await freePort(); // nothing listens on it
+    const started = Date.now();
+    const result = await runCommand(['trigger', 'pre'], { cwd: repo, env: { CIRCLE_TOKEN: TOKEN, CIRCLECI_API_URL: `http://127.0.0.1:${port}/api/v2` } });
+    const seconds = (Date.now() - started) / 1000;
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, new RegExp(`^circle-fargate: trigger: CircleCI API at http://127\\.0\\.0\\.1:${port}/api/v2 cannot be reached \\(connect ECONNREFUSED [^)]*\\): the request was not sent and no pipeline was triggered; check CIRCLECI_API_URL and the network, then trigger again\n$`));
+    assert.doesNotMatch(result.stderr, /outcome is unknown/);
+    assert.ok(seconds < 20, `took ${seconds} s (the retry budget is 120 s)`);
+  });
+
+  it('generate --continue: refused connections are tried 3 times, then one line', async () => {
+    const port = await freePort();
+    const started = Date.now();
+    const result = await runCommand(['generate', '--branch', 'master', '--changed-files', '-', '--continue'], {
+      cwd: repo,
+      input: 'app/src/Controller/ArticlesController.php\n',
+      env: { CIRCLE_CONTINUATION_KEY: KEY, CIRCLECI_API_URL: `http://127.0.0.1:${port}/api/v2` },
+    });
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /did not answer \(connect ECONNREFUSED/);
+    assert.ok((Date.now() - started) / 1000 < 20);
   });
 });
 

@@ -139,6 +139,9 @@ export class CircleCIClient {
         answer = await this.#send('POST', `/project/${encodeSlug(slug)}/pipeline`, body, true);
       } catch (error) {
         if (error instanceof InputError) throw error;
+        // The connection was refused, or the name did not resolve: the request never left, so
+        // nothing was triggered (a known outcome, not one to look for).
+        if (notSent(error)) throw new ApiError(`CircleCI API at ${this.baseUrl} cannot be reached (${causeOf(error)}): the request was not sent and no pipeline was triggered; check CIRCLECI_API_URL and the network, then trigger again`, 0, causeOf(error));
         return this.#findTriggered(slug, target, parameters, { mark, sentAt, why: `no answer: ${causeOf(error)}` });
       }
       if (answer.status === 201 || answer.status === 200) return { pipeline: answer.body as Pipeline };
@@ -181,6 +184,10 @@ export class CircleCIClient {
       try {
         answer = await this.#send('POST', '/pipeline/continue', { 'continuation-key': continuationKey, configuration }, false);
       } catch (error) {
+        if (notSent(error)) {
+          if (attempt < NOT_SENT_ATTEMPTS && (await this.#retryWait(started, this.#backoff(attempt)))) continue;
+          throw this.#unreachable(error);
+        }
         outcomeUnknown = true;
         if (await this.#retryWait(started, this.#backoff(attempt))) continue;
         throw this.#unreachable(error);
@@ -285,7 +292,7 @@ export class CircleCIClient {
         answer = await this.#send(method, path, body, options.auth);
       } catch (error) {
         if (error instanceof InputError) throw error;
-        if (await this.#retryWait(started, this.#backoff(attempt))) continue;
+        if (!(notSent(error) && attempt >= NOT_SENT_ATTEMPTS) && (await this.#retryWait(started, this.#backoff(attempt)))) continue;
         throw this.#unreachable(error);
       }
       const retryable = answer.status === 429 || answer.status >= 500;
@@ -330,6 +337,20 @@ export class CircleCIClient {
     const cause = causeOf(error);
     return new ApiError(`CircleCI API at ${this.baseUrl} did not answer (${cause})`, 0, cause);
   }
+}
+
+/**
+ * Errors that mean the request never reached the server: the connection was refused or the host
+ * name did not resolve. Unlike a lost answer, nothing can have taken effect; they are tried
+ * NOT_SENT_ATTEMPTS times, not for the whole retry budget (a wrong CIRCLECI_API_URL answers at once).
+ */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
+const NOT_SENT_ATTEMPTS = 3;
+
+function notSent(error: unknown): boolean {
+  const cause = error instanceof Error ? error.cause : undefined;
+  const code = cause instanceof Error && 'code' in cause ? (cause as { code?: unknown }).code : undefined;
+  return typeof code === 'string' && NOT_SENT_CODES.has(code);
 }
 
 function causeOf(error: unknown): string {

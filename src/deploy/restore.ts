@@ -16,7 +16,7 @@ import { awsMessage, CallFailed, retrying, type CallHooks } from './calls.js';
 import type { Journal } from './journal.js';
 import { DEFAULT_CONCURRENCY, inPool } from './pool.js';
 import { touched, type ServiceChange, type TargetChange } from './record.js';
-import { restoreSchedules, scheduleTaskDefinition, type ScheduleChange } from './schedules.js';
+import { restoreSchedules, scheduleTaskDefinition } from './schedules.js';
 import { describeService, listTargets, type Clients } from './state.js';
 import { shortArn } from './taskDefinition.js';
 import { sameTarget, serviceDifference, serviceIsBack, serviceState, type Difference } from './verify.js';
@@ -43,17 +43,7 @@ export interface RestoreResult {
 
 const RESTORE_ATTEMPTS = 10;
 /** After the deadline, the reads that verify what was put back may take this long. */
-export const VERIFY_GRACE_MS = 20_000;
-
-/** An AbortSignal that fires after `ms` (real time), and its clean-up. */
-function deadlineSignal(ms: number): { signal: AbortSignal; clear: () => void } {
-  const controller = new AbortController();
-  const timer = setTimeout(() => {
-    controller.abort();
-  }, Math.max(0, ms));
-  timer.unref();
-  return { signal: controller.signal, clear: () => { clearTimeout(timer); } };
-}
+const VERIFY_GRACE_MS = 20_000;
 
 export async function restore(clients: Clients, journal: Journal, hooks: WatchHooks, options: RestoreOptions): Promise<RestoreResult> {
   const record = journal.record;
@@ -61,62 +51,32 @@ export async function restore(clients: Clients, journal: Journal, hooks: WatchHo
   await journal.save();
   const concurrency = options.concurrency ?? DEFAULT_CONCURRENCY;
   // Signals were heard already: nothing stops a restore half-way but its deadline.
-  const deadline = deadlineSignal(options.timeoutMs);
-  const calm: WatchHooks = { ...hooks, signal: deadline.signal, attempts: RESTORE_ATTEMPTS };
+  // AbortSignal.timeout keeps no process alive (its timer is unref'd) and needs no clean-up.
+  const deadline = AbortSignal.timeout(options.timeoutMs);
+  const calm: WatchHooks = { ...hooks, signal: deadline, attempts: RESTORE_ATTEMPTS };
   const services = touched(record.services).filter((item) => item.state !== 'superseded');
   const targets = touched(record.targets);
   const schedules = touched(record.schedules ?? []);
   /** Targets whose put-back did not succeed, and why. */
   const notPutBack = new Map<TargetChange, string>();
 
-  let scheduleLeft: ScheduleChange[];
-  try {
-    const [, , leftOfSchedules] = await Promise.all([
-      Promise.allSettled(services.map((item) => restoreService(clients.ecs, record.cluster, item, calm, options))),
-      restoreTargets(clients.events, targets, concurrency, calm, notPutBack),
-      // Schedules: each written back whole, then read back and compared field by field.
-      schedules.length === 0
-        ? []
-        : clients.scheduler
-          ? restoreSchedules(clients.scheduler, schedules, (what, call) => retrying(what, call, calm), concurrency, hooks.progress, deadline.signal)
-          : schedules.map((item) => Object.assign(item, { state: 'left' as const, left: 'not restored: no EventBridge Scheduler client' })),
-    ]);
-    scheduleLeft = leftOfSchedules;
-  } finally {
-    deadline.clear();
-  }
-  const timedOut = deadline.signal.aborted;
+  const [, , scheduleLeft] = await Promise.all([
+    Promise.allSettled(services.map((item) => restoreService(clients.ecs, record.cluster, item, calm, options))),
+    restoreTargets(clients.events, targets, concurrency, calm, notPutBack),
+    // Schedules: each written back whole, then read back and compared field by field.
+    schedules.length === 0
+      ? []
+      : clients.scheduler
+        ? restoreSchedules(clients.scheduler, schedules, (what, call) => retrying(what, call, calm), concurrency, hooks.progress, deadline)
+        : schedules.map((item) => Object.assign(item, { state: 'left' as const, left: 'not restored: no EventBridge Scheduler client' })),
+  ]);
+  const timedOut = deadline.aborted;
 
-  // Reading back: bounded too, by the grace after the deadline (or after now, when it is past).
-  const grace = deadlineSignal(VERIFY_GRACE_MS);
-  const reading: WatchHooks = { ...hooks, signal: grace.signal, attempts: 3 };
-  const left: Difference[] = [];
-  try {
-    left.push(...(await verifyServices(clients.ecs, record.cluster, services, reading)));
-    left.push(...(await verifyTargets(clients.events, targets, notPutBack, concurrency, reading)));
-  } finally {
-    grace.clear();
-  }
-  for (const item of services) {
-    const difference = left.find((candidate) => candidate.item === `service ${item.name}`);
-    if (difference) {
-      item.state = 'left';
-      item.left = difference.actual;
-    } else {
-      item.state = 'restored';
-      delete item.left;
-    }
-  }
-  for (const item of targets) {
-    const difference = left.find((candidate) => candidate.item === `rule ${item.rule} target ${item.id}`);
-    if (difference) {
-      item.state = 'left';
-      item.left = difference.actual;
-    } else {
-      item.state = 'restored';
-      delete item.left;
-    }
-  }
+  // Reading back: bounded too, by a grace of its own (the deadline may be past already).
+  const reading: WatchHooks = { ...hooks, signal: AbortSignal.timeout(VERIFY_GRACE_MS), attempts: 3 };
+  const left = [...(await verifyServices(clients.ecs, record.cluster, services, reading)), ...(await verifyTargets(clients.events, targets, notPutBack, concurrency, reading))];
+  for (const item of services) settle(item, left, `service ${item.name}`);
+  for (const item of targets) settle(item, left, `rule ${item.rule} target ${item.id}`);
   for (const item of scheduleLeft) left.push({ item: `schedule ${item.group}/${item.name}`, expected: shortArn(scheduleTaskDefinition(item.before)), actual: item.left ?? '?' });
   if (schedules.length > scheduleLeft.length) hooks.progress(`${schedules.length - scheduleLeft.length} schedule(s) restored`);
   const verified = left.length === 0;
@@ -125,6 +85,18 @@ export async function restore(clients: Clients, journal: Journal, hooks: WatchHo
   record.phase = 'done';
   await journal.save();
   return { restored: verified, left, superseded: record.services.filter((item) => item.state === 'superseded'), timedOut };
+}
+
+/** An item `restored`, or `left` with what it is now when `left` names it. */
+function settle(item: ServiceChange | TargetChange, left: readonly Difference[], name: string): void {
+  const difference = left.find((candidate) => candidate.item === name);
+  if (difference) {
+    item.state = 'left';
+    item.left = difference.actual;
+  } else {
+    item.state = 'restored';
+    delete item.left;
+  }
 }
 
 async function restoreService(ecs: ECSClient, cluster: string, item: ServiceChange, hooks: WatchHooks, options: RestoreOptions): Promise<void> {

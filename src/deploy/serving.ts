@@ -17,10 +17,10 @@
  * deployment back while the old tasks drain; the deploy has exited 0 by then and does not see it.
  * That is what a team gives up for the minutes of draining.
  */
-import { DescribeTasksCommand, ListTasksCommand, type Deployment, type ECSClient, type Service, type Task } from '@aws-sdk/client-ecs';
+import type { Deployment, ECSClient, Service, Task } from '@aws-sdk/client-ecs';
 import type { ElasticLoadBalancingV2Client, TargetHealthDescription } from '@aws-sdk/client-elastic-load-balancing-v2';
 import { retrying, type CallHooks } from './calls.js';
-import type { Sends } from './state.js';
+import { deploymentTasks, type Sends } from './state.js';
 
 export type WaitUntil = 'serving' | 'complete';
 
@@ -84,10 +84,7 @@ export async function readServing(
 ): Promise<ServingCheck> {
   const wanted = deployment.desiredCount ?? 0;
   if ((deployment.runningCount ?? 0) < wanted || (deployment.pendingCount ?? 0) > 0) return servingOf(service, deployment, [], healthChecked, new Map());
-  const name = service.serviceName ?? '?';
-  const listed = await retrying(`ListTasks ${name}`, () => ecs.send(new ListTasksCommand({ cluster, startedBy: deployment.id, desiredStatus: 'RUNNING' })), hooks);
-  const arns = (listed.taskArns ?? []).slice(0, 100);
-  const tasks = arns.length === 0 ? [] : ((await retrying(`DescribeTasks ${name}`, () => ecs.send(new DescribeTasksCommand({ cluster, tasks: arns })), hooks)).tasks ?? []);
+  const tasks = await deploymentTasks(ecs, cluster, service.serviceName ?? '?', deployment.id ?? '', hooks);
   const health = new Map<string, TargetHealthDescription[]>();
   const groups = (service.loadBalancers ?? []).map((balancer) => balancer.targetGroupArn).filter((arn): arn is string => arn !== undefined);
   if (groups.length > 0) {

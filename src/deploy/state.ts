@@ -2,7 +2,7 @@
  * Reading what is there now: the cluster, services, scheduled rules and their targets, task
  * definitions. Deploy reads the before state with it; restore and verify read the state again.
  */
-import { DescribeClustersCommand, DescribeServicesCommand, DescribeTaskDefinitionCommand, type ECSClient, type Service, type Tag, type TaskDefinition } from '@aws-sdk/client-ecs';
+import { DescribeClustersCommand, DescribeServicesCommand, DescribeTaskDefinitionCommand, DescribeTasksCommand, ListTasksCommand, type ECSClient, type Service, type Tag, type Task, type TaskDefinition } from '@aws-sdk/client-ecs';
 import { ListRulesCommand, ListTargetsByRuleCommand, type EventBridgeClient, type Target } from '@aws-sdk/client-eventbridge';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { ECRClient } from '@aws-sdk/client-ecr';
@@ -66,6 +66,14 @@ export async function describeService(ecs: ECSClient, cluster: string, name: str
   const described = await retrying(`DescribeServices ${name}`, () => ecs.send(new DescribeServicesCommand({ cluster, services: [name] })), hooks);
   const service = described.services?.[0];
   return service && service.status !== 'INACTIVE' ? service : undefined;
+}
+
+/** The running tasks a deployment started (its first 100), described. */
+export async function deploymentTasks(ecs: ECSClient, cluster: string, service: string, deploymentId: string, hooks: CallHooks): Promise<Task[]> {
+  const listed = await retrying(`ListTasks ${service}`, () => ecs.send(new ListTasksCommand({ cluster, startedBy: deploymentId, desiredStatus: 'RUNNING' })), hooks);
+  const arns = (listed.taskArns ?? []).slice(0, 100);
+  if (arns.length === 0) return [];
+  return (await retrying(`DescribeTasks ${service}`, () => ecs.send(new DescribeTasksCommand({ cluster, tasks: arns })), hooks)).tasks ?? [];
 }
 
 /** Rule names: those given, and every rule whose name starts with the prefix. */

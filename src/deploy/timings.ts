@@ -10,9 +10,9 @@
  * completes after its new tasks run, pass their health checks, and the old tasks drain (a target
  * group's deregistration delay is 300 s by default): `completed - running` is that wait.
  */
-import { DescribeTasksCommand, ListTasksCommand, type Deployment, type ECSClient, type Task } from '@aws-sdk/client-ecs';
-import { retrying, type CallHooks } from './calls.js';
-import { describeService } from './state.js';
+import type { Deployment, ECSClient, Task } from '@aws-sdk/client-ecs';
+import type { CallHooks } from './calls.js';
+import { deploymentTasks, describeService } from './state.js';
 
 export interface PhaseTime {
   /** checks, waiting, register, tasks, services, targets. */
@@ -82,22 +82,18 @@ function secondsBetween(from: Date | undefined, to: Date | undefined): number | 
   return from && to ? round((to.getTime() - from.getTime()) / 1000) : undefined;
 }
 
-function latest(dates: readonly (Date | undefined)[]): Date | undefined {
+/** The latest (`Math.max`) or earliest (`Math.min`) of the dates known. */
+function extreme(pick: (...values: number[]) => number, dates: readonly (Date | undefined)[]): Date | undefined {
   const known = dates.filter((date): date is Date => date instanceof Date);
-  return known.length === 0 ? undefined : new Date(Math.max(...known.map((date) => date.getTime())));
-}
-
-function earliest(dates: readonly (Date | undefined)[]): Date | undefined {
-  const known = dates.filter((date): date is Date => date instanceof Date);
-  return known.length === 0 ? undefined : new Date(Math.min(...known.map((date) => date.getTime())));
+  return known.length === 0 ? undefined : new Date(pick(...known.map((date) => date.getTime())));
 }
 
 /** A service's timings from its deployment and that deployment's tasks, as ECS reports them (pure). */
 export function serviceTimingsOf(service: string, deployment: Deployment, tasks: readonly Task[], servingAt?: string): ServiceTimings {
   const start = deployment.createdAt;
   const pulls = tasks.map((task) => secondsBetween(task.pullStartedAt, task.pullStoppedAt)).filter((value): value is number => value !== undefined);
-  const placed = secondsBetween(start, earliest(tasks.map((task) => task.createdAt)));
-  const running = secondsBetween(start, latest(tasks.map((task) => task.startedAt)));
+  const placed = secondsBetween(start, extreme(Math.min, tasks.map((task) => task.createdAt)));
+  const running = secondsBetween(start, extreme(Math.max, tasks.map((task) => task.startedAt)));
   const completed = deployment.rolloutState === 'COMPLETED' ? secondsBetween(start, deployment.updatedAt) : undefined;
   const serving = servingAt !== undefined ? secondsBetween(start, new Date(servingAt)) : undefined;
   return {
@@ -118,9 +114,7 @@ export async function readServiceTimings(ecs: ECSClient, cluster: string, servic
   const described = await describeService(ecs, cluster, service, hooks);
   const deployment = described?.deployments?.find((item) => item.id === deploymentId);
   if (!deployment) return undefined;
-  const listed = await retrying(`ListTasks ${service}`, () => ecs.send(new ListTasksCommand({ cluster, startedBy: deploymentId })), hooks);
-  const arns = (listed.taskArns ?? []).slice(0, 100);
-  const tasks = arns.length === 0 ? [] : ((await retrying(`DescribeTasks ${service}`, () => ecs.send(new DescribeTasksCommand({ cluster, tasks: arns })), hooks)).tasks ?? []);
+  const tasks = await deploymentTasks(ecs, cluster, service, deploymentId, hooks);
   return serviceTimingsOf(service, deployment, tasks, servingAt);
 }
 

@@ -217,6 +217,13 @@ export function maskEchoed(text: string, request: unknown): string {
   return masked + text.slice(from).replace(hide, MASK);
 }
 
+/** An `environment` entry of an AWS shape: `{ name, value }` (ECS) or `{ Name, Value }`. */
+function environmentEntry(entry: unknown): { name?: unknown; value?: unknown } {
+  if (entry === null || typeof entry !== 'object') return {};
+  const { name, Name, value, Value } = entry as { name?: unknown; Name?: unknown; value?: unknown; Value?: unknown };
+  return { name: name ?? Name, value: value ?? Value };
+}
+
 /** Environment values and inputs of an AWS request (`values`), and every other string in it (`names`). */
 function collectRequestStrings(value: unknown, values: Set<string>, names: Set<string>, depth: number): void {
   if (depth > 64) return;
@@ -232,12 +239,9 @@ function collectRequestStrings(value: unknown, values: Set<string>, names: Set<s
   for (const [key, item] of Object.entries(value)) {
     if ((key === 'environment' || key === 'Environment') && Array.isArray(item)) {
       for (const entry of item) {
-        if (entry === null || typeof entry !== 'object') continue;
-        const { name, Name, value: inner, Value } = entry as { name?: unknown; Name?: unknown; value?: unknown; Value?: unknown };
-        const variable = name ?? Name;
-        const variableValue = inner ?? Value;
-        if (typeof variable === 'string') names.add(variable);
-        if (typeof variableValue === 'string') values.add(variableValue);
+        const { name, value } = environmentEntry(entry);
+        if (typeof name === 'string') names.add(name);
+        if (typeof value === 'string') values.add(value);
       }
     } else if (key === 'Input' && typeof item === 'string') {
       values.add(item);
@@ -293,10 +297,8 @@ function walkAws(value: unknown, registry: SecretRegistry, depth: number): void 
     else if ((key === 'environment' || key === 'Environment') && Array.isArray(item)) {
       // Only the values of variables whose name says secret: APP_NAME=shop is a name, not a secret.
       for (const entry of item) {
-        if (entry === null || typeof entry !== 'object') continue;
-        const { name, Name, value: inner, Value } = entry as { name?: unknown; Name?: unknown; value?: unknown; Value?: unknown };
-        const variable = name ?? Name;
-        if (typeof variable === 'string' && isSecretName(variable)) registry.add(inner ?? Value);
+        const { name, value } = environmentEntry(entry);
+        if (typeof name === 'string' && isSecretName(name)) registry.add(value);
       }
     } else if (key === 'Input' && typeof item === 'string') {
       // A target's or a schedule's Input is JSON text: container overrides, and whatever else the

@@ -3,6 +3,8 @@
  * and, for each job, whether it runs and why. `generate` writes it to stderr so a CircleCI setup
  * job shows it; `explain` prints it, or its JSON form.
  */
+import { duration } from './duration.js';
+import { criticalPathOf, type CriticalPath } from './plan/criticalPath.js';
 import type { Plan } from './plan/plan.js';
 import { printable } from './printable.js';
 import type { TerraformImpact } from './terraform/graph.js';
@@ -19,10 +21,19 @@ export interface Explanation {
   readonly jobs: readonly { readonly name: string; readonly runs: boolean; readonly reasons: readonly string[]; readonly requires: readonly string[] }[];
   readonly terraformModules: Readonly<Record<string, readonly string[]>>;
   readonly warnings: readonly string[];
+  /** The jobs that decide the pipeline's length (none when no job runs); `source`: where durations came from, if given. */
+  readonly criticalPath: (CriticalPath & { readonly source: string | null }) | null;
 }
 
-export function explanationOf(plan: Plan, terraform?: TerraformImpact, warnings: readonly string[] = []): Explanation {
+/** Durations per job name, in seconds, and where they come from. */
+export interface JobDurations {
+  readonly seconds: ReadonlyMap<string, number>;
+  readonly source: string;
+}
+
+export function explanationOf(plan: Plan, terraform?: TerraformImpact, warnings: readonly string[] = [], durations?: JobDurations): Explanation {
   const { changes } = plan;
+  const running = plan.jobs.filter((job) => job.runs);
   return {
     trigger: plan.trigger,
     base: changes.base,
@@ -32,6 +43,7 @@ export function explanationOf(plan: Plan, terraform?: TerraformImpact, warnings:
     jobs: plan.jobs.map((job) => ({ name: job.name, runs: job.runs, reasons: job.reasons, requires: job.requires })),
     terraformModules: Object.fromEntries(terraform?.modulesUsed ?? []),
     warnings,
+    criticalPath: running.length > 0 ? { ...criticalPathOf(running, durations?.seconds), source: durations?.source ?? null } : null,
   };
 }
 
@@ -59,7 +71,29 @@ export function formatExplanation(explanation: Explanation, options: { allFiles?
     lines.push(`  ${job.runs ? 'run ' : 'skip'} ${job.name}: ${job.reasons.join('; ')}`);
   }
   if (running === 0) lines.push('nothing to run: the continuation is an empty pipeline');
+  if (explanation.criticalPath) lines.push(...criticalPathLines(explanation.criticalPath));
   for (const warning of explanation.warnings) lines.push(`warning: ${warning}`);
   // Branch, tag, file names and reasons come from outside: each stays on its own line.
   return `${lines.map(printable).join('\n')}\n`;
+}
+
+/**
+ * `critical path: 4m10s, from the setup job to the end of deploy-prod (durations: FILE)` and the
+ * chain, or, with no durations, the longest chain by number of jobs (jobs as long: `a | b`).
+ */
+function criticalPathLines(path: CriticalPath & { readonly source: string | null }): string[] {
+  const weight = new Map(path.jobs.map((job) => [job.name, job]));
+  const alsoCritical = path.alsoCritical.length > 0 ? [`  as long, on another chain: ${path.alsoCritical.join(', ')}`] : [];
+  if (path.unit === 'jobs') {
+    return [
+      `critical path (the longest chain of requires, ${path.length} jobs; --durations FILE|insights weighs the jobs by their time): ${path.stages.map((stage) => stage.join(' | ')).join(' -> ')}`,
+      ...alsoCritical,
+    ];
+  }
+  const chain = path.stages.map((stage) => stage.map((name) => `${name} ${duration(weight.get(name)?.weight ?? 0)}`).join(' | ')).join(' -> ');
+  const lines = [`critical path: ${duration(path.length)} from the start of the setup job to the end of the last job (durations: ${path.source ?? 'given'})`, `  ${chain}`, ...alsoCritical];
+  const off = path.jobs.filter((job) => job.slack > 1e-6).map((job) => `${job.name} (${duration(job.weight)}; ${duration(job.slack)} to spare)`);
+  if (off.length > 0) lines.push(`  not on it: ${off.join(', ')}`);
+  if (path.unknown.length > 0) lines.push(`  no duration known for: ${path.unknown.join(', ')} (counted as 0s)`);
+  return lines;
 }

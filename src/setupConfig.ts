@@ -10,6 +10,7 @@ import type { ProjectDescription } from './description/resolve.js';
 import type { OrbObject } from './orb/pack.js';
 import { installParameters } from './install.js';
 import { DEPLOY_ENV_PARAMETER } from './trigger/context.js';
+import { SETUP_JOB_NAME, SETUP_WORKFLOW_NAME } from './plan/jobNames.js';
 
 export const SETUP_CONFIG_FILE = '.circleci/config.yml';
 
@@ -38,10 +39,10 @@ export function setupConfigShape(description: ProjectDescription, source: string
     jobs: [],
     workflows: [
       {
-        name: 'setup',
+        name: SETUP_WORKFLOW_NAME,
         jobs: [
           {
-            name: 'setup',
+            name: SETUP_JOB_NAME,
             kind: 'orb',
             orbJob: 'setup',
             requires: [],

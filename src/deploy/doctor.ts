@@ -6,7 +6,7 @@
  *
  * The figures are a model, not a measurement: each constant below says where it comes from.
  */
-import { duration } from './timings.js';
+import { duration } from '../duration.js';
 
 /** A target group the service registers its tasks in, as ELBv2 describes it. */
 export interface TargetGroupSettings {

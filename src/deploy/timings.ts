@@ -10,6 +10,7 @@
  * completes after its new tasks run, pass their health checks, and the old tasks drain (a target
  * group's deregistration delay is 300 s by default): `completed - running` is that wait.
  */
+import { duration } from '../duration.js';
 import type { Deployment, ECSClient, Task } from '@aws-sdk/client-ecs';
 import type { CallHooks } from './calls.js';
 import { deploymentTasks, describeService } from './state.js';
@@ -118,12 +119,6 @@ export async function readServiceTimings(ecs: ECSClient, cluster: string, servic
   return serviceTimingsOf(service, deployment, tasks, servingAt);
 }
 
-/** `3m12s`, `45s`, `1.5s`. */
-export function duration(seconds: number): string {
-  if (seconds < 10) return `${round(seconds)}s`;
-  const whole = Math.round(seconds);
-  return whole < 60 ? `${whole}s` : `${Math.floor(whole / 60)}m${String(whole % 60).padStart(2, '0')}s`;
-}
 
 /**
  * The one line a deploy ends with: `deployed in 3m12s: running at 1m35s (pull 25s), completed at

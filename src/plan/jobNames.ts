@@ -38,3 +38,10 @@ export function defaultRootName(dir: string): string {
   const segments = dir.split('/').filter((segment) => segment !== '');
   return segments[segments.length - 1] ?? dir;
 }
+
+/** The workflow of the continuation config that `generate` emits. */
+export const WORKFLOW_NAME = 'circle-fargate';
+
+/** The setup config's (`circle-fargate init`) workflow and its one job, before every pipeline's jobs. */
+export const SETUP_WORKFLOW_NAME = 'setup';
+export const SETUP_JOB_NAME = 'setup';

@@ -3,7 +3,7 @@
  * every request and response is checked against the official OpenAPI description.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
@@ -401,5 +401,123 @@ describe('the fake CircleCI API', () => {
     await fetch(`${fake.baseUrl}/pipeline/${PIPELINE_ID}`);
     assert.match(fake.violations[0] ?? '', /^getPipelineById: scripted 200 response breaks the OpenAPI schema/);
     fake.violations.length = 0;
+  });
+});
+
+/** Insights' answer for a workflow's jobs (getProjectWorkflowJobMetrics): median seconds per job. */
+function jobMetrics(medians: Record<string, number | null>, nextPageToken: string | null = null): Record<string, unknown> {
+  return {
+    items: Object.entries(medians).map(([name, median]) => ({
+      name,
+      metrics: {
+        total_runs: 12,
+        failed_runs: 1,
+        successful_runs: 11,
+        duration_metrics: { min: median, mean: median, median, p95: median, max: median, standard_deviation: 0 },
+        success_rate: 0.92,
+        total_credits_used: 400,
+        throughput: 1.5,
+      },
+      window_start: '2026-09-08T00:00:00Z',
+      window_end: '2026-12-06T00:00:00Z',
+    })),
+    next_page_token: nextPageToken,
+  };
+}
+
+describe('explain --durations: the critical path weighed by time', () => {
+  const EXPLAIN = ['explain', '--branch', 'master', '--changed-files', '-'];
+  const CHANGED = 'app/src/Controller/ArticlesController.php\ntests/TestCase/Controller/ArticlesControllerTest.php\n';
+  const explain = (extra: string[], env: Record<string, string> = { CIRCLE_TOKEN: TOKEN, CIRCLECI_API_URL: fake.baseUrl }) =>
+    runCommand([...EXPLAIN, ...extra], { cwd: repo, input: CHANGED, env });
+
+  it('insights: the medians of the branch, then of all branches for a job the branch has not run; pages followed; the token never shown', async () => {
+    fake.always('getProjectWorkflowJobMetrics', (request) => {
+      const all = request.query['all-branches'] === 'true';
+      if (request.params['workflow-name'] === 'setup') return { status: 200, body: jobMetrics(all ? { setup: 30 } : {}) };
+      if (all) return { status: 200, body: jobMetrics({ 'deploy-prod': 140, phpunit: 999 }) };
+      // Two pages on the branch: build-image on the first, phpunit on the second (a null median: no finished run).
+      if (request.query['page-token'] === undefined) return { status: 200, body: jobMetrics({ 'build-image': 100, 'terraform-plan-prod': 5 }, 'page-2') };
+      return { status: 200, body: jobMetrics({ phpunit: 60, 'deploy-prod': null }) };
+    });
+    const result = await explain(['--durations', 'insights', '--json']);
+    assert.equal(result.code, 0, result.stderr);
+    const { criticalPath } = JSON.parse(result.stdout);
+    assert.equal(criticalPath.unit, 'seconds');
+    assert.deepEqual(criticalPath.stages, [['setup'], ['build-image'], ['deploy-prod']]);
+    assert.equal(criticalPath.length, 30 + 100 + 140);
+    assert.equal(criticalPath.jobs.find((job: { name: string }) => job.name === 'phpunit').slack, 40, 'the branch median (60), not all branches (999)');
+    assert.match(criticalPath.source, /CircleCI Insights .*branch master.*; of all branches for setup, deploy-prod/);
+    const asked = fake.requests.filter((request) => request.operation === 'getProjectWorkflowJobMetrics');
+    assert.ok(asked.every((request) => request.params['project-slug'] === 'gh/acme/monolith' && request.headers['circle-token'] === TOKEN));
+    assert.deepEqual([...new Set(asked.map((request) => request.params['workflow-name']))].sort(), ['circle-fargate', 'setup']);
+    assert.ok(asked.some((request) => request.query['page-token'] === 'page-2'), 'the second page was read');
+    assertSecretsKept(result);
+
+    const text = await explain(['--durations', 'insights']);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /^critical path: 4m30s from the start of the setup job to the end of the last job \(durations: CircleCI Insights/m);
+    assert.match(text.stdout, /^ {2}setup 30s -> build-image 1m40s -> deploy-prod 2m20s$/m);
+    assert.match(text.stdout, /^ {2}not on it: phpunit \(1m00s; 40s to spare\)$/m);
+  });
+
+  it('insights that know no run of a job: counted as 0 s and named; a workflow Insights has never seen (404) is no error', async () => {
+    fake.always('getProjectWorkflowJobMetrics', (request) =>
+      request.params['workflow-name'] === 'setup' ? { status: 404, body: { message: 'Workflow not found' } } : { status: 200, body: jobMetrics({ 'build-image': 100 }) },
+    );
+    const result = await explain(['--durations', 'insights']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stdout, /^ {2}no duration known for: setup, phpunit, deploy-prod \(counted as 0s\)$/m);
+  });
+
+  it('insights refused or down: exit 1 in one line, the token masked even where the server echoes it', async () => {
+    fake.always('getProjectWorkflowJobMetrics', { status: 403, body: { message: `Permission denied for token ${TOKEN}` } });
+    const refused = await explain(['--durations', 'insights']);
+    assert.equal(refused.code, 1, refused.stderr);
+    assert.match(refused.stderr, /^circle-fargate: explain: .*read the job durations of workflow (circle-fargate|setup) of gh\/acme\/monolith from Insights.*403/m);
+    assert.equal(refused.stderr.trim().split('\n').length, 1, refused.stderr);
+    assertSecretsKept(refused);
+
+    const missing = await explain(['--durations', 'insights'], { CIRCLECI_API_URL: fake.baseUrl });
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /^circle-fargate: explain: --durations insights: CIRCLE_TOKEN is not set: .*or pass --durations FILE\n$/);
+  });
+
+  it('a durations file: seconds per job, or an Insights answer saved as is; anything else refused in one line (exit 2)', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'durations-'));
+    try {
+      const plain = path.join(dir, 'plain.json');
+      writeFileSync(plain, JSON.stringify({ setup: 20, phpunit: 130, 'build-image': 100, 'deploy-prod': 60 }));
+      const fromFile = await explain(['--durations', plain, '--json']);
+      assert.equal(fromFile.code, 0, fromFile.stderr);
+      const { criticalPath } = JSON.parse(fromFile.stdout);
+      assert.deepEqual(criticalPath.stages, [['setup'], ['phpunit'], ['deploy-prod']]);
+      assert.equal(criticalPath.length, 210);
+      assert.equal(criticalPath.source, plain);
+
+      const saved = path.join(dir, 'insights.json');
+      writeFileSync(saved, JSON.stringify(jobMetrics({ setup: 10, phpunit: 50, 'build-image': 200, 'deploy-prod': 60 })));
+      const fromInsights = await explain(['--durations', saved, '--json']);
+      assert.equal(fromInsights.code, 0, fromInsights.stderr);
+      assert.equal(JSON.parse(fromInsights.stdout).criticalPath.length, 270);
+
+      const cases: [string, RegExp][] = [
+        ['{"phpunit": "fast"}', /--durations .*bad-0\.json: "phpunit": expected seconds \(a number, 0 or more\), got "fast"$/],
+        ['[1, 2]', /--durations .*bad-1\.json: expected a JSON object/],
+        ['{"items": [{"metrics": {}}]}', /--durations .*bad-2\.json: items\[0\] has no name/],
+        ['not json', /--durations .*bad-3\.json: not JSON/],
+      ];
+      for (const [index, [text, expected]] of cases.entries()) {
+        const file = path.join(dir, `bad-${index}.json`);
+        writeFileSync(file, text);
+        const result = await explain(['--durations', file]);
+        assert.equal(result.code, 2, result.stderr);
+        assert.match(result.stderr.trim(), expected);
+        assert.equal(result.stderr.trim().split('\n').length, 1);
+        assert.equal(result.stdout, '', 'nothing explained half-way');
+      }
+    } finally {
+      removeDir(dir);
+    }
   });
 });

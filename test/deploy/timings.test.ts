@@ -4,7 +4,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { duration, serviceTimingsOf, timingSummary } from '../../src/deploy/timings.js';
+import { duration } from '../../src/duration.js';
+import { serviceTimingsOf, timingSummary } from '../../src/deploy/timings.js';
 
 const at = (seconds: number) => new Date(Date.UTC(2026, 11, 7, 8, 0, 0) + seconds * 1000);
 

@@ -172,6 +172,31 @@ export class CircleCIClient {
   }
 
   /**
+   * The median duration in seconds of each job of a workflow, from CircleCI Insights (GET
+   * /insights/{project-slug}/workflows/{workflow-name}/jobs: "duration_metrics.median: The median
+   * duration, in seconds, among a group of runs", last 90 days by default), of one branch or of
+   * all. A workflow Insights has no runs of (404) has no durations: an empty map.
+   */
+  async jobDurations(slug: string, workflow: string, scope: { branch: string } | { allBranches: true }): Promise<Map<string, number>> {
+    const durations = new Map<string, number>();
+    const base = 'branch' in scope ? `branch=${encodeURIComponent(scope.branch)}` : 'all-branches=true';
+    let token: string | undefined;
+    do {
+      const query = token === undefined ? base : `${base}&page-token=${encodeURIComponent(token)}`;
+      const answer = await this.#request('GET', `/insights/${encodeSlug(slug)}/workflows/${encodeURIComponent(workflow)}/jobs?${query}`, undefined, { auth: true });
+      if (answer.status === 404) return durations;
+      if (answer.status !== 200) throw this.#refusal(answer, `read the job durations of workflow ${workflow} of ${slug} from Insights`);
+      const page = answer.body as { items?: { name?: unknown; metrics?: { duration_metrics?: { median?: unknown } } }[]; next_page_token?: string | null };
+      for (const item of Array.isArray(page.items) ? page.items : []) {
+        const median = item.metrics?.duration_metrics?.median;
+        if (typeof item.name === 'string' && typeof median === 'number' && Number.isFinite(median) && median >= 0) durations.set(item.name, median);
+      }
+      token = page.next_page_token ?? undefined;
+    } while (token !== undefined);
+    return durations;
+  }
+
+  /**
    * POST /pipeline/continue. A pipeline continues once: when an attempt's outcome is unknown (no
    * answer, or a 5xx) and a retry is told `Pipeline is not in setup state.`, the first attempt
    * did continue it, and that counts as success.

@@ -10,12 +10,13 @@ import type { Environment, Image, ProjectDescription, TerraformRoot, TestSuite }
 import type { OrbObject } from '../../orb/pack.js';
 import type { Plan, PlannedJob } from '../../plan/plan.js';
 import { describeTrigger, DEPLOY_ENV_PARAMETER } from '../../trigger/context.js';
+import { WORKFLOW_NAME } from '../../plan/jobNames.js';
 import { matchingTagFilter } from '../../plan/tagFilters.js';
 import { expandOrbJob } from './expand.js';
 import { orbSubset, type OrbInvocation } from './orbSubset.js';
 import type { ConfigShape, ExecutorShape, FiltersShape, LocalJobShape, OrbUse, ParameterValue, PipelineParameterShape, WorkflowJobShape } from './shape.js';
 
-export const WORKFLOW_NAME = 'circle-fargate';
+export { WORKFLOW_NAME } from '../../plan/jobNames.js';
 export const ORB_ALIAS = 'circle-fargate';
 export const DEFAULT_ORB_NAMESPACE = 'circle-fargate';
 

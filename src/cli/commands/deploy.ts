@@ -99,7 +99,11 @@ Options:
 
 AWS configuration is the SDK's: credentials (web identity for CircleCI OIDC included), region,
 and AWS_ENDPOINT_URL or AWS_ENDPOINT_URL_<SERVICE> (ECS, EVENTBRIDGE, SCHEDULER,
-CLOUDWATCH_LOGS, ECR, IAM) for moto or LocalStack.
+CLOUDWATCH_LOGS, ECR, IAM) for moto or LocalStack. moto as installed does not roll deployments
+out: a service it created stays IN_PROGRESS unless moto runs with MOTO_ECS_SERVICE_RUNNING at
+least its desired count, and its UpdateService lists no new deployment, so a deploy of a service
+there cannot verify its rollout and puts the service back (exit 1, saying so); --dry-run,
+--no-wait and scheduled tasks alone work. The tests give moto rollouts through a proxy.
 Environment values and secrets of task definitions, and target inputs, are never printed.
 
 Exit codes: 0 deployed (or planned, with --dry-run); 1 the deploy failed (or was refused, or

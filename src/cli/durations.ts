@@ -1,0 +1,110 @@
+/**
+ * `explain --durations FILE|insights`: how long each job takes, in seconds, for the critical
+ * path. From a file (a JSON object of job name to seconds, or an answer of CircleCI Insights'
+ * job metrics saved as it came), or read from CircleCI Insights itself: the median of each job of
+ * the pipeline's workflow on the pipeline's branch, then of all branches for jobs that branch has
+ * not run, and the setup workflow's job.
+ */
+import { readFile } from 'node:fs/promises';
+import path from 'node:path';
+import { InputError, unreadable } from '../errors.js';
+import { SETUP_JOB_NAME, SETUP_WORKFLOW_NAME, WORKFLOW_NAME } from '../plan/jobNames.js';
+import { PROJECT_SLUG } from '../description/schema.js';
+import type { CliIO } from './io.js';
+
+export interface Durations {
+  readonly seconds: ReadonlyMap<string, number>;
+  /** Where they come from, for people: `durations.json`, `CircleCI Insights (median, last 90 days, branch master)`. */
+  readonly source: string;
+}
+
+export interface InsightsScope {
+  readonly slug: string;
+  /** The pipeline's branch; none for a tag pipeline (all branches are read). */
+  readonly branch: string | undefined;
+  /** The jobs whose durations are wanted (setup aside): those the branch has not run are read for all branches. */
+  readonly jobs: readonly string[];
+}
+
+export async function readDurations(value: string, io: CliIO, scope: InsightsScope, command: string): Promise<Durations> {
+  if (value === 'insights') return insightsDurations(io, scope, command);
+  let text: string;
+  try {
+    text = await readFile(path.resolve(io.cwd, value), 'utf8');
+  } catch (error) {
+    throw new InputError(`${command}: --durations ${value}: ${unreadable(error)} (expected a JSON file of job durations, or "insights")`);
+  }
+  return { seconds: parseDurations(text, `${command}: --durations ${value}`), source: value };
+}
+
+/**
+ * `{"build-image": 95, ...}` (seconds), or the Insights answer `{"items": [{"name", "metrics":
+ * {"duration_metrics": {"median"}}}]}`. Anything else is refused, naming what is wrong.
+ */
+export function parseDurations(text: string, where: string): Map<string, number> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    throw new InputError(`${where}: not JSON (expected {"JOB": SECONDS, ...} or CircleCI Insights' job metrics)`);
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new InputError(`${where}: expected a JSON object: {"JOB": SECONDS, ...} or CircleCI Insights' job metrics`);
+  }
+  const record = parsed as Record<string, unknown>;
+  const seconds = new Map<string, number>();
+  if (Array.isArray(record.items)) {
+    record.items.forEach((item: unknown, index) => {
+      const job = item as { name?: unknown; metrics?: { duration_metrics?: { median?: unknown } } } | null;
+      const median = job?.metrics?.duration_metrics?.median;
+      if (typeof job?.name !== 'string') throw new InputError(`${where}: items[${index}] has no name (expected CircleCI Insights' job metrics)`);
+      if (median === null) return; // Insights has no finished run of it.
+      if (typeof median !== 'number' || !Number.isFinite(median) || median < 0) {
+        throw new InputError(`${where}: items[${index}] (${JSON.stringify(job.name)}): metrics.duration_metrics.median is not a number of seconds`);
+      }
+      seconds.set(job.name, median);
+    });
+    return seconds;
+  }
+  for (const [job, value] of Object.entries(record)) {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw new InputError(`${where}: ${JSON.stringify(job)}: expected seconds (a number, 0 or more), got ${JSON.stringify(value)}`);
+    }
+    seconds.set(job, value);
+  }
+  return seconds;
+}
+
+async function insightsDurations(io: CliIO, scope: InsightsScope, command: string): Promise<Durations> {
+  const token = io.env.CIRCLE_TOKEN;
+  if (token === undefined || token === '') {
+    throw new InputError(`${command}: --durations insights: CIRCLE_TOKEN is not set: create a personal API token in CircleCI (User Settings, Personal API Tokens) and export it, or pass --durations FILE`);
+  }
+  if (!PROJECT_SLUG.test(scope.slug)) {
+    throw new InputError(`${command}: --durations insights: project.slug ${JSON.stringify(scope.slug)} is not a CircleCI project slug (expected such as gh/acme/monolith)`);
+  }
+  const { CircleCIClient } = await import('../circleci/api/client.js');
+  const client = new CircleCIClient({ token, mask: (text) => io.secrets.mask(text), ...(io.env.CIRCLECI_API_URL ? { baseUrl: io.env.CIRCLECI_API_URL } : {}) });
+  const onBranch = scope.branch !== undefined ? { branch: scope.branch } : ({ allBranches: true } as const);
+  const [jobs, setup] = await Promise.all([client.jobDurations(scope.slug, WORKFLOW_NAME, onBranch), client.jobDurations(scope.slug, SETUP_WORKFLOW_NAME, onBranch)]);
+  const seconds = new Map(jobs);
+  const setupSeconds = setup.get(SETUP_JOB_NAME);
+  if (setupSeconds !== undefined) seconds.set(SETUP_JOB_NAME, setupSeconds);
+  let source = `CircleCI Insights (median of the last 90 days, ${scope.branch !== undefined ? `branch ${scope.branch}` : 'all branches'})`;
+  const missing = [SETUP_JOB_NAME, ...scope.jobs].filter((job) => !seconds.has(job));
+  if (scope.branch !== undefined && missing.length > 0) {
+    // Jobs that never ran on this branch yet, or only through a trigger of another branch.
+    const [everyJob, everySetup] = await Promise.all([client.jobDurations(scope.slug, WORKFLOW_NAME, { allBranches: true }), client.jobDurations(scope.slug, SETUP_WORKFLOW_NAME, { allBranches: true })]);
+    const added: string[] = [];
+    const every = new Map([...everyJob, ...[...everySetup].filter(([job]) => job === SETUP_JOB_NAME)]);
+    for (const job of missing) {
+      const value = every.get(job);
+      if (value !== undefined) {
+        seconds.set(job, value);
+        added.push(job);
+      }
+    }
+    if (added.length > 0) source += `; of all branches for ${added.join(', ')}`;
+  }
+  return { seconds, source };
+}

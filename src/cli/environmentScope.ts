@@ -18,6 +18,8 @@ export interface EnvironmentScope {
   readonly scheduledContainers: readonly string[];
   readonly tasks: Environment['tasks'];
   readonly region?: string;
+  /** When a rollout counts as done (`--wait-until`, else the environment's `waitUntil`); undefined: complete. */
+  readonly waitUntil?: 'complete' | 'serving';
   /** The environment and its description, when ENV was given. */
   readonly environment?: { readonly env: Environment; readonly description: ProjectDescription };
 }
@@ -32,7 +34,12 @@ export async function environmentScope(args: Parameters<Command['run']>[0], io: 
     schedulePrefix: stringFlag(args, 'schedule-prefix'),
     scheduledContainers: listFlag(args, 'scheduled-container'),
     region: stringFlag(args, 'region'),
+    waitUntil: stringFlag(args, 'wait-until'),
   };
+  if (flags.waitUntil !== undefined && flags.waitUntil !== 'complete' && flags.waitUntil !== 'serving') {
+    throw new InputError(`${command}: --wait-until: expected complete or serving (got ${JSON.stringify(flags.waitUntil)})`);
+  }
+  const waitUntil = flags.waitUntil;
   const defined = <T>(key: string, value: T | undefined): Record<string, T> => (value !== undefined ? { [key]: value } : {});
   if (name === undefined) {
     return {
@@ -45,6 +52,7 @@ export async function environmentScope(args: Parameters<Command['run']>[0], io: 
       ...defined('scheduleGroup', flags.scheduleGroup),
       ...defined('schedulePrefix', flags.schedulePrefix),
       ...defined('region', flags.region),
+      ...defined('waitUntil', waitUntil),
     };
   }
   const { loadDescription } = await import('../description/load.js');
@@ -63,6 +71,7 @@ export async function environmentScope(args: Parameters<Command['run']>[0], io: 
     ...defined('rulePrefix', flags.rulePrefix ?? env.scheduledTasks.rulePrefix),
     ...defined('scheduleGroup', flags.scheduleGroup ?? env.scheduledTasks.scheduleGroup),
     ...defined('schedulePrefix', flags.schedulePrefix ?? env.scheduledTasks.schedulePrefix),
+    ...defined('waitUntil', waitUntil ?? env.waitUntil),
     environment: { env, description },
   };
 }

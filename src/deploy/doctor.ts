@@ -100,7 +100,10 @@ export interface ServiceEstimate {
 }
 
 /** The rules, each described in docs/doctor.md. */
-export const RULES = ['deregistration-delay', 'target-health-check', 'container-health-check', 'deployment-batches', 'image-pull'] as const;
+export const RULES = ['wait-until', 'deregistration-delay', 'target-health-check', 'container-health-check', 'deployment-batches', 'image-pull'] as const;
+
+/** When a deploy counts a rollout as done (`deploy --wait-until`). */
+export type WaitUntil = 'complete' | 'serving';
 
 export interface Finding {
   /** The rule's name (docs/doctor.md describes each). */
@@ -122,6 +125,10 @@ export interface Finding {
 
 export interface Diagnosis {
   readonly cluster: string;
+  /** What the deploy estimated waits for. */
+  readonly waitUntil: WaitUntil;
+  /** Seconds the deploy takes: `servingSeconds` or `completeSeconds`, by `waitUntil`. */
+  readonly expectedSeconds: number;
   readonly phases: readonly Phase[];
   readonly services: readonly ServiceEstimate[];
   /** Seconds from the start of a deploy until every new task serves and the targets have moved. */
@@ -164,6 +171,7 @@ export const SOURCES = {
   deploymentConfiguration: 'https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_DeploymentConfiguration.html',
   containerHealthCheck: 'https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_HealthCheck.html',
   imagePull: 'https://docs.aws.amazon.com/AmazonECS/latest/developerguide/fargate-pull-behavior.html',
+  waitUntil: 'https://docs.aws.amazon.com/AmazonECS/latest/APIReference/API_Deployment.html',
 } as const;
 
 /** The recommended values. */
@@ -176,15 +184,40 @@ export const RECOMMENDED = {
   maximumPercent: 200,
 } as const;
 
-/** The expected time of a deploy of `input`, phase by phase, and the settings that dominate it. */
-export function diagnose(input: DoctorInput): Diagnosis {
+/**
+ * The expected time of a deploy of `input` that waits `until` complete (the default) or
+ * serving, phase by phase, and the settings that dominate it: each saving is of that wait.
+ */
+export function diagnose(input: DoctorInput, until: WaitUntil = 'complete'): Diagnosis {
   const notes: string[] = [];
   const services = input.services.map((service) => estimateService(service, notes));
   const slowest = Math.max(0, ...services.map((estimate) => estimate.completeSeconds));
   const slowestServing = Math.max(0, ...services.map((estimate) => estimate.servingSeconds));
-  const findings = input.services
-    .flatMap((service, index) => findingsOf(service, services[index]?.completeSeconds === slowest && slowest > 0))
-    .sort((a, b) => b.savesSeconds - a.savesSeconds || a.service.localeCompare(b.service) || a.rule.localeCompare(b.rule));
+  const waited = (estimate: ServiceEstimate): number => (until === 'serving' ? estimate.servingSeconds : estimate.completeSeconds);
+  const longest = Math.max(0, ...services.map(waited));
+  const findings = input.services.flatMap((service, index) => {
+    const estimate = services[index];
+    return estimate ? findingsOf(service, until, waited(estimate) === longest && longest > 0) : [];
+  });
+  // The deploy's own wait: for the old tasks to drain, though every new task serves.
+  const drained = slowest - slowestServing;
+  const slowestService = services.find((estimate) => estimate.completeSeconds === slowest);
+  // A drain no longer than the recommended deregistration delay is not worth what serving gives up.
+  if (until === 'complete' && drained > RECOMMENDED.deregistrationDelay && slowestService) {
+    findings.push({
+      rule: 'wait-until',
+      service: slowestService.service,
+      criticalPath: true,
+      resource: 'the deploy',
+      setting: 'deploy --wait-until (the environment\'s waitUntil)',
+      current: 'complete',
+      recommended: 'serving',
+      savesSeconds: drained,
+      why: 'a rolling deployment is COMPLETED only after the old tasks drained, minutes after every new task serves; with serving the deploy, and the scheduled targets after it, move on once every new task is RUNNING, healthy and healthy in its target groups. Given up: seeing the deployment complete (ECS may still stop a new task while the old ones drain). Overlaps with deregistration-delay: a shorter delay leaves less to save here',
+      source: SOURCES.waitUntil,
+    });
+  }
+  findings.sort((a, b) => b.savesSeconds - a.savesSeconds || a.service.localeCompare(b.service) || a.rule.localeCompare(b.rule));
 
   const oneOff = input.oneOffTasks.map((task) => {
     const service = input.services.find((candidate) => candidate.name === task.service);
@@ -202,12 +235,16 @@ export function diagnose(input: DoctorInput): Diagnosis {
   ];
   if (oneOff.length > 0) notes.push("one-off tasks: only their start is counted; their own run time (a migration's) is not known here");
   const before = CHECKS_SECONDS + oneOffSeconds;
+  const servingSeconds = before + slowestServing + targetSeconds;
+  const completeSeconds = before + slowest + targetSeconds;
   return {
     cluster: input.cluster,
+    waitUntil: until,
+    expectedSeconds: until === 'serving' ? servingSeconds : completeSeconds,
     phases,
     services,
-    servingSeconds: before + slowestServing + targetSeconds,
-    completeSeconds: before + slowest + targetSeconds,
+    servingSeconds,
+    completeSeconds,
     findings,
     notes,
   };
@@ -280,13 +317,15 @@ function estimateService(service: ServiceSettings, notes: string[]): ServiceEsti
   return { service: service.name, tasks: service.desiredCount, waves, phases, servingSeconds: serving, completeSeconds: serving + drain };
 }
 
-function completeOf(service: ServiceSettings): number {
-  return estimateService(service, []).completeSeconds;
+/** Seconds until the deploy, waiting `until`, is done with `service`. */
+function waitedFor(service: ServiceSettings, until: WaitUntil): number {
+  const estimate = estimateService(service, []);
+  return until === 'serving' ? estimate.servingSeconds : estimate.completeSeconds;
 }
 
-function findingsOf(service: ServiceSettings, criticalPath: boolean): Finding[] {
-  const now = completeOf(service);
-  const saving = (changed: ServiceSettings) => now - completeOf(changed);
+function findingsOf(service: ServiceSettings, until: WaitUntil, criticalPath: boolean): Finding[] {
+  const now = waitedFor(service, until);
+  const saving = (changed: ServiceSettings) => now - waitedFor(changed, until);
   const withGroup = (arn: string, change: Partial<TargetGroupSettings>): ServiceSettings => ({
     ...service,
     targetGroups: service.targetGroups.map((group) => (group.arn === arn ? { ...group, ...change } : group)),
@@ -382,7 +421,11 @@ function megabytes(bytes: number): string {
 /** The diagnosis as people read it: expected time phase by phase, then the findings, largest saving first. */
 export function formatDiagnosis(diagnosis: Diagnosis, label: string): string {
   const lines: string[] = [];
-  lines.push(`${label}: expected deploy ${duration(diagnosis.completeSeconds)} (every new task serving at ~${duration(diagnosis.servingSeconds)}); an estimate from the settings, see docs/doctor.md`);
+  const waits =
+    diagnosis.waitUntil === 'serving'
+      ? `--wait-until serving: done when every new task serves; the old ones drain on their own until ~${duration(diagnosis.completeSeconds)}`
+      : `every new task serving at ~${duration(diagnosis.servingSeconds)}`;
+  lines.push(`${label}: expected deploy ${duration(diagnosis.expectedSeconds)} (${waits}); an estimate from the settings, see docs/doctor.md`);
   for (const phase of diagnosis.phases) {
     lines.push(`  ${phase.name.padEnd(34)} ${duration(phase.seconds).padStart(6)}  ${phase.detail}`);
     if (phase.name === 'services') {
@@ -396,7 +439,7 @@ export function formatDiagnosis(diagnosis: Diagnosis, label: string): string {
   else lines.push(`${diagnosis.findings.length} setting(s) cost deploy time, largest saving first:`);
   diagnosis.findings.forEach((finding, index) => {
     lines.push(
-      `  ${index + 1}. ${finding.resource}: ${finding.setting} ${finding.current} -> ${finding.recommended}: saves ~${duration(finding.savesSeconds)} of ${finding.service}'s rollout${finding.criticalPath ? ' (the slowest service)' : ''}`,
+      `  ${index + 1}. ${finding.resource}: ${finding.setting} ${finding.current} -> ${finding.recommended}: saves ~${duration(finding.savesSeconds)} ${finding.rule === 'wait-until' ? 'of every deploy' : `of ${finding.service}'s rollout${finding.criticalPath ? ' (the slowest service)' : ''}`}`,
     );
     lines.push(`     why: ${finding.why}`);
     lines.push(`     see: ${finding.source}`);

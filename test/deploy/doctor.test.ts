@@ -54,12 +54,32 @@ describe('doctor: the expected time of a deploy', () => {
     assert.deepEqual(
       result.findings.map((finding) => [finding.rule, finding.current, finding.savesSeconds]),
       [
+        ['wait-until', 'complete', 300],
         ['deregistration-delay', '300s', 270],
         ['target-health-check', '30s x 5 (timeout 5s)', 140],
         ['image-pull', '900 MB, gzip', 25],
       ],
     );
     assert.ok(result.findings.every((finding) => finding.criticalPath && finding.service === 'web'));
+    assert.equal(result.expectedSeconds, result.completeSeconds);
+  });
+
+  it('--wait-until serving: the deploy ends when the new tasks serve, so the drain after the last wave costs it nothing', () => {
+    const result = diagnose(input([service()]), 'serving');
+    assert.equal(result.waitUntil, 'serving');
+    assert.equal(result.expectedSeconds, 5 + 220);
+    assert.deepEqual(
+      result.findings.map((finding) => [finding.rule, finding.savesSeconds]),
+      [
+        ['target-health-check', 140],
+        ['image-pull', 25],
+      ],
+    );
+    assert.match(formatDiagnosis(result, 'doctor pre'), /^doctor pre: expected deploy 3m45s \(--wait-until serving: done when every new task serves; the old ones drain on their own until ~8m45s\)/);
+    // Waves: a drain between them is still waited for, serving or not.
+    const waves = diagnose(input([service({ desiredCount: 4, maximumPercent: 150 })]), 'serving');
+    assert.equal(waves.services[0]?.waves, 2);
+    assert.equal(waves.findings.find((finding) => finding.rule === 'deregistration-delay')?.savesSeconds, 270);
   });
 
   it('a tuned service has no finding, and its drain is what remains', () => {
@@ -148,7 +168,8 @@ describe('doctor: the expected time of a deploy', () => {
   it('prints the phases, then each finding with its value, recommendation, saving and source', () => {
     const text = formatDiagnosis(diagnose(input([service()])), 'doctor pre');
     assert.match(text, /^doctor pre: expected deploy 8m45s \(every new task serving at ~3m45s\)/);
-    assert.match(text, /\n {2}1\. target group web-tg: deregistration_delay\.timeout_seconds 300s -> 30s \(or your longest request\): saves ~4m30s of web's rollout \(the slowest service\)\n/);
+    assert.match(text, /\n {2}1\. the deploy: deploy --wait-until \(the environment's waitUntil\) complete -> serving: saves ~5m00s of every deploy\n/);
+    assert.match(text, /\n {2}2\. target group web-tg: deregistration_delay\.timeout_seconds 300s -> 30s \(or your longest request\): saves ~4m30s of web's rollout \(the slowest service\)\n/);
     assert.ok(text.includes(`see: ${SOURCES.deregistrationDelay}`));
     assert.match(text, /\n {6}healthy +2m30s {2}target group web-tg 30s x 5\n/);
   });

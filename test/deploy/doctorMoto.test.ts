@@ -158,6 +158,7 @@ describe('doctor against moto (ECS, ELBv2, ECR, EventBridge)', () => {
       'doctor-web deregistration-delay',
       'doctor-web image-pull',
       'doctor-web target-health-check',
+      'doctor-web wait-until',
     ]);
     const delay = report.findings.find((finding) => finding.rule === 'deregistration-delay');
     assert.equal(delay?.resource, 'target group doctor-web-tg');
@@ -165,6 +166,15 @@ describe('doctor against moto (ECS, ELBv2, ECR, EventBridge)', () => {
     assert.match(delay.source, /^https:\/\/docs\.aws\.amazon\.com\//);
     assert.ok(report.findings.every((finding) => finding.savesSeconds > 0));
     assert.ok(report.notes.includes('image localhost:5000/doctor/api:v1: not in ECR, its size is not known'));
+
+    // The same environment deployed with --wait-until serving: no wait for the drain, so neither
+    // that finding nor the deregistration delay's (one wave: nothing drains before it serves).
+    const serving = await runCommand(['doctor', 'pre', '--json', '--wait-until', 'serving'], { cwd: dir, env: moto.env });
+    assert.equal(serving.code, 0, serving.stderr);
+    const servingReport = JSON.parse(serving.stdout) as Report & { waitUntil: string; expectedSeconds: number; servingSeconds: number };
+    assert.equal(servingReport.waitUntil, 'serving');
+    assert.equal(servingReport.expectedSeconds, servingReport.servingSeconds);
+    assert.deepEqual(servingReport.findings.map((finding) => `${finding.service} ${finding.rule}`).sort(), ['doctor-web image-pull', 'doctor-web target-health-check']);
   });
 
   it('prints the phases and the findings for people, from flags alone', async () => {
@@ -183,6 +193,7 @@ describe('doctor against moto (ECS, ELBv2, ECR, EventBridge)', () => {
       [['doctor', '--cluster', 'doctor-no-cluster', '--service', 'x'], /^circle-fargate: doctor: (cluster doctor-no-cluster does not exist|service x is not in cluster doctor-no-cluster)[^\n]*\n$/],
       [['doctor', '--service', 'doctor-web'], /^circle-fargate: doctor: no cluster: pass ENV \(from the project description\) or --cluster C\n$/],
       [['doctor', '--cluster', 'doctor', '--bogus'], /^circle-fargate: doctor: Unknown option '--bogus'[^\n]*\n$/],
+      [['doctor', 'pre', '--wait-until', 'soon'], /^circle-fargate: doctor: --wait-until: expected complete or serving \(got "soon"\)\n$/],
     ];
     for (const [args, expected] of cases) {
       const result = await runCommand(args, { cwd: dir, env: moto.env });

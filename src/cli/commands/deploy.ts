@@ -126,8 +126,7 @@ finish with rollback --record FILE.`,
     }
     const { cluster, rules, rulePrefix, scheduleGroup, schedulePrefix, scheduledContainers, tasks, region } = scope;
     let services = scope.services;
-    const waitUntil = stringFlag(args, 'wait-until') ?? scope.environment?.env.waitUntil;
-    if (waitUntil !== undefined && waitUntil !== 'complete' && waitUntil !== 'serving') throw new InputError(`deploy: --wait-until: expected complete or serving (got ${JSON.stringify(waitUntil)})`);
+    const { waitUntil } = scope;
     if (cluster === undefined) throw new InputError('deploy: no cluster: pass ENV (from the project description) or --cluster C');
     if (services.length === 0 && rules.length === 0 && rulePrefix === undefined && scheduleGroup === undefined && schedulePrefix === undefined) {
       throw new InputError('deploy: nothing to deploy: pass --service, --scheduled-rule, --scheduled-rule-prefix, --schedule-group or --schedule-prefix, or an ENV that has them');

@@ -14,12 +14,13 @@ export const doctorCommand: Command = {
     'schedule-group': { type: 'string' },
     'schedule-prefix': { type: 'string' },
     region: { type: 'string' },
+    'wait-until': { type: 'string' },
     ...DESCRIPTION_OPTIONS,
     json: { type: 'boolean' },
   },
   help: `Usage: circle-fargate doctor [ENV] [--cluster C] [--service S]... [--scheduled-rule NAME]...
        [--scheduled-rule-prefix P] [--schedule-group G] [--schedule-prefix P] [--region R]
-       [--config PATH] [--load-timeout SECONDS] [--json]
+       [--wait-until complete|serving] [--config PATH] [--load-timeout SECONDS] [--json]
 
 Reads, and changes nothing: the services (desired count, minimum/maximum percent, circuit
 breaker, health check grace period, capacity provider strategy), their target groups
@@ -31,8 +32,10 @@ value, a recommended value, what it would save and why, with the AWS documentati
 comes from (docs/doctor.md). The times are a model's estimate from the settings, not a
 measurement.
 
-ENV reads cluster, services, scheduled rules and schedules, one-off tasks and region from the
-project description; the flags alone work without one.
+ENV reads cluster, services, scheduled rules and schedules, one-off tasks, region and waitUntil
+from the project description; the flags alone work without one. A deploy that waits until
+complete (the default) waits for the old tasks to drain; doctor then counts --wait-until serving
+among the findings, with what it saves.
 
 Options:
   --cluster C                 ECS cluster
@@ -42,6 +45,9 @@ Options:
   --schedule-group G          EventBridge Scheduler schedules of group G
   --schedule-prefix P         every schedule whose name starts with P
   --region R                  AWS region (default: the environment's, else the SDK's own)
+  --wait-until complete|serving
+                              estimate a deploy that waits until complete or serving, as deploy's
+                              flag (default: the environment's waitUntil, else complete)
   --config PATH               project description (default: circle-fargate.config.* here)
   --load-timeout SECONDS      seconds a .ts/.mjs/.js description may take to load (default 10)
   --json                      print the settings read, the phases and the findings as JSON
@@ -102,7 +108,7 @@ or was denied); 2 bad flags or description, or a cluster or service that does no
       },
       { attempts: 3 },
     );
-    const diagnosis = diagnose(input);
+    const diagnosis = diagnose(input, scope.waitUntil ?? 'complete');
     const all = { ...diagnosis, notes: [...notes, ...diagnosis.notes] };
     if (args.values.json === true) {
       io.stdout(`${JSON.stringify(io.secrets.redact({ ...(environment !== undefined ? { environment } : {}), settings: input, ...all }))}\n`);

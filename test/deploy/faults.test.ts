@@ -72,6 +72,12 @@ function spawnDeploy(world: World, record: string, extra: string[] = [], onStder
   return { child, done };
 }
 
+/** With serving, the proxy lists the deployments' tasks, which run (and serve) two polls before it completes. */
+function serveFirst(waitUntil: 'complete' | 'serving'): void {
+  proxy.tasks = waitUntil === 'serving';
+  proxy.drainPolls = waitUntil === 'serving' ? 2 : 0;
+}
+
 async function until(condition: () => boolean, what: string): Promise<void> {
   for (let i = 0; i < 600; i++) {
     if (condition()) return;
@@ -87,64 +93,87 @@ async function imageOf(world: World, service: string): Promise<string | undefine
 }
 
 describe('deploy faults against moto', () => {
-  it('refused UpdateService while a sibling is in flight: the sibling settles and is rolled back too (exit 1)', async () => {
-    const world = await createWorld(moto.url, { services: 2 });
-    const [first, second] = world.services as [string, string];
+  for (const waitUntil of ['complete', 'serving'] as const) {
+    it(`--wait-until ${waitUntil}: refused UpdateService while a sibling is in flight: the sibling settles and is rolled back too (exit 1)`, async () => {
+      serveFirst(waitUntil);
+      const world = await createWorld(moto.url, { services: 2 });
+      const [first, second] = world.services as [string, string];
+      proxy.faults = [
+        { operation: 'UpdateService', matching: first, kind: 'refuse' },
+        { operation: 'UpdateService', matching: second, kind: 'delay', delayMs: 400 },
+      ];
+      const record = recordPath();
+      const result = await deploy(world, record, ['--wait-until', waitUntil]);
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(result.stderr, /^circle-fargate: deploy failed: UpdateService .*AccessDeniedException.*; rolled back: 1 service\(s\) and 0 scheduled target\(s\) verified back/m);
+      await assertBeforeState(world);
+      const written = JSON.parse(readFileSync(record, 'utf8'));
+      assert.deepEqual(written.services.map((s: any) => [s.name, s.state]), [[first, 'refused'], [second, 'restored']]);
+      assert.equal(written.outcome, 'rolled-back');
+    });
+
+    it(`--wait-until ${waitUntil}: UpdateService done but its answer lost, then the retry refused: counted as applied and rolled back (exit 1)`, async () => {
+      serveFirst(waitUntil);
+      const world = await createWorld(moto.url);
+      proxy.faults = [
+        { operation: 'UpdateService', kind: 'lose-answer' },
+        { operation: 'UpdateService', kind: 'refuse' },
+      ];
+      const result = await deploy(world, recordPath(), ['--wait-until', waitUntil]);
+      assert.equal(result.code, 1, result.stderr);
+      assert.match(result.stderr, /rolled back: 1 service\(s\)/);
+      await assertBeforeState(world);
+      assert.equal(proxy.operations().filter((operation) => operation === 'UpdateService').length, 3, 'lost, refused, then the rollback');
+    });
+
+    it(`--wait-until ${waitUntil}: PutTargets refused during the rollback: exit 3 naming what is left, record kept; rollback --record finishes it`, async () => {
+      serveFirst(waitUntil);
+      const world = await createWorld(moto.url, { rules: 8 });
+      const [, , , stuck] = world.rules as string[];
+      proxy.faults = [
+        { operation: 'PutTargets', matching: `"${world.rules[6] ?? ''}"`, kind: 'refuse' },
+        // The deploy's own PutTargets of this rule goes through; the rollback's is refused.
+        { operation: 'PutTargets', matching: `"${stuck ?? ''}"`, kind: 'refuse', skip: 1 },
+      ];
+      const record = recordPath();
+      const result = await deploy(world, record, ['--wait-until', waitUntil]);
+      assert.equal(result.code, 3, result.stderr);
+      assert.match(result.stderr, new RegExp(`the before state could NOT be fully restored: rule ${stuck ?? ''} target t0: still on .*-batch:2 \\(this deploy's revision\\): the put-back .*; expected .*-batch:1; finish with: circle-fargate rollback --record `));
+      const written = JSON.parse(readFileSync(record, 'utf8'));
+      assert.equal(written.outcome, 'not-restored');
+      assert.deepEqual(written.targets.filter((t: any) => t.state === 'left').map((t: any) => t.rule), [stuck]);
+      assert.equal(statSync(record).mode & 0o777, 0o600, 'the full record is private');
+      const now = await targetsNow(world);
+      assert.notDeepEqual(now.get(stuck ?? ''), world.before.targets.get(stuck ?? ''), 'that target really is left on the new revision');
+
+      const finished = await rollback(record);
+      assert.equal(finished.code, 0, finished.stderr);
+      await assertBeforeState(world, 'after rollback --record');
+    });
+  }
+
+  it('--wait-until serving: a 500 and throttling on the serving check\'s reads are retried; the deploy serves, then moves the targets (exit 0)', async () => {
+    const world = await createWorld(moto.url, { rules: 2 });
+    serveFirst('serving');
     proxy.faults = [
-      { operation: 'UpdateService', matching: first, kind: 'refuse' },
-      { operation: 'UpdateService', matching: second, kind: 'delay', delayMs: 400 },
+      { operation: 'ListTasks', kind: 'error-before' },
+      { operation: 'DescribeTasks', kind: 'throttle', times: 2 },
     ];
     const record = recordPath();
-    const result = await deploy(world, record);
-    assert.equal(result.code, 1, result.stderr);
-    assert.match(result.stderr, /^circle-fargate: deploy failed: UpdateService .*AccessDeniedException.*; rolled back: 1 service\(s\) and 0 scheduled target\(s\) verified back/m);
-    await assertBeforeState(world);
-    const written = JSON.parse(readFileSync(record, 'utf8'));
-    assert.deepEqual(written.services.map((s: any) => [s.name, s.state]), [[first, 'refused'], [second, 'restored']]);
-    assert.equal(written.outcome, 'rolled-back');
-  });
-
-  it('UpdateService done but its answer lost, then the retry refused: counted as applied and rolled back (exit 1)', async () => {
-    const world = await createWorld(moto.url);
-    proxy.faults = [
-      { operation: 'UpdateService', kind: 'lose-answer' },
-      { operation: 'UpdateService', kind: 'refuse' },
-    ];
-    const result = await deploy(world, recordPath());
-    assert.equal(result.code, 1, result.stderr);
-    assert.match(result.stderr, /rolled back: 1 service\(s\)/);
-    await assertBeforeState(world);
-    assert.equal(proxy.operations().filter((operation) => operation === 'UpdateService').length, 3, 'lost, refused, then the rollback');
-  });
-
-  it('PutTargets refused during the rollback: exit 3 naming what is left, record kept; rollback --record finishes it', async () => {
-    const world = await createWorld(moto.url, { rules: 8 });
-    const [, , , stuck] = world.rules as string[];
-    proxy.faults = [
-      { operation: 'PutTargets', matching: `"${world.rules[6] ?? ''}"`, kind: 'refuse' },
-      // The deploy's own PutTargets of this rule goes through; the rollback's is refused.
-      { operation: 'PutTargets', matching: `"${stuck ?? ''}"`, kind: 'refuse', skip: 1 },
-    ];
-    const record = recordPath();
-    const result = await deploy(world, record);
-    assert.equal(result.code, 3, result.stderr);
-    assert.match(result.stderr, new RegExp(`the before state could NOT be fully restored: rule ${stuck ?? ''} target t0: still on .*-batch:2 \\(this deploy's revision\\): the put-back .*; expected .*-batch:1; finish with: circle-fargate rollback --record `));
-    const written = JSON.parse(readFileSync(record, 'utf8'));
-    assert.equal(written.outcome, 'not-restored');
-    assert.deepEqual(written.targets.filter((t: any) => t.state === 'left').map((t: any) => t.rule), [stuck]);
-    assert.equal(statSync(record).mode & 0o777, 0o600, 'the full record is private');
+    const result = await deploy(world, record, ['--wait-until', 'serving']);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(JSON.parse(readFileSync(record, 'utf8')).services[0]?.rollout, 'serving');
     const now = await targetsNow(world);
-    assert.notDeepEqual(now.get(stuck ?? ''), world.before.targets.get(stuck ?? ''), 'that target really is left on the new revision');
-
-    const finished = await rollback(record);
-    assert.equal(finished.code, 0, finished.stderr);
-    await assertBeforeState(world, 'after rollback --record');
+    for (const rule of world.rules) assert.match(now.get(rule)?.[0]?.EcsParameters?.TaskDefinitionArn ?? '', /-batch:2$/, rule);
+    assert.equal(await imageOf(world, world.services[0] ?? ''), IMAGE);
+    assert.ok(proxy.operations().filter((operation) => operation === 'DescribeTasks').length >= 3, 'throttled twice, then read');
   });
 
   for (const waitUntil of ['complete', 'serving'] as const) {
     it(`--wait-until ${waitUntil}: SIGTERM during the target phase rolls back targets and services; a second SIGTERM does not interrupt the rollback (exit 1)`, async () => {
       const world = await createWorld(moto.url, { rules: 6 });
       proxy.faults = [{ operation: 'PutTargets', kind: 'delay', delayMs: 250, times: 100 }];
+      serveFirst(waitUntil);
       let signalled = 0;
       const { child, done } = spawnDeploy(world, recordPath(), ['--wait-until', waitUntil], (stderr, running) => {
         if (signalled === 1 && stderr.includes('restoring the before state')) {
@@ -160,6 +189,7 @@ describe('deploy faults against moto', () => {
       assert.match(result.stderr, /received SIGTERM: no new changes/);
       assert.match(result.stderr, /received SIGTERM again: the rollback goes on/);
       assert.match(result.stderr, /deploy failed: interrupted by SIGTERM; rolled back: 1 service\(s\) and \d scheduled target\(s\) verified back/);
+      if (waitUntil === 'serving') assert.match(result.stderr, /serving \(every new task running and healthy, in every target group\); the old tasks drain on their own/);
       await assertBeforeState(world);
     });
   }

@@ -8,6 +8,9 @@
  * a PRIMARY IN_PROGRESS deployment (the old ones turn ACTIVE), and it completes after
  * `rolloutPolls` DescribeServices of that service (or never, for a service in `hang`). moto
  * itself stays the source of truth for task definitions, services' task definitions and targets.
+ * With `tasks`, a deployment's running tasks are listed (ListTasks startedBy its id) and
+ * described as ECS would (RUNNING), and `drainPolls` more polls pass after they all run before it
+ * completes: the old tasks draining, while the new ones already serve (`--wait-until serving`).
  */
 import { request as httpRequest, type IncomingMessage, type ServerResponse } from 'node:http';
 import { listenOnLoopback, type Loopback } from './loopback.js';
@@ -62,6 +65,10 @@ export class FaultProxy {
   faults: ProxyFault[] = [];
   /** DescribeServices polls after which a rollout completes. */
   rolloutPolls = 2;
+  /** List and describe each deployment's running tasks (moto's ECS runs none for a service). */
+  tasks = false;
+  /** More polls before a rollout completes, once its tasks run (the old tasks draining). */
+  drainPolls = 0;
   /** Added to every forwarded call, as a real region is tens of milliseconds away. */
   latencyMs = 0;
   /** Most calls of an operation at moto at once (calls in flight through the proxy). */
@@ -141,7 +148,7 @@ export class FaultProxy {
     if (fault?.kind === 'delay') await new Promise((resolve) => setTimeout(resolve, fault.delayMs ?? 200));
     const sentAt = ++this.#sent;
     const answer = await this.#forward(request, raw);
-    const patched = this.#patch(operation, answer, sentAt);
+    const patched = this.tasks && (operation === 'ListTasks' || operation === 'DescribeTasks') ? this.#taskAnswer(operation, body, answer) : this.#patch(operation, answer, sentAt);
     if (this.holdAfterCall === number) {
       this.#release(operation);
       return; // never answered; the caller is killed meanwhile
@@ -226,7 +233,7 @@ export class FaultProxy {
           primary.polls++;
           primary.runningCount = Math.min(primary.desiredCount, primary.polls);
           primary.pendingCount = primary.desiredCount - primary.runningCount;
-          if (primary.polls >= this.rolloutPolls) {
+          if (primary.polls >= this.rolloutPolls + this.drainPolls) {
             primary.rolloutState = 'COMPLETED';
             primary.rolloutStateReason = `ECS deployment ${primary.id} completed.`;
             deployments.splice(0, deployments.length, primary);
@@ -236,6 +243,31 @@ export class FaultProxy {
       service.deployments = deployments.map(({ polls: _polls, ...deployment }) => ({ ...deployment }));
     }
     return { ...answer, body: Buffer.from(JSON.stringify(parsed)) };
+  }
+
+  /**
+   * The running tasks of a deployment this proxy shows: ListTasks with `startedBy` its id (as
+   * ECS starts a service's tasks) lists one ARN per running task; DescribeTasks describes them
+   * RUNNING. Other calls keep moto's answer.
+   */
+  #taskAnswer(operation: string, body: Record<string, any>, answer: { status: number; headers: Record<string, string>; body: Buffer }) {
+    if (answer.status !== 200) return answer;
+    const all = [...this.#deployments.values()].flat();
+    const arnsOf = (deployment: Deployment) =>
+      Array.from({ length: deployment.runningCount }, (_, index) => `arn:aws:ecs:ap-northeast-1:123456789012:task/${String(body.cluster ?? 'default')}/${deployment.id.replace(/\W/g, '')}t${index}`);
+    if (operation === 'ListTasks') {
+      const deployment = all.find((candidate) => candidate.id === body.startedBy);
+      if (!deployment) return answer;
+      return { ...answer, body: Buffer.from(JSON.stringify({ taskArns: arnsOf(deployment) })) };
+    }
+    const wanted = new Set<string>((body.tasks as string[] | undefined) ?? []);
+    const tasks = all.flatMap((deployment) =>
+      arnsOf(deployment)
+        .filter((arn) => wanted.has(arn))
+        .map((taskArn) => ({ taskArn, startedBy: deployment.id, taskDefinitionArn: deployment.taskDefinition, lastStatus: 'RUNNING', desiredStatus: 'RUNNING', containers: [] })),
+    );
+    if (tasks.length === 0) return answer;
+    return { ...answer, body: Buffer.from(JSON.stringify({ tasks, failures: [] })) };
   }
 
   #deployment(taskDefinition: string, desiredCount: number, rolloutState: 'IN_PROGRESS' | 'COMPLETED'): Deployment {

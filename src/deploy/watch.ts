@@ -132,14 +132,18 @@ export async function watchDeployment(ecs: ECSClient, target: WatchTarget, hooks
     if (failed >= target.maxFailedTasks) {
       return { kind: 'failed', reason: `${failed} task(s) of deployment ${ours.id ?? `of ${shortArn(target.taskDefinition)}`} failed (limit ${target.maxFailedTasks})`, causes };
     }
-    if (target.serving && (ours.runningCount ?? 0) >= (ours.desiredCount ?? 0)) {
+    if (!target.serving) continue;
+    const wanted = ours.desiredCount ?? 0;
+    if ((ours.runningCount ?? 0) >= wanted) {
       const check = await target.serving(service, ours);
       if (check.serving) return { kind: 'serving', ...(ours.id !== undefined ? { deploymentId: ours.id } : {}) };
       if (check.why !== notServing) say(`not serving yet: ${check.why}`);
       notServing = check.why;
-      // Every task is placed: serving is near, so the polls stay short (half the first wait) until it comes.
-      wait = Math.max(250, (hooks.pollMs?.first ?? 1000) / 2);
     }
+    // Every task is placed (running or pending): serving may come at any moment, so the polls stay
+    // short (half the first wait) until it does. Backing off to the longest wait here would add
+    // up to that wait to the time from serving to the deploy's end.
+    if ((ours.runningCount ?? 0) + (ours.pendingCount ?? 0) >= wanted) wait = Math.max(250, (hooks.pollMs?.first ?? 1000) / 2);
   }
 }
 

@@ -123,7 +123,8 @@ function report(error: unknown, io: CliIO, debug: boolean, label: string | undef
       ? 'deploy, rollback, run and doctor need the AWS SDK, a peer dependency: install circle-fargate without --omit=peer (the orb: install with deploy: true)'
       : 'run `npm ci` (in a checkout) or reinstall circle-fargate';
     io.stderr(`circle-fargate: ${prefixed(`${missing} is not installed: ${hint}`, label)}\n`);
-    return EXIT_FAILED;
+    // Nothing was done: the setup is at fault, as with a bad flag (exit codes: README).
+    return EXIT_BAD_INPUT;
   }
   const message = error instanceof Error ? error.message : String(error);
   io.stderr(`circle-fargate: ${prefixed(`unexpected error: ${printable(message.split('\n')[0] ?? '')}${debug ? '' : ' (rerun with --debug for details)'}`, label)}\n`);

@@ -153,10 +153,10 @@ describe('the setup job\'s install (--omit=peer: no AWS SDK)', () => {
       const generate = await runInstalled(setupBin, ['generate', '--branch', 'master', '--changed-files', '-'], { cwd: app, input: 'app/x.php\n' });
       assert.equal(generate.code, 0, generate.stderr);
       const deploy = await runInstalled(setupBin, ['deploy', '--cluster', 'c', '--service', 's', '--image', 'r/a:b', '--dry-run'], { cwd: setup });
-      assert.equal(deploy.code, 1);
+      assert.equal(deploy.code, 2);
       assert.match(deploy.stderr, /^circle-fargate: deploy: @aws-sdk\/client-[a-z]+ is not installed: deploy, rollback, run and doctor need the AWS SDK, a peer dependency: install circle-fargate without --omit=peer \(the orb: install with deploy: true\)\n$/);
       const doctor = await runInstalled(setupBin, ['doctor', '--cluster', 'c', '--service', 's', '--region', 'ap-northeast-1'], { cwd: setup });
-      assert.equal(doctor.code, 1);
+      assert.equal(doctor.code, 2);
       assert.match(doctor.stderr, /^circle-fargate: doctor: @aws-sdk\/client-[a-z0-9-]+ is not installed: deploy, rollback, run and doctor need the AWS SDK, a peer dependency: install circle-fargate without --omit=peer \(the orb: install with deploy: true\)\n$/);
     } finally {
       removeDir(setup);

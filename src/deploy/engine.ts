@@ -230,7 +230,7 @@ async function rolloutTimings(ecs: ECSClient, record: DeployRecord, hooks: Deplo
   const read = await Promise.all(
     record.services
       .filter((item) => (item.rollout === 'completed' || item.rollout === 'serving') && item.after !== item.before && item.deploymentId !== undefined)
-      .map((item) => readServiceTimings(ecs, record.cluster, item.name, item.deploymentId ?? '', { ...hooks, attempts: 2 }, item.servingAt).catch(() => undefined)),
+      .map((item) => readServiceTimings(ecs, record.cluster, item.name, item.deploymentId ?? '', { ...hooks, attempts: 2 }, { servingAt: item.servingAt, replaced: item.replaced ?? [] }).catch(() => undefined)),
   );
   return read.filter((item): item is ServiceTimings => item !== undefined);
 }
@@ -387,6 +387,8 @@ async function deployService(clients: Clients, journal: Journal, request: Deploy
   const updated = await updateService(clients.ecs, journal, request.cluster, item, item.after, hooks);
   const ours = (updated?.deployments ?? []).find((deployment) => deployment.taskDefinition === item.after && deployment.status === 'PRIMARY');
   if (ours?.id !== undefined) item.deploymentId = ours.id;
+  const replaced = (updated?.deployments ?? []).filter((deployment) => deployment !== ours && deployment.id !== undefined).map((deployment) => deployment.id ?? '');
+  if (replaced.length > 0) item.replaced = replaced;
   await journal.save();
   hooks.progress(`service ${item.name}: deploying ${shortArn(item.after)}${ours?.id !== undefined ? ` (deployment ${ours.id})` : ''}`);
   if (!request.wait) {

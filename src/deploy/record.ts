@@ -45,6 +45,8 @@ export interface ServiceChange extends Tracked {
   after: string;
   /** Our deployment's id, once UpdateService answered. */
   deploymentId?: string;
+  /** The deployments ours replaced (UpdateService's answer): their tasks' stops time the drain. */
+  replaced?: string[];
   readonly changes: readonly ImageChange[];
   /** `serving`: `--wait-until serving` saw the new revision serve; its old tasks were left to drain. */
   rollout?: 'completed' | 'serving' | 'not-waited' | 'failed';

@@ -68,9 +68,9 @@ export async function describeService(ecs: ECSClient, cluster: string, name: str
   return service && service.status !== 'INACTIVE' ? service : undefined;
 }
 
-/** The running tasks a deployment started (its first 100), described. */
-export async function deploymentTasks(ecs: ECSClient, cluster: string, service: string, deploymentId: string, hooks: CallHooks): Promise<Task[]> {
-  const listed = await retrying(`ListTasks ${service}`, () => ecs.send(new ListTasksCommand({ cluster, startedBy: deploymentId, desiredStatus: 'RUNNING' })), hooks);
+/** The running (or stopped) tasks a deployment started (its first 100), described. */
+export async function deploymentTasks(ecs: ECSClient, cluster: string, service: string, deploymentId: string, hooks: CallHooks, desiredStatus: 'RUNNING' | 'STOPPED' = 'RUNNING'): Promise<Task[]> {
+  const listed = await retrying(`ListTasks ${service}`, () => ecs.send(new ListTasksCommand({ cluster, startedBy: deploymentId, desiredStatus })), hooks);
   const arns = (listed.taskArns ?? []).slice(0, 100);
   if (arns.length === 0) return [];
   return (await retrying(`DescribeTasks ${service}`, () => ecs.send(new DescribeTasksCommand({ cluster, tasks: arns })), hooks)).tasks ?? [];

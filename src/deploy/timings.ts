@@ -33,6 +33,12 @@ export interface ServiceTimings {
   readonly running?: number;
   /** `--wait-until serving`: when the deploy saw the new revision serve (its own clock, at a poll). */
   readonly serving?: number;
+  /**
+   * The old tasks drained: when the last task of the deployments ours replaced began stopping
+   * (its `stoppingAt`: ECS stops an old task behind a load balancer only after its targets'
+   * deregistration delay), else stopped. Read once the deployment completed.
+   */
+  readonly drained?: number;
   readonly completed?: number;
   /** The longest image pull of its tasks, in seconds. */
   readonly pull?: number;
@@ -90,13 +96,14 @@ function extreme(pick: (...values: number[]) => number, dates: readonly (Date | 
 }
 
 /** A service's timings from its deployment and that deployment's tasks, as ECS reports them (pure). */
-export function serviceTimingsOf(service: string, deployment: Deployment, tasks: readonly Task[], servingAt?: string): ServiceTimings {
+export function serviceTimingsOf(service: string, deployment: Deployment, tasks: readonly Task[], servingAt?: string, oldTasks: readonly Task[] = []): ServiceTimings {
   const start = deployment.createdAt;
   const pulls = tasks.map((task) => secondsBetween(task.pullStartedAt, task.pullStoppedAt)).filter((value): value is number => value !== undefined);
   const placed = secondsBetween(start, extreme(Math.min, tasks.map((task) => task.createdAt)));
   const running = secondsBetween(start, extreme(Math.max, tasks.map((task) => task.startedAt)));
   const completed = deployment.rolloutState === 'COMPLETED' ? secondsBetween(start, deployment.updatedAt) : undefined;
   const serving = servingAt !== undefined ? secondsBetween(start, new Date(servingAt)) : undefined;
+  const drained = secondsBetween(start, extreme(Math.max, oldTasks.map((task) => task.stoppingAt ?? task.stoppedAt)));
   return {
     service,
     deploymentId: deployment.id ?? '?',
@@ -105,20 +112,34 @@ export function serviceTimingsOf(service: string, deployment: Deployment, tasks:
     ...(placed !== undefined ? { placed } : {}),
     ...(running !== undefined ? { running } : {}),
     ...(serving !== undefined ? { serving } : {}),
+    ...(drained !== undefined ? { drained } : {}),
     ...(completed !== undefined ? { completed } : {}),
     ...(pulls.length > 0 ? { pull: Math.max(...pulls) } : {}),
   };
 }
 
-/** Reads a completed deployment and its running tasks; undefined when ECS no longer has it. */
-export async function readServiceTimings(ecs: ECSClient, cluster: string, service: string, deploymentId: string, hooks: CallHooks, servingAt?: string): Promise<ServiceTimings | undefined> {
+/**
+ * Reads a deployment and its running tasks, and, once it completed, the stopped tasks of the
+ * deployments it replaced; undefined when ECS no longer has it.
+ */
+export async function readServiceTimings(
+  ecs: ECSClient,
+  cluster: string,
+  service: string,
+  deploymentId: string,
+  hooks: CallHooks,
+  seen: { readonly servingAt?: string | undefined; readonly replaced?: readonly string[] } = {},
+): Promise<ServiceTimings | undefined> {
   const described = await describeService(ecs, cluster, service, hooks);
   const deployment = described?.deployments?.find((item) => item.id === deploymentId);
   if (!deployment) return undefined;
-  const tasks = await deploymentTasks(ecs, cluster, service, deploymentId, hooks);
-  return serviceTimingsOf(service, deployment, tasks, servingAt);
+  const completed = deployment.rolloutState === 'COMPLETED';
+  const [tasks, oldTasks] = await Promise.all([
+    deploymentTasks(ecs, cluster, service, deploymentId, hooks),
+    completed ? Promise.all((seen.replaced ?? []).map((id) => deploymentTasks(ecs, cluster, service, id, hooks, 'STOPPED'))).then((lists) => lists.flat()) : Promise.resolve([]),
+  ]);
+  return serviceTimingsOf(service, deployment, tasks, seen.servingAt, oldTasks);
 }
-
 
 /**
  * The one line a deploy ends with: `deployed in 3m12s: running at 1m35s (pull 25s), completed at
@@ -131,8 +152,12 @@ export function timingSummary(timings: DeployTimings, verb = 'deployed'): string
   const parts: string[] = [];
   if (slowest?.running !== undefined) parts.push(`running at ${duration(slowest.running)}${slowest.pull !== undefined ? ` (pull ${duration(slowest.pull)})` : ''}`);
   if (slowest?.serving !== undefined) parts.push(`serving at ${duration(slowest.serving)} (old tasks left to drain)`);
+  if (slowest?.drained !== undefined) {
+    const after = slowest.running !== undefined ? ` (${duration(Math.max(0, slowest.drained - slowest.running))} after running: health checks and draining)` : '';
+    parts.push(`old tasks drained at ${duration(slowest.drained)}${after}`);
+  }
   if (slowest?.completed !== undefined) {
-    const after = slowest.running !== undefined ? ` (${duration(Math.max(0, slowest.completed - slowest.running))} after running: health checks and draining)` : '';
+    const after = slowest.running !== undefined && slowest.drained === undefined ? ` (${duration(Math.max(0, slowest.completed - slowest.running))} after running: health checks and draining)` : '';
     parts.push(`completed at ${duration(slowest.completed)}${after}`);
   }
   const rollout = parts.length > 0 ? `${slowest && timings.services.length > 1 ? `${slowest.service} ` : ''}${parts.join(', ')}; ` : '';

@@ -22,6 +22,17 @@ describe('timings', () => {
     assert.deepEqual(timings, { service: 'shop-prod-app', deploymentId: 'ecs-svc/1', startedAt: at(0).toISOString(), tasks: 2, placed: 2, running: 95, completed: 395, pull: 25 });
   });
 
+  it('the old tasks drained when the last of the replaced deployments\' tasks began stopping (else stopped)', () => {
+    const deployment = { id: 'ecs-svc/1', createdAt: at(0), updatedAt: at(400), rolloutState: 'COMPLETED' as const };
+    const running = [{ createdAt: at(2), startedAt: at(90) }];
+    const old = [{ stoppingAt: at(380), stoppedAt: at(385) }, { stoppingAt: at(392), stoppedAt: at(396) }, { stoppedAt: at(388) }];
+    assert.equal(serviceTimingsOf('app', deployment, running, undefined, old).drained, 392);
+    assert.equal(serviceTimingsOf('app', deployment, running, undefined, [{ stoppedAt: at(388) }]).drained, 388);
+    assert.equal(serviceTimingsOf('app', deployment, running).drained, undefined, 'no old task read: nothing said');
+    const line = timingSummary({ seconds: 410, phases: [], services: [serviceTimingsOf('app', deployment, running, undefined, old)] });
+    assert.match(line, /^deployed in 6m50s: running at 1m30s, old tasks drained at 6m32s \(5m02s after running: health checks and draining\), completed at 6m40s; $/);
+  });
+
   it('leaves out what ECS did not report (a deployment still rolling has no completion)', () => {
     const timings = serviceTimingsOf('app', { id: 'ecs-svc/2', createdAt: at(0), updatedAt: at(50), rolloutState: 'IN_PROGRESS' }, []);
     assert.deepEqual(timings, { service: 'app', deploymentId: 'ecs-svc/2', startedAt: at(0).toISOString(), tasks: 0 });

@@ -20,6 +20,9 @@ export type Rollout =
 /** The parts of a stopped task (DescribeTasks) that carry its cause. */
 export interface StoppedTask {
   readonly stoppedReason?: string;
+  /** Seconds since the epoch, as the SDK's JSON protocol carries them. */
+  readonly stoppingAt?: number;
+  readonly stoppedAt?: number;
   readonly stopCode?: string;
   readonly capacityProviderName?: string;
   readonly containers?: readonly { readonly name: string; readonly exitCode?: number; readonly reason?: string }[];
@@ -69,7 +72,7 @@ export class FakeEcs {
    * tasks is placed, pulls its image and starts at these offsets (the i-th task i seconds
    * later), and the deployment completes at `completed` (old tasks drained).
    */
-  rolloutClock = { placed: 2, pullStarted: 3, pullStopped: 15, started: 20, completed: 60 };
+  rolloutClock = { placed: 2, pullStarted: 3, pullStopped: 15, started: 20, drained: 55, completed: 60 };
   /** The running tasks of completed deployments (ListTasks, DescribeTasks). */
   readonly runningTasks: { taskArn: string; startedBy: string; createdAt: number; pullStartedAt: number; pullStoppedAt: number; startedAt: number; attachments: unknown[]; containers: unknown[] }[] = [];
   /** Epoch ms before which a new deployment's tasks do not run yet (default: as soon as its count is reached). */
@@ -203,6 +206,19 @@ export class FakeEcs {
       ours.rolloutState = 'COMPLETED';
       ours.runningCount = ours.desiredCount;
       ours.pendingCount = 0;
+      // The replaced deployments' tasks stopped once drained, as ECS reports them (STOPPED).
+      for (const old of this.service.deployments.filter((deployment) => deployment !== ours)) {
+        for (let i = 0; i < old.desiredCount; i++) {
+          this.stoppedTasks.push({
+            taskArn: `${PREFIX}:task/cluster/old${this.stoppedTasks.length + 1}`,
+            startedBy: old.id,
+            stopCode: 'ServiceSchedulerInitiated',
+            stoppedReason: `Scaling activity initiated by (deployment ${ours.id})`,
+            stoppingAt: created + clock.drained - i,
+            stoppedAt: created + clock.drained - i + 2,
+          });
+        }
+      }
       this.service.deployments = [ours];
       this.#event('has reached a steady state.');
     }

@@ -6,7 +6,7 @@
  */
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
 import type { ContainerDefinition, ECSClient, Service } from '@aws-sdk/client-ecs';
-import { oneOffTask, runOneOff, TaskFailure, type OneOffSpec, type RunHooks } from './runTask.js';
+import { oneOffTask, runOneOff, TaskFailure, type OneOffSpec, type RunHooks, type TaskTimings } from './runTask.js';
 import type { Send } from './schedules.js';
 import type { Sends } from './state.js';
 
@@ -22,6 +22,8 @@ export interface TaskRun {
   taskArn?: string;
   exitCode?: number;
   stoppedReason?: string;
+  /** Where its time went (waiting for capacity, pull, run), by ECS's timestamps. */
+  timings?: TaskTimings;
 }
 
 export interface TaskJournal {
@@ -69,11 +71,13 @@ export async function runTasksBeforeServices(
       run.taskArn = result.taskArn;
       if (result.exitCode !== undefined) run.exitCode = result.exitCode;
       if (result.stoppedReason !== undefined) run.stoppedReason = result.stoppedReason;
+      if (result.timings !== undefined) run.timings = result.timings;
     } catch (error) {
       if (error instanceof TaskFailure) {
         if (error.result.taskArn !== undefined) run.taskArn = error.result.taskArn;
         if (error.result.exitCode !== undefined) run.exitCode = error.result.exitCode;
         if (error.result.stoppedReason !== undefined) run.stoppedReason = error.result.stoppedReason;
+        if (error.result.timings !== undefined) run.timings = error.result.timings;
         // It ran and ended (or never started): a definite outcome, not an unknown one.
         run.state = 'refused';
       }

@@ -18,6 +18,7 @@ import {
   type Task,
 } from '@aws-sdk/client-ecs';
 import type { CloudWatchLogsClient } from '@aws-sdk/client-cloudwatch-logs';
+import { duration } from '../duration.js';
 import { InputError, OperationError } from '../errors.js';
 import { maskEchoed } from '../secrets/redact.js';
 import { defaultSleep } from './calls.js';
@@ -59,6 +60,37 @@ export interface TaskResult {
   readonly stoppedReason?: string;
   readonly stopCode?: string;
   readonly durationMs: number;
+  /** Where its time went, by ECS's timestamps. */
+  readonly timings?: TaskTimings;
+}
+
+/**
+ * A one-off task's time by ECS's own timestamps, in seconds: from placed (`createdAt`) to its
+ * image pull starting (waiting for capacity: provisioning, the network interface), the pull,
+ * and the run (`startedAt` to `executionStoppedAt`, else `stoppedAt`). A figure ECS did not
+ * report is left out.
+ */
+export interface TaskTimings {
+  readonly waiting?: number;
+  readonly pull?: number;
+  readonly run?: number;
+}
+
+export function taskTimingsOf(task: Task): TaskTimings {
+  const between = (from: Date | undefined, to: Date | undefined) => (from && to ? Math.round((to.getTime() - from.getTime()) / 100) / 10 : undefined);
+  const waiting = between(task.createdAt, task.pullStartedAt);
+  const pull = between(task.pullStartedAt, task.pullStoppedAt);
+  const run = between(task.startedAt, task.executionStoppedAt ?? task.stoppedAt);
+  return { ...(waiting !== undefined ? { waiting } : {}), ...(pull !== undefined ? { pull } : {}), ...(run !== undefined ? { run } : {}) };
+}
+
+function timingsText(timings: TaskTimings): string {
+  const parts = [
+    ...(timings.waiting !== undefined ? [`waiting for capacity ${duration(timings.waiting)}`] : []),
+    ...(timings.pull !== undefined ? [`pull ${duration(timings.pull)}`] : []),
+    ...(timings.run !== undefined ? [`run ${duration(timings.run)}`] : []),
+  ];
+  return parts.length > 0 ? ` (${parts.join(', ')})` : '';
 }
 
 /** A one-off task that did not end with exit code 0; `result` says how it ended, if it started. */
@@ -144,10 +176,12 @@ export async function runOneOff(ecs: ECSClient, logs: Sends<CloudWatchLogsClient
   if (follower !== undefined) show(await follower.drain());
 
   const container = (stopped.containers ?? []).find((candidate) => candidate.name === task.container);
+  const timings = taskTimingsOf(stopped);
   const result: TaskResult = {
     name: task.name,
     taskArn: arn,
     durationMs: now() - started,
+    ...(Object.keys(timings).length > 0 ? { timings } : {}),
     ...(container?.exitCode !== undefined ? { exitCode: container.exitCode } : {}),
     ...(stopped.stoppedReason ? { stoppedReason: stopped.stoppedReason } : {}),
     ...(stopped.stopCode ? { stopCode: stopped.stopCode } : {}),
@@ -159,7 +193,7 @@ export async function runOneOff(ecs: ECSClient, logs: Sends<CloudWatchLogsClient
     const how = container.exitCode === undefined ? 'never ran to an exit code' : `exited with code ${container.exitCode}`;
     throw new TaskFailure(`${label} failed: container ${task.container} ${how}${stopped.stoppedReason ? ` (${stopped.stoppedReason})` : ''}`, reasons, result);
   }
-  hooks.progress(`${label}: container ${task.container} exited with code 0 after ${Math.round(result.durationMs / 1000)} s`);
+  hooks.progress(`${label}: container ${task.container} exited with code 0 after ${Math.round(result.durationMs / 1000)} s${timingsText(timings)}`);
   return result;
 }
 

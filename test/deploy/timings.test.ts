@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { duration } from '../../src/duration.js';
 import { serviceTimingsOf, timingSummary } from '../../src/deploy/timings.js';
+import { taskTimingsOf } from '../../src/deploy/runTask.js';
 
 const at = (seconds: number) => new Date(Date.UTC(2026, 11, 7, 8, 0, 0) + seconds * 1000);
 
@@ -31,6 +32,12 @@ describe('timings', () => {
     assert.equal(serviceTimingsOf('app', deployment, running).drained, undefined, 'no old task read: nothing said');
     const line = timingSummary({ seconds: 410, phases: [], services: [serviceTimingsOf('app', deployment, running, undefined, old)] });
     assert.match(line, /^deployed in 6m50s: running at 1m30s, old tasks drained at 6m32s \(5m02s after running: health checks and draining\), completed at 6m40s; $/);
+  });
+
+  it('a one-off task: waiting for capacity (placed to pull), the pull, the run (to its execution stopping), as ECS reports them', () => {
+    assert.deepEqual(taskTimingsOf({ createdAt: at(0), pullStartedAt: at(12.3), pullStoppedAt: at(40), startedAt: at(41), executionStoppedAt: at(101.5), stoppedAt: at(130) }), { waiting: 12.3, pull: 27.7, run: 60.5 });
+    assert.deepEqual(taskTimingsOf({ createdAt: at(0), startedAt: at(5), stoppedAt: at(9) }), { run: 4 }, 'stoppedAt when ECS gave no executionStoppedAt');
+    assert.deepEqual(taskTimingsOf({ createdAt: at(0) }), {}, 'a task that never started: nothing to say');
   });
 
   it('leaves out what ECS did not report (a deployment still rolling has no completion)', () => {

@@ -83,10 +83,13 @@ export function formatExplanation(explanation: Explanation, options: { allFiles?
  */
 function criticalPathLines(path: CriticalPath & { readonly source: string | null }): string[] {
   const weight = new Map(path.jobs.map((job) => [job.name, job]));
-  const alsoCritical = path.alsoCritical.length > 0 ? [`  as long, on another chain: ${path.alsoCritical.join(', ')}`] : [];
+  const alsoCritical = [
+    ...(path.alsoCritical.length > 0 ? [`  as long, on another chain: ${path.alsoCritical.join(', ')}`] : []),
+    ...(path.approvals.length > 0 ? [`  waits for a person at ${path.approvals.join(', ')} (an approval: not counted)`] : []),
+  ];
   if (path.unit === 'jobs') {
     return [
-      `critical path (the longest chain of requires, ${path.length} jobs; --durations FILE|insights weighs the jobs by their time): ${path.stages.map((stage) => stage.join(' | ')).join(' -> ')}`,
+      `critical path (by number of jobs, the longest chain of requires; --durations FILE|insights weighs the jobs by their time): ${path.stages.map((stage) => stage.join(' | ')).join(' -> ')}`,
       ...alsoCritical,
     ];
   }

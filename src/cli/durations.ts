@@ -7,7 +7,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
-import { InputError, unreadable } from '../errors.js';
+import { InputError, OperationError, unreadable } from '../errors.js';
 import { SETUP_JOB_NAME, SETUP_WORKFLOW_NAME, WORKFLOW_NAME } from '../plan/jobNames.js';
 import { PROJECT_SLUG } from '../description/schema.js';
 import type { CliIO } from './io.js';
@@ -16,6 +16,8 @@ export interface Durations {
   readonly seconds: ReadonlyMap<string, number>;
   /** Where they come from, for people: `durations.json`, `CircleCI Insights (median, last 90 days, branch master)`. */
   readonly source: string;
+  /** What is odd about them, short of an error (a name no job has, a page left out). */
+  readonly warnings: readonly string[];
 }
 
 export interface InsightsScope {
@@ -24,6 +26,8 @@ export interface InsightsScope {
   readonly branch: string | undefined;
   /** The jobs whose durations are wanted (setup aside): those the branch has not run are read for all branches. */
   readonly jobs: readonly string[];
+  /** Every job the description can produce (setup aside): a file naming another is warned about. */
+  readonly known: readonly string[];
 }
 
 export async function readDurations(value: string, io: CliIO, scope: InsightsScope, command: string): Promise<Durations> {
@@ -34,7 +38,14 @@ export async function readDurations(value: string, io: CliIO, scope: InsightsSco
   } catch (error) {
     throw new InputError(`${command}: --durations ${value}: ${unreadable(error)} (expected a JSON file of job durations, or "insights")`);
   }
-  return { seconds: parseDurations(text, `${command}: --durations ${value}`), source: value };
+  const where = `--durations ${value}`;
+  const seconds = parseDurations(text, `${command}: ${where}`);
+  const warnings: string[] = [];
+  const known = new Set([SETUP_JOB_NAME, ...scope.known]);
+  const strangers = [...seconds.keys()].filter((job) => !known.has(job));
+  if (strangers.length > 0) warnings.push(`${where}: no job is named ${strangers.map((job) => JSON.stringify(job)).join(', ')} (the jobs: ${[...known].join(', ')})`);
+  if (/"next_page_token"\s*:\s*"/.test(text)) warnings.push(`${where}: an answer of CircleCI Insights with a next_page_token: only its first page is here (use --durations insights to read them all)`);
+  return { seconds, source: value, warnings };
 }
 
 /**
@@ -106,5 +117,10 @@ async function insightsDurations(io: CliIO, scope: InsightsScope, command: strin
     }
     if (added.length > 0) source += `; of all branches for ${added.join(', ')}`;
   }
-  return { seconds, source };
+  if (!scope.jobs.some((job) => seconds.has(job))) {
+    throw new OperationError(
+      `${command}: --durations insights: CircleCI Insights has no duration for any job of this pipeline (workflow ${WORKFLOW_NAME} of ${scope.slug}, ${scope.branch !== undefined ? `branch ${scope.branch} or any` : 'all branches'}): it has run none yet, or project.slug names another project; pass --durations FILE`,
+    );
+  }
+  return { seconds, source, warnings: [] };
 }

@@ -25,7 +25,7 @@ export interface CriticalPathJob {
   readonly name: string;
   /** Its weight: seconds with durations, else 1 (0 for an approval, or a job with no duration known). */
   readonly weight: number;
-  /** Seconds (or jobs) from the push at which it can start at the earliest. */
+  /** Seconds (or jobs) from the start of the setup job at which it can start at the earliest. */
   readonly start: number;
   /** How much later it could end without making the pipeline longer; 0 on the critical path. */
   readonly slack: number;
@@ -44,6 +44,8 @@ export interface CriticalPath {
   readonly jobs: readonly CriticalPathJob[];
   /** Jobs with durations given for others but not for them (weighed 0). */
   readonly unknown: readonly string[];
+  /** Approval jobs on the critical path: the wait for a person is not counted in `length`. */
+  readonly approvals: readonly string[];
 }
 
 /** Tolerance for sums of seconds. */
@@ -96,7 +98,9 @@ export function criticalPathOf(running: readonly PathJob[], durations?: Readonly
   const sameSpan = (a: PathJob, b: PathJob): boolean => Math.abs((start.get(a.name) ?? 0) - (start.get(b.name) ?? 0)) < EPSILON && Math.abs(end(a.name) - end(b.name)) < EPSILON;
   const staged = new Set(chain.map((job) => job.name));
   const stages = chain.map((step) => {
-    const beside = critical.filter((job) => !staged.has(job.name) && sameSpan(job, step));
+    // Only jobs that take time: two such jobs with one span cannot require each other, while a
+    // job of 0 s can follow another at the same moment (it is shown on its own, not beside).
+    const beside = (weight.get(step.name) ?? 0) > EPSILON ? critical.filter((job) => !staged.has(job.name) && (weight.get(job.name) ?? 0) > EPSILON && sameSpan(job, step)) : [];
     for (const job of beside) staged.add(job.name);
     return [step.name, ...beside.map((job) => job.name)];
   });
@@ -106,6 +110,7 @@ export function criticalPathOf(running: readonly PathJob[], durations?: Readonly
     length,
     stages,
     alsoCritical: critical.filter((job) => !staged.has(job.name)).map((job) => job.name),
+    approvals: critical.filter((job) => job.kind === 'terraform-approval').map((job) => job.name),
     jobs: jobs.map((job) => ({ name: job.name, weight: weight.get(job.name) ?? 0, start: start.get(job.name) ?? 0, slack: Math.max(0, slack(job.name)) })),
     unknown,
   };

@@ -478,6 +478,23 @@ describe('explain --durations: the critical path weighed by time', () => {
     assert.equal(refused.stderr.trim().split('\n').length, 1, refused.stderr);
     assertSecretsKept(refused);
 
+    // A project Insights does not know (a wrong project.slug, a token without access): refused, not "no runs".
+    fake.always('getProjectWorkflowJobMetrics', { status: 404, body: { message: 'Project not found' } });
+    const unknown = await explain(['--durations', 'insights']);
+    assert.equal(unknown.code, 1, unknown.stderr);
+    assert.match(unknown.stderr, /^circle-fargate: explain: .*from Insights.*Project not found/m);
+    // A workflow never run (404) and no duration for any job: nothing to weigh, said in one line.
+    fake.always('getProjectWorkflowJobMetrics', { status: 404, body: { message: 'Workflow not found' } });
+    const none = await explain(['--durations', 'insights']);
+    assert.equal(none.code, 1, none.stderr);
+    assert.match(none.stderr, /^circle-fargate: explain: --durations insights: CircleCI Insights has no duration for any job of this pipeline \(workflow circle-fargate of gh\/acme\/monolith, branch master or any\): .*pass --durations FILE\n$/);
+    // A page token handed out twice is not followed forever.
+    fake.always('getProjectWorkflowJobMetrics', { status: 200, body: jobMetrics({ 'build-image': 1 }, 'same-token') });
+    const looping = await explain(['--durations', 'insights']);
+    assert.equal(looping.code, 1, looping.stderr);
+    assert.match(looping.stderr, /answered the page token "same-token" twice/);
+    assert.ok(fake.requests.length < 40, `${fake.requests.length} requests`);
+
     const missing = await explain(['--durations', 'insights'], { CIRCLECI_API_URL: fake.baseUrl });
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /^circle-fargate: explain: --durations insights: CIRCLE_TOKEN is not set: .*or pass --durations FILE\n$/);
@@ -494,6 +511,14 @@ describe('explain --durations: the critical path weighed by time', () => {
       assert.deepEqual(criticalPath.stages, [['setup'], ['phpunit'], ['deploy-prod']]);
       assert.equal(criticalPath.length, 210);
       assert.equal(criticalPath.source, plain);
+
+      // A name no job has (a typo) is warned about, and the job it meant weighs nothing.
+      const typo = path.join(dir, 'typo.json');
+      writeFileSync(typo, JSON.stringify({ setup: 20, phpunit: 60, build_image: 100, 'deploy-prod': 60 }));
+      const typed = await explain(['--durations', typo]);
+      assert.equal(typed.code, 0, typed.stderr);
+      assert.match(typed.stdout, /^warning: --durations .*typo\.json: no job is named "build_image" \(the jobs: setup, phpunit, build-image, /m);
+      assert.match(typed.stdout, /^ {2}no duration known for: build-image \(counted as 0s\)$/m);
 
       const saved = path.join(dir, 'insights.json');
       writeFileSync(saved, JSON.stringify(jobMetrics({ setup: 10, phpunit: 50, 'build-image': 200, 'deploy-prod': 60 })));

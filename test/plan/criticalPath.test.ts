@@ -44,7 +44,16 @@ describe('criticalPathOf', () => {
     const path = criticalPathOf(jobs, new Map([['setup', 10], ['terraform-plan-prod', 40], ['approve-terraform-apply-prod', 3600], ['terraform-apply-prod', 50], ['build-image', 80], ['deploy-prod', 60]]));
     assert.equal(path.length, 10 + 40 + 0 + 50 + 60);
     assert.deepEqual(path.stages, [['setup'], ['terraform-plan-prod'], ['approve-terraform-apply-prod'], ['terraform-apply-prod'], ['deploy-prod']]);
+    assert.deepEqual(path.approvals, ['approve-terraform-apply-prod']);
     assert.equal(path.jobs.find((item) => item.name === 'build-image')?.slack, 10);
+  });
+
+  it('jobs of 0 s (no duration known) follow one another, never side by side with what they require', () => {
+    const path = criticalPathOf(MASTER_PUSH, new Map());
+    assert.equal(path.length, 0);
+    for (const stage of path.stages) assert.equal(stage.length, 1, JSON.stringify(path.stages));
+    assert.deepEqual(path.stages.flat().slice(0, 1), ['setup']);
+    assert.equal(path.stages.flat().at(-1), 'deploy-prod');
   });
 
   it('jobs with no duration known weigh 0 and are named', () => {
@@ -100,6 +109,9 @@ describe('criticalPathOf', () => {
       const noSlack = path.jobs.filter((item) => item.slack === 0).map((item) => item.name).sort();
       assert.deepEqual([...path.stages.flat(), ...path.alsoCritical].sort(), noSlack, `round ${round}`);
       for (const item of path.jobs) assert.ok(item.start + item.weight + item.slack <= longest, `round ${round}: ${item.name} ends in time`);
+      // Jobs side by side in a stage never require one another (directly or not).
+      const requiresOf = (name: string): string[] => (jobs.find((item) => item.name === name)?.requires ?? []).flatMap((required) => [required, ...requiresOf(required)]);
+      for (const stage of path.stages) for (const name of stage) assert.ok(!requiresOf(name).some((required) => stage.includes(required)), `round ${round}: ${stage.join(' | ')}`);
     }
   });
 });

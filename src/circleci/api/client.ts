@@ -175,16 +175,18 @@ export class CircleCIClient {
    * The median duration in seconds of each job of a workflow, from CircleCI Insights (GET
    * /insights/{project-slug}/workflows/{workflow-name}/jobs: "duration_metrics.median: The median
    * duration, in seconds, among a group of runs", last 90 days by default), of one branch or of
-   * all. A workflow Insights has no runs of (404) has no durations: an empty map.
+   * all. A workflow Insights has no runs of (404, not of the project) has no durations: an empty
+   * map. A project it does not know or the token may not see is refused, as everywhere.
    */
   async jobDurations(slug: string, workflow: string, scope: { branch: string } | { allBranches: true }): Promise<Map<string, number>> {
     const durations = new Map<string, number>();
     const base = 'branch' in scope ? `branch=${encodeURIComponent(scope.branch)}` : 'all-branches=true';
+    const seen = new Set<string>();
     let token: string | undefined;
     do {
       const query = token === undefined ? base : `${base}&page-token=${encodeURIComponent(token)}`;
       const answer = await this.#request('GET', `/insights/${encodeSlug(slug)}/workflows/${encodeURIComponent(workflow)}/jobs?${query}`, undefined, { auth: true });
-      if (answer.status === 404) return durations;
+      if (answer.status === 404 && !/project/i.test(serverMessage(answer))) return durations;
       if (answer.status !== 200) throw this.#refusal(answer, `read the job durations of workflow ${workflow} of ${slug} from Insights`);
       const page = answer.body as { items?: { name?: unknown; metrics?: { duration_metrics?: { median?: unknown } } }[]; next_page_token?: string | null };
       for (const item of Array.isArray(page.items) ? page.items : []) {
@@ -192,6 +194,9 @@ export class CircleCIClient {
         if (typeof item.name === 'string' && typeof median === 'number' && Number.isFinite(median) && median >= 0) durations.set(item.name, median);
       }
       token = page.next_page_token ?? undefined;
+      // A server that hands out a page token twice would be followed forever.
+      if (token !== undefined && seen.has(token)) throw new OperationError(`CircleCI Insights answered the page token ${JSON.stringify(this.#mask(token).slice(0, 40))} twice for workflow ${workflow}; not reading on`);
+      if (token !== undefined) seen.add(token);
     } while (token !== undefined);
     return durations;
   }

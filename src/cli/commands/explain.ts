@@ -22,7 +22,8 @@ Ends with the pipeline's critical path: the chain of jobs, from the setup job on
 how long the pipeline takes (CircleCI starts a job once the jobs it requires are done), so the
 jobs worth making faster. Without durations it is the longest chain by number of jobs (jobs as
 long are shown as a | b); with --durations, the chain that takes longest, its length, and how
-much time each job off it has to spare. An approval job counts as 0 s.
+much time each job off it has to spare. An approval job counts as 0 s (its wait for a person is
+named, not counted); queueing for an executor and serial groups are not modelled.
 
 Options:
 ${PIPELINE_OPTIONS_HELP}
@@ -50,11 +51,13 @@ durations file or git state.`,
     const plan = planPipeline(input.description, input.trigger, input.changes, input.terraform);
     const warnings = await pipelineWarnings(input);
     const flag = stringFlag(args, 'durations');
+    const running = plan.jobs.filter((job) => job.runs).map((job) => job.name);
+    // No job runs: no critical path, nothing to read.
     const durations =
-      flag === undefined
+      flag === undefined || running.length === 0
         ? undefined
-        : await readDurations(flag, io, { slug: input.description.project.slug, branch: input.trigger.branch, jobs: plan.jobs.filter((job) => job.runs).map((job) => job.name) }, 'explain');
-    const explanation = explanationOf(plan, input.terraform, warnings, durations);
+        : await readDurations(flag, io, { slug: input.description.project.slug, branch: input.trigger.branch, jobs: running, known: plan.jobs.map((job) => job.name) }, 'explain');
+    const explanation = explanationOf(plan, input.terraform, [...warnings, ...(durations?.warnings ?? [])], durations);
     if (args.values.json === true) io.stdout(`${JSON.stringify(explanation, null, 2)}\n`);
     else io.stdout(formatExplanation(explanation, { allFiles: true }));
     return 0;

@@ -343,7 +343,10 @@ function findingsOf(service: ServiceSettings, until: WaitUntil, criticalPath: bo
         current: `${group.deregistrationDelay}s`,
         recommended: `${RECOMMENDED.deregistrationDelay}s (or your longest request)`,
         savesSeconds: saving(withGroup(group.arn, { deregistrationDelay: RECOMMENDED.deregistrationDelay })),
-        why: 'ELB keeps an old task draining this long before ECS stops it, and the deployment is COMPLETED only after; the default is 300 s, while in-flight requests of a web app end within seconds',
+        why:
+          until === 'serving'
+            ? 'ELB keeps an old task draining this long before ECS stops it; with --wait-until serving the deploy waits for it only between waves of new tasks (no room for them until old ones stop); the default is 300 s, while in-flight requests of a web app end within seconds'
+            : 'ELB keeps an old task draining this long before ECS stops it, and the deployment is COMPLETED only after; the default is 300 s, while in-flight requests of a web app end within seconds',
         source: SOURCES.deregistrationDelay,
       });
     }

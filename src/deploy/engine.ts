@@ -387,8 +387,9 @@ async function deployService(clients: Clients, journal: Journal, request: Deploy
   const updated = await updateService(clients.ecs, journal, request.cluster, item, item.after, hooks);
   const ours = (updated?.deployments ?? []).find((deployment) => deployment.taskDefinition === item.after && deployment.status === 'PRIMARY');
   if (ours?.id !== undefined) item.deploymentId = ours.id;
-  const replaced = (updated?.deployments ?? []).filter((deployment) => deployment !== ours && deployment.id !== undefined).map((deployment) => deployment.id ?? '');
-  if (replaced.length > 0) item.replaced = replaced;
+  // The deployments ours replaces: the others ECS lists beside ours (ACTIVE), once ours is known.
+  const replaced = ours ? (updated?.deployments ?? []).filter((deployment) => deployment !== ours && deployment.status === 'ACTIVE' && deployment.id !== undefined && deployment.id !== ours.id) : [];
+  if (replaced.length > 0) item.replaced = replaced.map((deployment) => deployment.id ?? '');
   await journal.save();
   hooks.progress(`service ${item.name}: deploying ${shortArn(item.after)}${ours?.id !== undefined ? ` (deployment ${ours.id})` : ''}`);
   if (!request.wait) {

@@ -66,7 +66,8 @@ export interface TaskResult {
 
 /**
  * A one-off task's time by ECS's own timestamps, in seconds: from placed (`createdAt`) to its
- * image pull starting (waiting for capacity: provisioning, the network interface), the pull,
+ * image pull starting, or to its start when there was none (waiting for capacity: provisioning,
+ * the network interface), the pull,
  * and the run (`startedAt` to `executionStoppedAt`, else `stoppedAt`). A figure ECS did not
  * report is left out.
  */
@@ -78,7 +79,8 @@ export interface TaskTimings {
 
 export function taskTimingsOf(task: Task): TaskTimings {
   const between = (from: Date | undefined, to: Date | undefined) => (from && to ? Math.round((to.getTime() - from.getTime()) / 100) / 10 : undefined);
-  const waiting = between(task.createdAt, task.pullStartedAt);
+  // No pull reported (an image already on an EC2 host): placed until started is all waiting.
+  const waiting = between(task.createdAt, task.pullStartedAt ?? task.startedAt);
   const pull = between(task.pullStartedAt, task.pullStoppedAt);
   const run = between(task.startedAt, task.executionStoppedAt ?? task.stoppedAt);
   return { ...(waiting !== undefined ? { waiting } : {}), ...(pull !== undefined ? { pull } : {}), ...(run !== undefined ? { run } : {}) };

@@ -68,12 +68,39 @@ export async function describeService(ecs: ECSClient, cluster: string, name: str
   return service && service.status !== 'INACTIVE' ? service : undefined;
 }
 
-/** The running (or stopped) tasks a deployment started (its first 100), described. */
+/** Pages of ListTasks read for one deployment's tasks (100 a page). */
+const TASK_PAGES = 3;
+
+/**
+ * The running (or stopped) tasks a deployment started, described (at most 300 of the service's).
+ * Listed by the service, not by `startedBy`: "When you specify startedBy as the filter, it must
+ * be the only filter that you use" (ECS API reference, ListTasks), so it cannot go with
+ * desiredStatus; each described task's `startedBy` (its deployment's id) picks them out.
+ */
 export async function deploymentTasks(ecs: ECSClient, cluster: string, service: string, deploymentId: string, hooks: CallHooks, desiredStatus: 'RUNNING' | 'STOPPED' = 'RUNNING'): Promise<Task[]> {
-  const listed = await retrying(`ListTasks ${service}`, () => ecs.send(new ListTasksCommand({ cluster, startedBy: deploymentId, desiredStatus })), hooks);
-  const arns = (listed.taskArns ?? []).slice(0, 100);
-  if (arns.length === 0) return [];
-  return (await retrying(`DescribeTasks ${service}`, () => ecs.send(new DescribeTasksCommand({ cluster, tasks: arns })), hooks)).tasks ?? [];
+  return (await serviceTasks(ecs, cluster, service, hooks, desiredStatus)).filter((task) => task.startedBy === deploymentId);
+}
+
+/** The stopped tasks the given deployments of a service started (one listing for all of them). */
+export async function deploymentTasksOf(ecs: ECSClient, cluster: string, service: string, deploymentIds: readonly string[], hooks: CallHooks): Promise<Task[]> {
+  return (await serviceTasks(ecs, cluster, service, hooks, 'STOPPED')).filter((task) => deploymentIds.includes(task.startedBy ?? ''));
+}
+
+async function serviceTasks(ecs: ECSClient, cluster: string, service: string, hooks: CallHooks, desiredStatus: 'RUNNING' | 'STOPPED'): Promise<Task[]> {
+  const arns: string[] = [];
+  let token: string | undefined;
+  for (let page = 0; page < TASK_PAGES; page++) {
+    const listed = await retrying(`ListTasks ${service}`, () => ecs.send(new ListTasksCommand({ cluster, serviceName: service, desiredStatus, ...(token !== undefined ? { nextToken: token } : {}) })), hooks);
+    arns.push(...(listed.taskArns ?? []));
+    token = listed.nextToken;
+    if (token === undefined) break;
+  }
+  const tasks: Task[] = [];
+  for (let from = 0; from < arns.length; from += 100) {
+    const chunk = arns.slice(from, from + 100);
+    tasks.push(...((await retrying(`DescribeTasks ${service}`, () => ecs.send(new DescribeTasksCommand({ cluster, tasks: chunk })), hooks)).tasks ?? []));
+  }
+  return tasks;
 }
 
 /** Rule names: those given, and every rule whose name starts with the prefix. */

@@ -13,7 +13,7 @@
 import { duration } from '../duration.js';
 import type { Deployment, ECSClient, Task } from '@aws-sdk/client-ecs';
 import type { CallHooks } from './calls.js';
-import { deploymentTasks, describeService } from './state.js';
+import { deploymentTasks, deploymentTasksOf, describeService } from './state.js';
 
 export interface PhaseTime {
   /** checks, waiting, register, tasks, services, targets. */
@@ -34,11 +34,12 @@ export interface ServiceTimings {
   /** `--wait-until serving`: when the deploy saw the new revision serve (its own clock, at a poll). */
   readonly serving?: number;
   /**
-   * The old tasks drained: when the last task of the deployments ours replaced began stopping
-   * (its `stoppingAt`: ECS stops an old task behind a load balancer only after its targets'
-   * deregistration delay), else stopped. Read once the deployment completed.
+   * When the last task of the deployments ours replaced had stopped (`stoppedAt`): behind a load
+   * balancer, ECS stops an old task only after its targets drained (the deregistration delay),
+   * then gives it `stopTimeout` to exit. Read once ours completed; stops before ours began (an
+   * older crash, a scale-in) do not count, nor one before ours ran (no room for new tasks).
    */
-  readonly drained?: number;
+  readonly oldTasksStopped?: number;
   readonly completed?: number;
   /** The longest image pull of its tasks, in seconds. */
   readonly pull?: number;
@@ -103,7 +104,9 @@ export function serviceTimingsOf(service: string, deployment: Deployment, tasks:
   const running = secondsBetween(start, extreme(Math.max, tasks.map((task) => task.startedAt)));
   const completed = deployment.rolloutState === 'COMPLETED' ? secondsBetween(start, deployment.updatedAt) : undefined;
   const serving = servingAt !== undefined ? secondsBetween(start, new Date(servingAt)) : undefined;
-  const drained = secondsBetween(start, extreme(Math.max, oldTasks.map((task) => task.stoppingAt ?? task.stoppedAt)));
+  const stops = oldTasks.map((task) => task.stoppedAt).filter((at) => at !== undefined && start !== undefined && at.getTime() >= start.getTime());
+  const stopped = secondsBetween(start, extreme(Math.max, stops));
+  const oldTasksStopped = stopped !== undefined && (running === undefined || stopped >= running) ? stopped : undefined;
   return {
     service,
     deploymentId: deployment.id ?? '?',
@@ -112,7 +115,7 @@ export function serviceTimingsOf(service: string, deployment: Deployment, tasks:
     ...(placed !== undefined ? { placed } : {}),
     ...(running !== undefined ? { running } : {}),
     ...(serving !== undefined ? { serving } : {}),
-    ...(drained !== undefined ? { drained } : {}),
+    ...(oldTasksStopped !== undefined ? { oldTasksStopped } : {}),
     ...(completed !== undefined ? { completed } : {}),
     ...(pulls.length > 0 ? { pull: Math.max(...pulls) } : {}),
   };
@@ -134,9 +137,14 @@ export async function readServiceTimings(
   const deployment = described?.deployments?.find((item) => item.id === deploymentId);
   if (!deployment) return undefined;
   const completed = deployment.rolloutState === 'COMPLETED';
+  const replaced = (seen.replaced ?? []).filter((id) => id !== deploymentId);
   const [tasks, oldTasks] = await Promise.all([
     deploymentTasks(ecs, cluster, service, deploymentId, hooks),
-    completed ? Promise.all((seen.replaced ?? []).map((id) => deploymentTasks(ecs, cluster, service, id, hooks, 'STOPPED'))).then((lists) => lists.flat()) : Promise.resolve([]),
+    // The service's stopped tasks, once: each old task's startedBy names its deployment. Not read
+    // (left out of the line) rather than losing the rest of the service's figures.
+    completed && replaced.length > 0
+      ? deploymentTasksOf(ecs, cluster, service, replaced, hooks).catch(() => [])
+      : Promise.resolve([]),
   ]);
   return serviceTimingsOf(service, deployment, tasks, seen.servingAt, oldTasks);
 }
@@ -152,12 +160,12 @@ export function timingSummary(timings: DeployTimings, verb = 'deployed'): string
   const parts: string[] = [];
   if (slowest?.running !== undefined) parts.push(`running at ${duration(slowest.running)}${slowest.pull !== undefined ? ` (pull ${duration(slowest.pull)})` : ''}`);
   if (slowest?.serving !== undefined) parts.push(`serving at ${duration(slowest.serving)} (old tasks left to drain)`);
-  if (slowest?.drained !== undefined) {
-    const after = slowest.running !== undefined ? ` (${duration(Math.max(0, slowest.drained - slowest.running))} after running: health checks and draining)` : '';
-    parts.push(`old tasks drained at ${duration(slowest.drained)}${after}`);
+  if (slowest?.oldTasksStopped !== undefined) {
+    const after = slowest.running !== undefined ? ` (${duration(Math.max(0, slowest.oldTasksStopped - slowest.running))} after running: health checks and draining)` : '';
+    parts.push(`old tasks stopped at ${duration(slowest.oldTasksStopped)}${after}`);
   }
   if (slowest?.completed !== undefined) {
-    const after = slowest.running !== undefined && slowest.drained === undefined ? ` (${duration(Math.max(0, slowest.completed - slowest.running))} after running: health checks and draining)` : '';
+    const after = slowest.running !== undefined && slowest.oldTasksStopped === undefined ? ` (${duration(Math.max(0, slowest.completed - slowest.running))} after running: health checks and draining)` : '';
     parts.push(`completed at ${duration(slowest.completed)}${after}`);
   }
   const rollout = parts.length > 0 ? `${slowest && timings.services.length > 1 ? `${slowest.service} ` : ''}${parts.join(', ')}; ` : '';

@@ -5,11 +5,11 @@
  * our deployment are read, their causes printed, and the watch fails after `maxFailedTasks`
  * failed tasks rather than at the timeout.
  */
-import { DescribeTasksCommand, ListTasksCommand, type Deployment, type ECSClient, type Service } from '@aws-sdk/client-ecs';
-import { defaultSleep, retrying, type CallHooks } from './calls.js';
+import type { Deployment, ECSClient, Service } from '@aws-sdk/client-ecs';
+import { defaultSleep, type CallHooks } from './calls.js';
 import { capacityEventCause, isRoutineStop, stoppedTaskCause, type Cause } from './causes.js';
 import type { ServingCheck } from './serving.js';
-import { describeService } from './state.js';
+import { deploymentTasks, describeService } from './state.js';
 import { shortArn } from './taskDefinition.js';
 
 export interface WatchHooks extends CallHooks {
@@ -134,27 +134,29 @@ export async function watchDeployment(ecs: ECSClient, target: WatchTarget, hooks
     }
     if (!target.serving) continue;
     const wanted = ours.desiredCount ?? 0;
+    const first = hooks.pollMs?.first ?? 1000;
     if ((ours.runningCount ?? 0) >= wanted) {
       const check = await target.serving(service, ours);
       if (check.serving) return { kind: 'serving', ...(ours.id !== undefined ? { deploymentId: ours.id } : {}) };
       if (check.why !== notServing) say(`not serving yet: ${check.why}`);
       notServing = check.why;
+      // Every task runs: serving may come at any check. Each check is 3 calls to ECS and one to
+      // ELB per target group, so they come every first wait (1 s), not faster: services are
+      // watched side by side and ECS's and ELB's request rates are the account's, per region.
+      wait = first;
+    } else if ((ours.runningCount ?? 0) + (ours.pendingCount ?? 0) >= wanted) {
+      // Every task is placed, the last ones starting: DescribeServices alone, every half wait, so
+      // that the checks begin soon after the last task runs rather than up to a 2 s poll later.
+      wait = Math.max(250, first / 2);
     }
-    // Every task is placed (running or pending): serving may come at any moment, so the polls stay
-    // short (half the first wait) until it does. Backing off to the longest wait here would add
-    // up to that wait to the time from serving to the deploy's end.
-    if ((ours.runningCount ?? 0) + (ours.pendingCount ?? 0) >= wanted) wait = Math.max(250, (hooks.pollMs?.first ?? 1000) / 2);
   }
 }
 
 /** Reads the stopped tasks of our deployment not seen yet, and prints their causes. */
 async function readStoppedTasks(ecs: ECSClient, target: WatchTarget, ours: Deployment, seen: Set<string>, causes: Cause[], say: (line: string) => void, hooks: CallHooks): Promise<void> {
   if (ours.id === undefined) return;
-  const listed = await retrying(`ListTasks ${target.service}`, () => ecs.send(new ListTasksCommand({ cluster: target.cluster, startedBy: ours.id, desiredStatus: 'STOPPED' })), hooks);
-  const fresh = (listed.taskArns ?? []).filter((arn) => !seen.has(arn));
-  if (fresh.length === 0) return;
-  const described = await retrying(`DescribeTasks ${target.service}`, () => ecs.send(new DescribeTasksCommand({ cluster: target.cluster, tasks: fresh.slice(0, 100) })), hooks);
-  for (const task of described.tasks ?? []) {
+  const stopped = await deploymentTasks(ecs, target.cluster, target.service, ours.id, hooks, 'STOPPED');
+  for (const task of stopped.filter((item) => !seen.has(item.taskArn ?? ''))) {
     seen.add(task.taskArn ?? '');
     if (isRoutineStop(task)) continue;
     const cause = stoppedTaskCause(task);

@@ -189,16 +189,16 @@ const STOPS: [string, StoppedTask, RegExp][] = [
 describe('where the time went', () => {
   it('prints one summary line from ECS\'s own timestamps, and keeps the timings in the record and --json', async () => {
     // ECS's clock: 3 tasks placed at 2, 3, 4 s, pulling from 3-15 s (+i), running at 20, 21, 22 s;
-    // the 3 old tasks begin stopping at 53, 54, 55 s, drained (health checks, then the
-    // deregistration delay), and the deployment completed at 60 s.
+    // the 3 old tasks stopped at 55, 56, 57 s (health checks, then the deregistration delay),
+    // and the deployment completed at 60 s.
     ecs.rolloutClock = { placed: 2, pullStarted: 3, pullStopped: 15, started: 20, drained: 55, completed: 60 };
     const result = await deployCli(['--json']);
     assert.equal(result.code, 0, result.stderr);
-    assert.match(result.stderr, /^deployed in [\d.]+s: running at 22s \(pull 12s\), old tasks drained at 55s \(33s after running: health checks and draining\), completed at 1m00s; (\w+ [\d.]+s, )*services [\d.]+s$/m);
+    assert.match(result.stderr, /^deployed in [\d.]+s: running at 22s \(pull 12s\), old tasks stopped at 57s \(35s after running: health checks and draining\), completed at 1m00s; (\w+ [\d.]+s, )*services [\d.]+s$/m);
     const saved = record();
-    assert.deepEqual(saved.timings.services, [{ service: 'app', deploymentId: 'ecs-svc/1', startedAt: new Date(1700002000 * 1000).toISOString(), tasks: 3, placed: 2, running: 22, drained: 55, completed: 60, pull: 12 }]);
-    // The old tasks are those of the deployment ours replaced, read as STOPPED tasks started by it.
-    assert.ok(ecs.calls.some((call) => call.operation === 'ListTasks' && call.body.startedBy === 'ecs-svc/0' && call.body.desiredStatus === 'STOPPED'));
+    assert.deepEqual(saved.timings.services, [{ service: 'app', deploymentId: 'ecs-svc/1', startedAt: new Date(1700002000 * 1000).toISOString(), tasks: 3, placed: 2, running: 22, oldTasksStopped: 57, completed: 60, pull: 12 }]);
+    // The old tasks: the service's STOPPED tasks, those started by the deployment ours replaced.
+    assert.ok(ecs.calls.some((call) => call.operation === 'ListTasks' && call.body.serviceName === 'app' && call.body.desiredStatus === 'STOPPED'));
     assert.deepEqual(saved.timings.phases.map((item: { phase: string }) => item.phase), ['checks', 'register', 'services', 'targets']);
     const summary = JSON.parse(result.stdout) as { timings: unknown };
     assert.deepEqual(summary.timings, saved.timings);

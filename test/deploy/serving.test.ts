@@ -10,7 +10,9 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
 import { CreateTargetGroupCommand, ElasticLoadBalancingV2Client, RegisterTargetsCommand } from '@aws-sdk/client-elastic-load-balancing-v2';
+import { ECSClient, UpdateServiceCommand } from '@aws-sdk/client-ecs';
 import { servingOf } from '../../src/deploy/serving.js';
+import { watchDeployment } from '../../src/deploy/watch.js';
 import { runCommand } from '../helpers/cli.js';
 import { FakeEcs } from '../helpers/fakeEcs.js';
 import { removeDir, tempDir } from '../helpers/git.js';
@@ -98,6 +100,45 @@ describe('deploy --wait-until serving', () => {
     const result = await deploy(['--wait-until', 'healthy']);
     assert.equal(result.code, 2);
     assert.match(result.stderr, /--wait-until: expected complete or serving \(got "healthy"\)/);
+  });
+});
+
+describe('the serving watch\'s pace', () => {
+  it('polls every half wait while the last tasks start, then checks serving once a wait (never faster), and ends at the first check that serves', async () => {
+    ecs.rollout = { kind: 'complete', afterPolls: 200 };
+    const client = new ECSClient({ endpoint: ecs.url, region: 'ap-northeast-1', credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' }, maxAttempts: 1 });
+    const updated = await client.send(new UpdateServiceCommand({ cluster: 'cluster', service: 'app', taskDefinition: 'app:1' }));
+    const ours = updated.service?.deployments?.find((deployment) => deployment.status === 'PRIMARY');
+    const sleeps: number[] = [];
+    let checks = 0;
+    const result = await watchDeployment(
+      client,
+      {
+        cluster: 'cluster',
+        service: 'app',
+        taskDefinition: String(ours?.taskDefinition),
+        ...(ours?.id !== undefined ? { deploymentId: ours.id } : {}),
+        timeoutMs: 600_000,
+        maxFailedTasks: 3,
+        serving: () => {
+          checks++;
+          return Promise.resolve(checks < 4 ? { serving: false, why: 'target 10.0.1.1 initial' } : { serving: true, why: '' });
+        },
+      },
+      {
+        progress: () => undefined,
+        pollMs: { first: 1000, max: 2000 },
+        sleep: (ms) => {
+          sleeps.push(ms);
+          return Promise.resolve();
+        },
+      },
+    );
+    assert.equal(result.kind, 'serving');
+    // The fake starts one of 3 tasks a poll: 1/3 and 2/3 running (all placed) poll at 500 ms;
+    // from 3/3 on, each poll checks serving, 1000 ms apart; the 4th check serves.
+    assert.deepEqual(sleeps, [1000, 500, 500, 1000, 1000, 1000]);
+    assert.equal(checks, 4);
   });
 });
 

@@ -23,20 +23,22 @@ describe('timings', () => {
     assert.deepEqual(timings, { service: 'shop-prod-app', deploymentId: 'ecs-svc/1', startedAt: at(0).toISOString(), tasks: 2, placed: 2, running: 95, completed: 395, pull: 25 });
   });
 
-  it('the old tasks drained when the last of the replaced deployments\' tasks began stopping (else stopped)', () => {
+  it('the old tasks stopped: the last stop of the replaced deployments\' tasks, none from before ours began nor before ours ran', () => {
     const deployment = { id: 'ecs-svc/1', createdAt: at(0), updatedAt: at(400), rolloutState: 'COMPLETED' as const };
     const running = [{ createdAt: at(2), startedAt: at(90) }];
-    const old = [{ stoppingAt: at(380), stoppedAt: at(385) }, { stoppingAt: at(392), stoppedAt: at(396) }, { stoppedAt: at(388) }];
-    assert.equal(serviceTimingsOf('app', deployment, running, undefined, old).drained, 392);
-    assert.equal(serviceTimingsOf('app', deployment, running, undefined, [{ stoppedAt: at(388) }]).drained, 388);
-    assert.equal(serviceTimingsOf('app', deployment, running).drained, undefined, 'no old task read: nothing said');
+    const old = [{ stoppingAt: at(380), stoppedAt: at(385) }, { stoppingAt: at(392), stoppedAt: at(396) }, { stoppedAt: at(-1800) }];
+    assert.equal(serviceTimingsOf('app', deployment, running, undefined, old).oldTasksStopped, 396, 'an hour-old crash of the old revision does not count');
+    assert.equal(serviceTimingsOf('app', deployment, running, undefined, [{ stoppedAt: at(30) }]).oldTasksStopped, undefined, 'stopped before ours ran (no room): not a drain');
+    assert.equal(serviceTimingsOf('app', deployment, running).oldTasksStopped, undefined, 'no old task read: nothing said');
     const line = timingSummary({ seconds: 410, phases: [], services: [serviceTimingsOf('app', deployment, running, undefined, old)] });
-    assert.match(line, /^deployed in 6m50s: running at 1m30s, old tasks drained at 6m32s \(5m02s after running: health checks and draining\), completed at 6m40s; $/);
+    assert.match(line, /^deployed in 6m50s: running at 1m30s, old tasks stopped at 6m36s \(5m06s after running: health checks and draining\), completed at 6m40s; $/);
+    const without = timingSummary({ seconds: 410, phases: [], services: [serviceTimingsOf('app', deployment, running)] });
+    assert.match(without, /^deployed in 6m50s: running at 1m30s, completed at 6m40s \(5m10s after running: health checks and draining\); $/);
   });
 
   it('a one-off task: waiting for capacity (placed to pull), the pull, the run (to its execution stopping), as ECS reports them', () => {
     assert.deepEqual(taskTimingsOf({ createdAt: at(0), pullStartedAt: at(12.3), pullStoppedAt: at(40), startedAt: at(41), executionStoppedAt: at(101.5), stoppedAt: at(130) }), { waiting: 12.3, pull: 27.7, run: 60.5 });
-    assert.deepEqual(taskTimingsOf({ createdAt: at(0), startedAt: at(5), stoppedAt: at(9) }), { run: 4 }, 'stoppedAt when ECS gave no executionStoppedAt');
+    assert.deepEqual(taskTimingsOf({ createdAt: at(0), startedAt: at(5), stoppedAt: at(9) }), { waiting: 5, run: 4 }, 'no pull: waiting until it started; stoppedAt when ECS gave no executionStoppedAt');
     assert.deepEqual(taskTimingsOf({ createdAt: at(0) }), {}, 'a task that never started: nothing to say');
   });
 

@@ -274,14 +274,17 @@ export class FakeEcs {
           failures: (body.clusters as string[]).filter((name) => name !== 'cluster' && name !== `${PREFIX}:cluster/cluster`).map((name) => ({ arn: name, reason: 'MISSING' })),
         });
         return;
-      case 'ListTasks':
-        this.#send(response, 200, {
-          taskArns:
-            body.desiredStatus === 'STOPPED'
-              ? this.stoppedTasks.filter((task) => task.startedBy === body.startedBy).map((task) => task.taskArn)
-              : this.runningTasks.filter((task) => task.startedBy === body.startedBy).map((task) => task.taskArn),
-        });
+      case 'ListTasks': {
+        // ECS: "When you specify startedBy as the filter, it must be the only filter that you use".
+        if (body.startedBy !== undefined && (body.desiredStatus !== undefined || body.serviceName !== undefined)) {
+          this.#send(response, 400, { __type: 'InvalidParameterException', message: 'startedBy must be the only filter' });
+          return;
+        }
+        // Every task here is the one service's: by serviceName (or startedBy), and by desired status.
+        const pool = body.desiredStatus === 'STOPPED' ? this.stoppedTasks : this.runningTasks;
+        this.#send(response, 200, { taskArns: pool.filter((task) => body.startedBy === undefined || task.startedBy === body.startedBy).map((task) => task.taskArn) });
         return;
+      }
       case 'DescribeTasks':
         this.#send(response, 200, {
           tasks: [

@@ -246,9 +246,10 @@ export class FaultProxy {
   }
 
   /**
-   * The running tasks of a deployment this proxy shows: ListTasks with `startedBy` its id (as
-   * ECS starts a service's tasks) lists one ARN per running task; DescribeTasks describes them
-   * RUNNING. Other calls keep moto's answer.
+   * The running tasks of the deployments this proxy shows: ListTasks of a service lists one ARN
+   * per running task of each of its deployments (and none STOPPED); DescribeTasks describes them
+   * RUNNING, started by their deployment (as ECS starts a service's tasks). Other calls keep
+   * moto's answer.
    */
   #taskAnswer(operation: string, body: Record<string, any>, answer: { status: number; headers: Record<string, string>; body: Buffer }) {
     if (answer.status !== 200) return answer;
@@ -256,9 +257,10 @@ export class FaultProxy {
     const arnsOf = (deployment: Deployment) =>
       Array.from({ length: deployment.runningCount }, (_, index) => `arn:aws:ecs:ap-northeast-1:123456789012:task/${String(body.cluster ?? 'default')}/${deployment.id.replace(/\W/g, '')}t${index}`);
     if (operation === 'ListTasks') {
-      const deployment = all.find((candidate) => candidate.id === body.startedBy);
-      if (!deployment) return answer;
-      return { ...answer, body: Buffer.from(JSON.stringify({ taskArns: arnsOf(deployment) })) };
+      // By service (its deployments' running tasks); none stopped: moto's ECS stops none of them.
+      const ofService = [...this.#deployments.entries()].filter(([serviceArn]) => serviceArn.endsWith(`/${String(body.serviceName)}`)).flatMap(([, deployments]) => deployments);
+      if (ofService.length === 0) return answer;
+      return { ...answer, body: Buffer.from(JSON.stringify({ taskArns: body.desiredStatus === 'STOPPED' ? [] : ofService.flatMap(arnsOf) })) };
     }
     const wanted = new Set<string>((body.tasks as string[] | undefined) ?? []);
     const tasks = all.flatMap((deployment) =>

@@ -8,7 +8,8 @@ import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { firstLine, InputError } from '../errors.js';
-import { compileDescription } from './compile.js';
+import { cacheEntry } from '../codeCache.js';
+import { compileDescription, esbuildVersion, type Compiled } from './compile.js';
 import { resolveDescription, type ProjectDescription } from './resolve.js';
 import { projectDescriptionSchema } from './schema.js';
 import { formatProblem, INVALID, type Problem } from './schemaKit.js';
@@ -54,8 +55,13 @@ export interface LoadOptions {
   readonly log?: (text: string) => void;
 }
 
+/** The description file `options` name: `file`, else the one found in `cwd`. */
+export function descriptionPath(options: LoadOptions): string {
+  return options.file ? path.resolve(options.cwd, options.file) : findDescriptionFile(options.cwd);
+}
+
 export async function loadDescription(options: LoadOptions): Promise<LoadedDescription> {
-  const file = options.file ? path.resolve(options.cwd, options.file) : findDescriptionFile(options.cwd);
+  const file = descriptionPath(options);
   const raw = await readDescriptionValue(file, options);
   return { file, description: parseDescription(raw, path.basename(file)) };
 }
@@ -169,7 +175,7 @@ async function importDefault(file: string, options: LoadOptions): Promise<unknow
   // unheard, and tsx loads the file in a process of its own; a syntax error stops here.
   let deliver: (code: string | undefined) => void = () => undefined;
   const early = runLoader(file, new Promise((resolve) => (deliver = resolve)), options);
-  const result = await compileDescription(file).catch((error: unknown) => {
+  const result = await compiledDescription(file).catch((error: unknown) => {
     early.cancel();
     throw error;
   });
@@ -184,6 +190,21 @@ async function importDefault(file: string, options: LoadOptions): Promise<unknow
 }
 
 /**
+ * compile.ts's answer for `file`, from our cache (codeCache.ts) when this file's content was
+ * compiled before by this esbuild: a CLI run then starts no esbuild process, and the code reaches
+ * the description's process at once. Only compiled code is kept; the file itself is read here.
+ */
+async function compiledDescription(file: string): Promise<Compiled> {
+  const source = await readFile(file);
+  const entry = cacheEntry('description', `${esbuildVersion()}\0${file}\0${source.toString('utf8')}`);
+  const cached = entry?.read();
+  if (cached !== undefined) return { kind: 'compiled', code: cached.toString('utf8') };
+  const result = await compileDescription(file, source.toString('utf8'));
+  if (result.kind === 'compiled') entry?.write(Buffer.from(result.code));
+  return result;
+}
+
+/**
  * One loading process (loadChild.ts) for `file`. With `code`, it runs the CommonJS code that
  * arrives on fd 4 once `code` resolves (undefined: nothing arrives; `cancel` stops it); without,
  * it imports the file itself (through tsx for TypeScript). `cancel` ends a process whose answer
@@ -195,7 +216,8 @@ function runLoader(file: string, code: Promise<string | undefined> | undefined, 
   const log = options.log ?? ((text: string) => void process.stderr.write(text));
   const here = new URL(import.meta.url);
   const fromSource = here.pathname.endsWith('.ts');
-  const child = fileURLToPath(new URL(`./loadChild${fromSource ? '.ts' : '.js'}`, here));
+  // Built, the CommonJS copy of loadChild.js (scripts/bundle.mjs), which Node.js starts faster.
+  const child = fromSource ? fileURLToPath(new URL('./loadChild.ts', here)) : builtChild(here);
   const args = [...(fromSource ? ['--import', import.meta.resolve('tsx')] : []), child, file, ...(code !== undefined ? ['--compiled'] : [])];
   let cancelled = false;
   let running: ReturnType<typeof spawn> | undefined;
@@ -269,6 +291,15 @@ function runLoader(file: string, code: Promise<string | undefined> | undefined, 
     });
   });
   return { result, cancel };
+}
+
+let loadChildFile: string | undefined;
+
+function builtChild(here: URL): string {
+  if (loadChildFile !== undefined) return loadChildFile;
+  const commonJs = fileURLToPath(new URL('../bundle/loadChild.cjs', here));
+  loadChildFile = existsSync(commonJs) ? commonJs : fileURLToPath(new URL('./loadChild.js', here));
+  return loadChildFile;
 }
 
 function describeFailure(name: string, message: ChildMessage): string | undefined {

@@ -8,9 +8,9 @@ import { spawnSync } from 'node:child_process';
 import { chmodSync, chownSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { cacheEntry, codeCacheDir, requireCached } from '../../src/codeCache.ts';
-import { removeDir, tempDir } from '../helpers/git.ts';
-import { BIN, cleanEnv, EXAMPLE, ROOT } from '../helpers/cli.ts';
+import { cacheEntry, codeCacheDir, requireCached } from '../../src/codeCache.js';
+import { removeDir, tempDir } from '../helpers/git.js';
+import { BIN, cleanEnv, EXAMPLE, ROOT } from '../helpers/cli.js';
 
 /** A CommonJS file worth caching: many functions, the ones `run` calls compiled once it ran. */
 function moduleText(answer: number): string {
@@ -78,7 +78,8 @@ describe('the code cache', () => {
       const cacheFile = path.join(dir, cacheFiles(dir)[0] ?? '');
       const good = readFileSync(cacheFile);
       const flipped = Buffer.from(good);
-      flipped[Math.floor(flipped.length / 2)] ^= 0xff;
+      const middle = Math.floor(flipped.length / 2);
+      flipped.writeUInt8(flipped.readUInt8(middle) ^ 0xff, middle);
       for (const damaged of [flipped, good.subarray(0, Math.floor(good.length / 3)), Buffer.alloc(0), Buffer.from('not a cache at all')]) {
         writeFileSync(cacheFile, damaged);
         const loaded = requireCached(file, 'test', env);
@@ -142,7 +143,7 @@ describe('the code cache', () => {
       assert.deepEqual(written, ['circleci-config-validator.cjs-check', 'description', 'main.cjs-generate']);
       for (const name of cacheFiles(dir)) {
         const data = readFileSync(path.join(dir, name));
-        data[data.length - 1] ^= 0xff;
+        data.writeUInt8(data.readUInt8(data.length - 1) ^ 0xff, data.length - 1);
         writeFileSync(path.join(dir, name), data);
       }
       const damaged = spawnSync(process.execPath, args, { cwd: ROOT, env, encoding: 'utf8' });

@@ -53,6 +53,12 @@ export interface LoadOptions {
   readonly timeoutMs?: number;
   /** Where a code description's own output goes (default: stderr); never our stdout. */
   readonly log?: (text: string) => void;
+  /**
+   * Work for this thread while a code description runs in its own process: called once that
+   * process has everything it needs (its code), so that the work does not delay it. Not called
+   * for JSON or YAML (read here).
+   */
+  readonly whileLoading?: () => void;
 }
 
 /** The description file `options` name: `file`, else the one found in `cwd`. */
@@ -168,7 +174,11 @@ interface ChildMessage {
  */
 async function importDefault(file: string, options: LoadOptions): Promise<unknown> {
   const name = path.basename(file);
-  if (!/\.[cm]?ts$/.test(file)) return runLoader(file, undefined, options).result;
+  if (!/\.[cm]?ts$/.test(file)) {
+    const loading = runLoader(file, undefined, options).result;
+    options.whileLoading?.();
+    return loading;
+  }
   // A TypeScript file is compiled here when it can be (compile.ts). The process that runs it
   // starts first, told to wait for the code: Node.js's own start-up there (most of its time)
   // overlaps the compiling here. When the file turns out not to be compilable it is stopped
@@ -180,7 +190,10 @@ async function importDefault(file: string, options: LoadOptions): Promise<unknow
     throw error;
   });
   deliver(result.kind === 'compiled' ? result.code : undefined);
-  if (result.kind === 'compiled') return early.result;
+  if (result.kind === 'compiled') {
+    options.whileLoading?.();
+    return early.result;
+  }
   early.cancel();
   if (result.kind === 'syntax') {
     const { kind: _syntax, ...position } = result;

@@ -3,7 +3,7 @@
  * and its YAML out, checked against CircleCI's schema. No I/O beyond loading the validator.
  */
 import type { ChangeSet } from './changes/changeSet.js';
-import { checkOfficialSchema } from './circleci/check/officialSchema.js';
+import { checkOfficialSchema, preloadOfficialSchema } from './circleci/check/officialSchema.js';
 import { checkReferences } from './circleci/check/references.js';
 import { renderConfig, type ConfigObject } from './circleci/emit/render.js';
 import type { ConfigShape } from './circleci/emit/shape.js';
@@ -35,6 +35,11 @@ export interface GenerateOutput {
   readonly shape: ConfigShape;
   readonly config: ConfigObject;
   readonly yaml: string;
+}
+
+/** Loads what generating will need (the schema validator) before the input is ready. */
+export function prepareGenerate(): void {
+  preloadOfficialSchema();
 }
 
 export function generateContinuation(input: GenerateInput): GenerateOutput {

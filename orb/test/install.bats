@@ -129,6 +129,34 @@ lockfile_resolve() {
   [ ! -e "$CF_STATE/install" ]
 }
 
+@test "leaves out declarations, source maps and the AWS SDK's ES module copy, and nothing else" {
+  stub npm 'dir="$3"; m="$dir/node_modules"
+    mkdir -p "$m/.bin" "$m/@aws-sdk/client-ecs/dist-cjs" "$m/@aws-sdk/client-ecs/dist-es" "$m/@aws-sdk/client-ecs/dist-types/commands" \
+      "$m/@smithy/core/dist-es" "$m/@aws/lambda-invoke-store/dist-types" "$m/@aws-sdk/core/node_modules/@smithy/types/dist-es" \
+      "$m/other/dist-es" "$m/@circleci/circleci-config-sdk/dist" "$m/@aws-sdk/client-ecs/dist-cjs/dist-es-named"
+    printf "#!/bin/sh\necho 1.2.3\n" > "$m/.bin/circle-fargate"; chmod +x "$m/.bin/circle-fargate"
+    touch "$m/@aws-sdk/client-ecs/dist-cjs/index.js" "$m/@aws-sdk/client-ecs/dist-types/commands/x.d.ts" \
+      "$m/@circleci/circleci-config-sdk/dist/index.js" "$m/@circleci/circleci-config-sdk/dist/index.js.map" \
+      "$m/@circleci/circleci-config-sdk/dist/index.d.ts" "$m/other/dist-es/a.d.mts" "$m/other/dist-es/a.mjs"'
+  CF_INSTALL_SOURCE=registry CF_VERSION=1.2.3 CF_INSTALL_DEPLOY=true sh "$SCRIPTS/install_resolve.sh"
+  run sh "$SCRIPTS/install.sh"
+  [ "$status" -eq 0 ]
+  m="$CF_STATE/install/node_modules"
+  [ -f "$m/@aws-sdk/client-ecs/dist-cjs/index.js" ]
+  [ -d "$m/@aws-sdk/client-ecs/dist-cjs/dist-es-named" ]
+  [ ! -e "$m/@aws-sdk/client-ecs/dist-es" ]
+  [ ! -e "$m/@aws-sdk/client-ecs/dist-types" ]
+  [ ! -e "$m/@smithy/core/dist-es" ]
+  [ ! -e "$m/@aws/lambda-invoke-store/dist-types" ]
+  [ ! -e "$m/@aws-sdk/core/node_modules/@smithy/types/dist-es" ]
+  [ -f "$m/other/dist-es/a.mjs" ]
+  [ ! -e "$m/other/dist-es/a.d.mts" ]
+  [ -f "$m/@circleci/circleci-config-sdk/dist/index.js" ]
+  [ ! -e "$m/@circleci/circleci-config-sdk/dist/index.js.map" ]
+  [ ! -e "$m/@circleci/circleci-config-sdk/dist/index.d.ts" ]
+  [ -x "$m/.bin/circle-fargate" ]
+}
+
 @test "uses the restored cache when it holds the same install" {
   CF_INSTALL_SOURCE=registry CF_VERSION=1.2.3 sh "$SCRIPTS/install_resolve.sh"
   mkdir -p "$CF_STATE/install/node_modules/.bin"

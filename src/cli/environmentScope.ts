@@ -24,7 +24,14 @@ export interface EnvironmentScope {
   readonly environment?: { readonly env: Environment; readonly description: ProjectDescription };
 }
 
-export async function environmentScope(args: Parameters<Command['run']>[0], io: CliIO, command: string, name: string | undefined): Promise<EnvironmentScope> {
+/** `whileLoading`: work for this process while the description loads in its own (description/load.ts). */
+export async function environmentScope(
+  args: Parameters<Command['run']>[0],
+  io: CliIO,
+  command: string,
+  name: string | undefined,
+  options: { readonly whileLoading?: () => void } = {},
+): Promise<EnvironmentScope> {
   const flags = {
     cluster: stringFlag(args, 'cluster'),
     services: listFlag(args, 'service').map((service) => ({ name: service })),
@@ -56,7 +63,7 @@ export async function environmentScope(args: Parameters<Command['run']>[0], io: 
     };
   }
   const { loadDescription } = await import('../description/load.js');
-  const { description } = await loadDescription(descriptionLoadOptions(args, io, command));
+  const { description } = await loadDescription({ ...descriptionLoadOptions(args, io, command), ...(options.whileLoading ? { whileLoading: options.whileLoading } : {}) });
   const env = description.environments.find((candidate) => candidate.name === name);
   if (!env) {
     throw new InputError(`${command}: no environment "${name}" in the project description (expected one of ${description.environments.map((e) => e.name).join(', ') || 'none'})`);

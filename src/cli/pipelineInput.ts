@@ -5,8 +5,8 @@
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { changeSetFromGit, changeSetFromList, DEFAULT_MAX_DEPTH, parseChangedFilesList, type ChangeSet } from '../changes/changeSet.js';
-import { gitIn } from '../changes/git.js';
-import { loadDescription } from '../description/load.js';
+import { gitIn, type GitResult } from '../changes/git.js';
+import { descriptionPath, loadDescription } from '../description/load.js';
 import type { ProjectDescription } from '../description/resolve.js';
 import { InputError, unreadable } from '../errors.js';
 import { terraformImpact, type TerraformImpact } from '../terraform/graph.js';
@@ -14,6 +14,7 @@ import { triggerFromInput, type TriggerContext } from '../trigger/context.js';
 import { DESCRIPTION_OPTIONS, descriptionLoadOptions, listFlag, stringFlag, type OptionsConfig, type ParsedArgs } from './command.js';
 import type { CliIO } from './io.js';
 import { checkRepository } from './repositoryCheck.js';
+import { listRepositoryFiles } from './warnings.js';
 
 export const PIPELINE_OPTIONS = {
   ...DESCRIPTION_OPTIONS,
@@ -56,6 +57,8 @@ export interface PipelineInput {
   readonly terraform: TerraformImpact;
   /** What the description names that the repository does not have, short of an error. */
   readonly repositoryWarnings: readonly string[];
+  /** git's list of the repository's files, started while the description loaded (warnings.ts lists them when absent). */
+  readonly repositoryFiles?: Promise<GitResult>;
 }
 
 export interface ReadOptions {
@@ -64,7 +67,12 @@ export interface ReadOptions {
 }
 
 export async function readPipelineInput(args: ParsedArgs, io: CliIO, options: ReadOptions): Promise<PipelineInput> {
-  const loaded = await loadDescription(descriptionLoadOptions(args, io, options.command));
+  const loadOptions = descriptionLoadOptions(args, io, options.command);
+  const file = descriptionPath(loadOptions);
+  const loading = loadDescription({ ...loadOptions, file });
+  // Listed by git while the description loads in its own process (its process started first).
+  const repositoryFiles = listRepositoryFiles(path.dirname(file));
+  const loaded = await loading;
   const trigger = triggerFromInput(
     {
       branch: stringFlag(args, 'branch'),
@@ -88,7 +96,7 @@ export async function readPipelineInput(args: ParsedArgs, io: CliIO, options: Re
   // After git: a checkout that cannot be read is the first thing to say.
   const repositoryWarnings = await checkRepository(loaded, { branches: options.command === 'explain' });
   const terraform = await terraformImpact(projectRoot, loaded.description.terraform?.roots ?? [], changes.files, { all: true });
-  return { description: loaded.description, source: path.relative(io.cwd, loaded.file) || loaded.file, projectRoot, trigger, changes, terraform, repositoryWarnings };
+  return { description: loaded.description, source: path.relative(io.cwd, loaded.file) || loaded.file, projectRoot, trigger, changes, terraform, repositoryWarnings, repositoryFiles };
 }
 
 function positiveInteger(value: string | undefined, flag: string): number | undefined {

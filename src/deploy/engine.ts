@@ -277,16 +277,26 @@ async function prepare(
   context: { id: string; arn: string; startedAt: string; services: readonly ServiceToDeploy[]; send: Send; concurrency: number; hooks: DeployHooks; quiet: boolean },
 ): Promise<Prepared> {
   const { arn, services, send, concurrency, hooks } = context;
-  const rules = await resolveRules(clients.events, request.rules, request.rulePrefix, hooks);
-  const listed = await inPool(rules, concurrency, async (rule) => ({ rule, targets: await listTargets(clients.events, rule, hooks) })).catch((error: unknown) => {
-    throw poolCause(error);
-  });
-  const { inScope, skipped } = targetsInScope(listed, arn);
   const quietHooks = context.quiet ? { ...hooks, progress: () => undefined } : hooks;
-  for (const line of skipped) quietHooks.progress(line);
-  const schedules = await schedulesInScope(clients, request, arn, send, concurrency, quietHooks);
-  const definitions = new Map<string, Awaited<ReturnType<typeof describeTaskDefinition>>>();
-  for (const source of sourcesInUse(services, inScope, request.containers, schedules).keys()) definitions.set(source, await describeTaskDefinition(clients.ecs, source, hooks));
+  // The rules' targets and the schedules are read at the same time (their lines are printed in
+  // this order once both are read); the first failure is the one reported.
+  const skippedSchedules: string[] = [];
+  const [listing, finding] = await Promise.allSettled([
+    resolveRules(clients.events, request.rules, request.rulePrefix, hooks).then((rules) =>
+      inPool(rules, concurrency, async (rule) => ({ rule, targets: await listTargets(clients.events, rule, hooks) })).catch((error: unknown) => {
+        throw poolCause(error);
+      }),
+    ),
+    schedulesInScope(clients, request, arn, send, concurrency, { ...hooks, progress: (line) => skippedSchedules.push(line) }),
+  ]);
+  if (listing.status === 'rejected') throw listing.reason;
+  if (finding.status === 'rejected') throw finding.reason;
+  const { inScope, skipped } = targetsInScope(listing.value, arn);
+  for (const line of [...skipped, ...skippedSchedules]) quietHooks.progress(line);
+  const schedules = finding.value;
+  const sources = [...sourcesInUse(services, inScope, request.containers, schedules).keys()];
+  const described = await Promise.all(sources.map((source) => describeTaskDefinition(clients.ecs, source, hooks)));
+  const definitions = new Map(sources.map((source, index) => [source, described[index] as Awaited<ReturnType<typeof describeTaskDefinition>>]));
   const plan = planDeploy({
     id: context.id,
     cluster: request.cluster,

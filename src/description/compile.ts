@@ -6,16 +6,18 @@
  * in the description's process: a relative import (a graph of files), top-level await or
  * `import.meta` (not CommonJS), or any warning.
  */
+import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { createRequire, isBuiltin } from 'node:module';
+import path from 'node:path';
 
 export type Compiled =
   | { readonly kind: 'compiled'; readonly code: string }
   | { readonly kind: 'tsx' }
   | { readonly kind: 'syntax'; readonly message: string; readonly line?: number; readonly column?: number };
 
-export async function compileDescription(file: string): Promise<Compiled> {
-  const reading = readFile(file, 'utf8');
+export async function compileDescription(file: string, text?: string): Promise<Compiled> {
+  const reading = text ?? readFile(file, 'utf8');
   const transformSync = esbuildTransform();
   const source = await reading;
   let compiled: ReturnType<typeof transformSync>;
@@ -49,6 +51,13 @@ function esbuildTransform(): typeof import('esbuild').transformSync {
     if (before === undefined) delete process.env.ESBUILD_WORKER_THREADS;
     else process.env.ESBUILD_WORKER_THREADS = before;
   }
+}
+
+/** The version of the esbuild that compiles descriptions (its package.json; esbuild itself is not loaded). */
+export function esbuildVersion(): string {
+  // Resolved first: a missing esbuild is named as such ("Cannot find module 'esbuild'").
+  const main = createRequire(import.meta.url).resolve('esbuild');
+  return (JSON.parse(readFileSync(path.join(path.dirname(main), '..', 'package.json'), 'utf8')) as { version: string }).version;
 }
 
 /** esbuild's "Transform failed with 1 error:\n/abs/file.ts:3:14: ERROR: Expected ..." as message, line and column (1-based). */

@@ -8,7 +8,8 @@ import path from 'node:path';
 import type { Readable, Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { firstLine, InputError } from '../errors.js';
-import { compileDescription } from './compile.js';
+import { cacheEntry } from '../codeCache.js';
+import { compileDescription, esbuildVersion, type Compiled } from './compile.js';
 import { resolveDescription, type ProjectDescription } from './resolve.js';
 import { projectDescriptionSchema } from './schema.js';
 import { formatProblem, INVALID, type Problem } from './schemaKit.js';
@@ -52,10 +53,21 @@ export interface LoadOptions {
   readonly timeoutMs?: number;
   /** Where a code description's own output goes (default: stderr); never our stdout. */
   readonly log?: (text: string) => void;
+  /**
+   * Work for this thread while a code description runs in its own process: called once that
+   * process has everything it needs (its code), so that the work does not delay it. Not called
+   * for JSON or YAML (read here).
+   */
+  readonly whileLoading?: () => void;
+}
+
+/** The description file `options` name: `file`, else the one found in `cwd`. */
+export function descriptionPath(options: LoadOptions): string {
+  return options.file ? path.resolve(options.cwd, options.file) : findDescriptionFile(options.cwd);
 }
 
 export async function loadDescription(options: LoadOptions): Promise<LoadedDescription> {
-  const file = options.file ? path.resolve(options.cwd, options.file) : findDescriptionFile(options.cwd);
+  const file = descriptionPath(options);
   const raw = await readDescriptionValue(file, options);
   return { file, description: parseDescription(raw, path.basename(file)) };
 }
@@ -162,25 +174,47 @@ interface ChildMessage {
  */
 async function importDefault(file: string, options: LoadOptions): Promise<unknown> {
   const name = path.basename(file);
-  if (!/\.[cm]?ts$/.test(file)) return runLoader(file, undefined, options).result;
+  if (!/\.[cm]?ts$/.test(file)) {
+    const loading = runLoader(file, undefined, options).result;
+    options.whileLoading?.();
+    return loading;
+  }
   // A TypeScript file is compiled here when it can be (compile.ts). The process that runs it
   // starts first, told to wait for the code: Node.js's own start-up there (most of its time)
   // overlaps the compiling here. When the file turns out not to be compilable it is stopped
   // unheard, and tsx loads the file in a process of its own; a syntax error stops here.
   let deliver: (code: string | undefined) => void = () => undefined;
   const early = runLoader(file, new Promise((resolve) => (deliver = resolve)), options);
-  const result = await compileDescription(file).catch((error: unknown) => {
+  const result = await compiledDescription(file).catch((error: unknown) => {
     early.cancel();
     throw error;
   });
   deliver(result.kind === 'compiled' ? result.code : undefined);
-  if (result.kind === 'compiled') return early.result;
+  if (result.kind === 'compiled') {
+    options.whileLoading?.();
+    return early.result;
+  }
   early.cancel();
   if (result.kind === 'syntax') {
     const { kind: _syntax, ...position } = result;
     throw new InputError(threwMessage(name, position));
   }
   return runLoader(file, undefined, options).result;
+}
+
+/**
+ * compile.ts's answer for `file`, from our cache (codeCache.ts) when this file's content was
+ * compiled before by this esbuild: a CLI run then starts no esbuild process, and the code reaches
+ * the description's process at once. Only compiled code is kept; the file itself is read here.
+ */
+async function compiledDescription(file: string): Promise<Compiled> {
+  const source = await readFile(file);
+  const entry = cacheEntry('description', `${esbuildVersion()}\0${file}\0${source.toString('utf8')}`);
+  const cached = entry?.read();
+  if (cached !== undefined) return { kind: 'compiled', code: cached.toString('utf8') };
+  const result = await compileDescription(file, source.toString('utf8'));
+  if (result.kind === 'compiled') entry?.write(Buffer.from(result.code));
+  return result;
 }
 
 /**
@@ -195,7 +229,8 @@ function runLoader(file: string, code: Promise<string | undefined> | undefined, 
   const log = options.log ?? ((text: string) => void process.stderr.write(text));
   const here = new URL(import.meta.url);
   const fromSource = here.pathname.endsWith('.ts');
-  const child = fileURLToPath(new URL(`./loadChild${fromSource ? '.ts' : '.js'}`, here));
+  // Built, the CommonJS copy of loadChild.js (scripts/bundle.mjs), which Node.js starts faster.
+  const child = fromSource ? fileURLToPath(new URL('./loadChild.ts', here)) : builtChild(here);
   const args = [...(fromSource ? ['--import', import.meta.resolve('tsx')] : []), child, file, ...(code !== undefined ? ['--compiled'] : [])];
   let cancelled = false;
   let running: ReturnType<typeof spawn> | undefined;
@@ -269,6 +304,15 @@ function runLoader(file: string, code: Promise<string | undefined> | undefined, 
     });
   });
   return { result, cancel };
+}
+
+let loadChildFile: string | undefined;
+
+function builtChild(here: URL): string {
+  if (loadChildFile !== undefined) return loadChildFile;
+  const commonJs = fileURLToPath(new URL('../bundle/loadChild.cjs', here));
+  loadChildFile = existsSync(commonJs) ? commonJs : fileURLToPath(new URL('./loadChild.js', here));
+  return loadChildFile;
 }
 
 function describeFailure(name: string, message: ChildMessage): string | undefined {

@@ -53,23 +53,28 @@ for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
 }
 
 const file = process.argv[2] ?? '';
-try {
-  const value = await importDefault(file);
-  loading = false;
-  if (value === undefined) send({ kind: 'no-default' });
-  else {
-    let json: string | undefined;
-    try {
-      json = JSON.stringify(value);
-    } catch (error) {
-      send({ kind: 'unreadable', message: firstLine(error) });
+// Not a top-level await: the build also makes this file a CommonJS one (scripts/bundle.mjs),
+// which Node.js starts faster. A description that never settles leaves the event loop empty:
+// the process then exits and says so ('unsettled').
+void (async () => {
+  try {
+    const value = await importDefault(file);
+    loading = false;
+    if (value === undefined) send({ kind: 'no-default' });
+    else {
+      let json: string | undefined;
+      try {
+        json = JSON.stringify(value);
+      } catch (error) {
+        send({ kind: 'unreadable', message: firstLine(error) });
+      }
+      if (json !== undefined) send({ kind: 'value', json });
     }
-    if (json !== undefined) send({ kind: 'value', json });
+  } catch (error) {
+    send({ kind: 'threw', ...describeError(error, file) });
   }
-} catch (error) {
-  send({ kind: 'threw', ...describeError(error, file) });
-}
-exit(0);
+  exit(0);
+})();
 
 async function importDefault(file: string): Promise<unknown> {
   const extension = path.extname(file);

@@ -36,6 +36,7 @@ describe('bin/circle-fargate in a checkout that is not built', () => {
       mkdirSync(path.join(dir, 'bin'));
       mkdirSync(path.join(dir, 'src/cli'), { recursive: true });
       copyFileSync(BIN, path.join(dir, 'bin/circle-fargate'));
+      copyFileSync(path.join(path.dirname(BIN), 'package.json'), path.join(dir, 'bin/package.json'));
       writeFileSync(path.join(dir, 'src/cli/main.ts'), '');
       writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}');
       const result = spawnSync(process.execPath, [path.join(dir, 'bin/circle-fargate'), '--version'], { encoding: 'utf8' });

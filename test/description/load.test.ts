@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { stringify } from 'yaml';
+import { loadDescription } from '../../src/description/load.js';
 import { runCommand } from '../helpers/cli.js';
 import { parseConfig, workflowJobNames } from '../helpers/config.js';
 import { SAMPLE_TERRAFORM, sampleDescription } from '../helpers/descriptions.js';
@@ -163,5 +164,28 @@ describe('description files', () => {
     assert.equal(after.code, 0);
     const { readdirSync } = await import('node:fs');
     assert.deepEqual(readdirSync(dir).sort(), ['circle-fargate.config.json', 'terraform']);
+  });
+});
+
+describe('work while a description loads', () => {
+  // The description's process takes 400 ms: the caller's work (deploy loads the AWS SDK there)
+  // runs once that process has its code, not after it answered.
+  const slow = `const until = Date.now() + 400;\nwhile (Date.now() < until) {}\nexport default ${json};\n`;
+  for (const name of ['circle-fargate.config.ts', 'circle-fargate.config.mjs']) {
+    it(`runs once, while ${name} runs in its own process`, async () => {
+      const cwd = project({ [name]: slow });
+      const calls: number[] = [];
+      const loaded = await loadDescription({ cwd, whileLoading: () => calls.push(Date.now()) });
+      const done = Date.now();
+      assert.equal(loaded.description.project.slug, (sampleDescription() as { project: { slug: string } }).project.slug);
+      assert.equal(calls.length, 1);
+      assert.ok(done - (calls[0] ?? done) >= 300, `called ${done - (calls[0] ?? done)} ms before the description answered`);
+    });
+  }
+
+  it('is not called for a JSON description, read in this process', async () => {
+    let called = false;
+    await loadDescription({ cwd: project({ 'circle-fargate.config.json': json }), whileLoading: () => (called = true) });
+    assert.equal(called, false);
   });
 });

@@ -2,7 +2,8 @@
  * The e2e's critical path (test/e2e/report.ts) on a pipeline of known times: the path follows
  * the requirement that ended last, a parallel job counts through its slowest container, and the
  * deploy step's time is split into the engine's own and ECS's (a rollout from UpdateService to
- * the last DescribeServices, a one-off task from RunTask to its last DescribeTasks).
+ * the last DescribeServices of its polls, a one-off task from RunTask to its last DescribeTasks;
+ * what the engine does after the rollout is its own).
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
@@ -44,6 +45,12 @@ const calls = [
   { operation: 'UpdateService', at: T + 7_500 },
   { operation: 'DescribeServices', at: T + 8_000 },
   { operation: 'DescribeServices', at: T + 8_700 },
+  // The targets move once the rollout is verified, then the rollout's timings are read: the
+  // engine's own time, not ECS's.
+  { operation: 'PutTargets', at: T + 8_750 },
+  { operation: 'PutTargets', at: T + 8_800 },
+  { operation: 'DescribeServices', at: T + 8_900 },
+  { operation: 'ListTasks', at: T + 8_950 },
   // After the deploy step: not its time.
   { operation: 'DescribeServices', at: T + 9_500 },
 ];
@@ -54,7 +61,8 @@ describe('the e2e report', () => {
     assert.ok(path);
     assert.deepEqual(path.jobs, ['setup', 'build-image', 'deploy-prod']);
     assert.equal(path.totalSeconds, 9);
-    // ECS: RunTask to the last DescribeTasks (2 s) and UpdateService to the last DescribeServices in the step (1.2 s).
+    // ECS: RunTask to the last DescribeTasks (2 s) and UpdateService to the last DescribeServices
+    // of its polls (1.2 s; not the timings' read after the targets moved).
     assert.equal(path.ecsSeconds, 3.2);
     // circle-fargate: checkout 0.2 + generate 0.8 + checkout 0.2 + restore 0.5 + deploy 4.4 - 3.2.
     assert.equal(path.circleFargateSeconds, 2.9);

@@ -33,18 +33,29 @@ interface ProxyCall {
   readonly at: number;
 }
 
-/** Milliseconds of [start, end] spent waiting for ECS: each rollout (UpdateService to the last poll) and one-off task (RunTask to its last DescribeTasks). */
+/**
+ * Milliseconds of [start, end] spent waiting for ECS: each rollout (UpdateService to the last
+ * DescribeServices of the polls that follow it) and one-off task (RunTask to its last
+ * DescribeTasks). A wait ends at the first other call: what the engine does after the rollout
+ * (moving the rules' targets, then reading the rollout's timings) is its own time.
+ */
 function ecsWait(calls: readonly ProxyCall[], start: number, end: number): number {
   const within = calls.filter((call) => call.at >= start && call.at <= end);
   let total = 0;
-  const span = (from: string, polls: string) => {
-    const first = within.find((call) => call.operation === from);
-    if (first === undefined) return;
-    const last = within.filter((call) => call.operation === polls && call.at >= first.at).at(-1);
-    if (last !== undefined) total += last.at - first.at;
+  const span = (from: string, polls: readonly string[]) => {
+    const first = within.findIndex((call) => call.operation === from);
+    if (first < 0) return;
+    let last: ProxyCall | undefined;
+    for (const call of within.slice(first + 1)) {
+      if (!polls.includes(call.operation)) break;
+      if (call.operation === polls[0]) last = call;
+    }
+    if (last !== undefined) total += last.at - (within[first] as ProxyCall).at;
   };
-  span('RunTask', 'DescribeTasks');
-  span('UpdateService', 'DescribeServices');
+  // A one-off task's polls, and its logs read while it runs; a rollout's polls (the serving
+  // check's reads of tasks and target health among them).
+  span('RunTask', ['DescribeTasks', 'GetLogEvents']);
+  span('UpdateService', ['DescribeServices', 'ListTasks', 'DescribeTasks', 'DescribeTargetHealth']);
   return total;
 }
 

@@ -33,7 +33,7 @@ after(() => {
 });
 
 /** What ships: the CLI, compiled code, build outputs, the orb source; nothing of the checkout. */
-const SHIPPED = [/^bin\/circle-fargate$/, /^dist\/.+\.(js|d\.ts)$/, /^generated\/(circleci-config-validator\.cjs|orb\.json)$/, /^orb\/src\/.+\.(yml|sh)$/, /^src\/description\/define-config\.cjs$/, /^schemas\/(PROVENANCE\.md|circleci-config\.schema\.json)$/, /^(package\.json|README\.md|CHANGELOG\.md|LICENSE)$/];
+const SHIPPED = [/^bin\/(circle-fargate|package\.json)$/, /^dist\/.+\.(c?js|d\.ts)$/, /^generated\/(circleci-config-validator\.cjs|orb\.json)$/, /^orb\/src\/.+\.(yml|sh)$/, /^src\/description\/define-config\.cjs$/, /^schemas\/(PROVENANCE\.md|circleci-config\.schema\.json)$/, /^(package\.json|README\.md|CHANGELOG\.md|LICENSE)$/];
 
 describe('the packed package', () => {
   it('holds exactly the files that should ship', () => {

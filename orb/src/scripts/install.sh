@@ -34,5 +34,12 @@ if ! npm "$@" -- "$spec" >"$state/npm.log" 2>&1; then
   fail "cannot install circle-fargate $label from $where${code:+ ($code)}; npm's log: $state/npm.log"
 fi
 [ -x "$bin" ] || fail "circle-fargate $label installed no circle-fargate command"
+# Nothing in a job reads TypeScript declarations, source maps, or the AWS SDK's ES module copy
+# (on Node.js every package of it exports its CommonJS build, which circle-fargate requires):
+# without them the install CircleCI stores and restores in every later job is about 18 MiB in 600
+# files (setup) and 22 MiB in 760 files (deploy), instead of 21 MiB in 1,100 and 56 MiB in 6,300.
+find "$dir/node_modules" -type d \( -name dist-types -o -name dist-es \) \
+  \( -path '*/node_modules/@aws-sdk/*' -o -path '*/node_modules/@smithy/*' -o -path '*/node_modules/@aws/*' \) -prune -exec rm -rf {} +
+find "$dir/node_modules" -type f \( -name '*.d.ts' -o -name '*.d.mts' -o -name '*.d.cts' -o -name '*.map' \) -exec rm -f {} +
 printf '%s\n' "$key" >"$dir/.installed"
 echo "circle-fargate $label: installed ($("$bin" --version))"

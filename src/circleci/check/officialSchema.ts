@@ -3,6 +3,8 @@
  * by `npm run build` into `generated/`).
  */
 import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { requireCached, type CachedModule } from '../../codeCache.js';
 import { OperationError } from '../../errors.js';
 
 export interface SchemaError {
@@ -23,23 +25,46 @@ export interface SchemaFinding {
 }
 
 let validator: Validator | undefined;
+/** Writes the validator's code cache, once it has checked a config (the code checking one compiled). */
+let saveCache: (() => void) | undefined;
+
+/**
+ * Loads the validator ahead of its first use (generate does while the description loads in its
+ * own process); a failure is left for that use to report.
+ */
+export function preloadOfficialSchema(): void {
+  try {
+    loadValidator();
+  } catch {
+    // checkOfficialSchema reports it.
+  }
+}
 
 function loadValidator(): Validator {
   if (validator) return validator;
   // src/circleci/check and dist/circleci/check both sit three levels below the package root.
-  const require = createRequire(import.meta.url);
+  const file = fileURLToPath(new URL('../../../generated/circleci-config-validator.cjs', import.meta.url));
+  let loaded: CachedModule;
   try {
-    validator = require('../../../generated/circleci-config-validator.cjs') as Validator;
+    // 850 KB of generated code: its compiled code comes from our cache (codeCache.ts).
+    loaded = requireCached(file, 'check');
   } catch {
     throw new OperationError('the CircleCI schema validator is not built: run `npm run build` in the circle-fargate package');
   }
+  saveCache = () => {
+    loaded.save();
+  };
+  validator = loaded.exports as Validator;
   return validator;
 }
 
 /** Every place the config breaks the official schema; empty when it passes. */
 export function checkOfficialSchema(config: unknown): SchemaFinding[] {
   const validate = loadValidator();
-  if (validate(config)) return [];
+  const valid = validate(config);
+  saveCache?.();
+  saveCache = undefined;
+  if (valid) return [];
   return deepestErrors(validate.errors ?? []).map((error) => ({
     path: pointerToPath(error.instancePath),
     message: describeSchemaError(error),

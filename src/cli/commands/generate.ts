@@ -39,20 +39,22 @@ to continue; 2 bad flags, description or git state, or --continue without a cont
         'generate --continue: CIRCLE_CONTINUATION_KEY is not set: --continue runs in the setup job of a CircleCI setup workflow (setup: true); elsewhere, leave it out',
       );
     }
-    // Loaded here, not at start-up: the config SDK and the schema validator serve generate only.
-    // They load while the description loads in its own process and git reads the changes: on
-    // two cores, at the same time.
-    const emitter = import('../../generate.js');
-    const packer = import('../../orb/pack.js');
+    // Loaded here, not at start-up: the config SDK, the schema validator and the orb serve
+    // generate only. They load while the description loads in its own process and git reads
+    // the changes: on two cores, at the same time.
+    const emitter = import('../../generate.js').then((module) => {
+      module.prepareGenerate();
+      return module;
+    });
+    const orb = import('../../orb/pack.js').then(({ bundledOrb }) => bundledOrb());
     emitter.catch(() => undefined);
-    packer.catch(() => undefined);
+    orb.catch(() => undefined);
     const input = await readPipelineInput(args, io, { command: 'generate' });
     const { generateContinuation } = await emitter;
-    const { bundledOrb } = await packer;
     // git lists the repository's files for the warnings while the config is emitted.
     const warnings = pipelineWarnings(input);
     warnings.catch(() => undefined);
-    const output = generateContinuation({ ...input, orb: await bundledOrb() });
+    const output = generateContinuation({ ...input, orb: await orb });
     io.stderr(formatExplanation(explanationOf(output.plan, input.terraform, await warnings)));
     const out = stringFlag(args, 'out');
     // Written beside its place first (a path that cannot be written fails before continuing);

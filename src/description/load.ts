@@ -1,7 +1,7 @@
 /**
  * Finding and loading the project description file. The one place that reads it from disk.
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import path from 'node:path';
@@ -238,8 +238,10 @@ function runLoader(file: string, code: Promise<string | undefined> | undefined, 
     cancelled = true;
     running?.kill('SIGKILL');
   };
+  // The process bin/circle-fargate started ahead, waiting for a file and its code (built only).
+  const ahead = code !== undefined && !fromSource ? takeStartedAhead() : undefined;
   const result = new Promise<unknown>((resolve, reject) => {
-    const proc = spawn(process.execPath, args, { cwd: path.dirname(file), stdio: ['ignore', 'pipe', 'pipe', 'pipe', code !== undefined ? 'pipe' : 'ignore'] });
+    const proc = ahead ?? spawn(process.execPath, args, { cwd: path.dirname(file), stdio: ['ignore', 'pipe', 'pipe', 'pipe', code !== undefined ? 'pipe' : 'ignore'] });
     running = proc;
     if (code !== undefined) {
       const input = proc.stdio[4] as Writable;
@@ -247,7 +249,7 @@ function runLoader(file: string, code: Promise<string | undefined> | undefined, 
       input.on('error', () => undefined);
       void code.then(
         (text) => {
-          if (text !== undefined) input.end(text);
+          if (text !== undefined) input.end(ahead ? `${JSON.stringify({ file })}\n${text}` : text);
         },
         () => undefined,
       );
@@ -304,6 +306,23 @@ function runLoader(file: string, code: Promise<string | undefined> | undefined, 
     });
   });
   return { result, cancel };
+}
+
+/** Where bin/circle-fargate leaves the loading process it started ahead (`loadChild --wait`). */
+const STARTED_AHEAD = Symbol.for('circle-fargate.loader-started-ahead');
+
+/**
+ * The loading process started ahead, once: taken from where bin/circle-fargate left it, and held
+ * by this process again (it was not, so that a run that never needs it is not kept waiting).
+ */
+function takeStartedAhead(): ChildProcess | undefined {
+  const holder = globalThis as { [STARTED_AHEAD]?: ChildProcess | undefined };
+  const child = holder[STARTED_AHEAD];
+  holder[STARTED_AHEAD] = undefined;
+  if (child === undefined || child.exitCode !== null || child.signalCode !== null || child.stdio[3] === null || child.stdio[4] === null) return undefined;
+  child.ref();
+  for (const stream of child.stdio) (stream as { ref?: () => void } | null)?.ref?.();
+  return child;
 }
 
 let loadChildFile: string | undefined;

@@ -4,7 +4,8 @@
  * `process.exit` or a crash ends this process only, an endless loop is killed at the time limit.
  *
  * Protocol: argv[2] is the file; argv[3] `--compiled` when the loader compiled it (compile.ts) and
- * writes its CommonJS code to fd 4, else it is imported (through tsx for TypeScript). On fd 3,
+ * writes its CommonJS code to fd 4, else it is imported (through tsx for TypeScript); argv[2]
+ * `--wait`: fd 4 brings the file, then its compiled code (see `waited`). On fd 3,
  * `{ kind: 'ready' }` once start-up is done, then one JSON line, the first message wins:
  *   { kind: 'value', json }            the default export, as JSON text
  *   { kind: 'threw', message, line?, column? }   loading failed (syntax errors with a position)
@@ -26,6 +27,24 @@ const RESULT_FD = 3;
 const CODE_FD = 4;
 /** defineConfig for a description compiled to CommonJS (src/description and dist/description both sit two levels below the package root). */
 const COMMONJS_SELF = fileURLToPath(new URL('../../src/description/define-config.cjs', import.meta.url));
+/**
+ * `--wait` (argv[2]): started by bin/circle-fargate before it knew the file, so that Node.js's
+ * start-up here overlaps the CLI's own; fd 4 then brings one line `{"file"}` and the compiled
+ * code, or nothing at all when the loader did not need this process (it just ends).
+ */
+const waited = process.argv[2] === '--wait' ? readWaited() : undefined;
+
+function readWaited(): { file: string; code: string } {
+  const all = readFileSync(CODE_FD, 'utf8');
+  const newline = all.indexOf('\n');
+  if (newline < 0) process.exit(0);
+  const header = JSON.parse(all.slice(0, newline)) as { file?: unknown };
+  const file = typeof header.file === 'string' ? header.file : '';
+  // As the loader starts its processes: in the description's directory.
+  process.chdir(path.dirname(file));
+  return { file, code: all.slice(newline + 1) };
+}
+
 const exit: (code?: number) => never = process.exit.bind(process);
 let sent = false;
 
@@ -47,12 +66,12 @@ process.on('exit', (code) => {
 });
 for (const event of ['uncaughtException', 'unhandledRejection'] as const) {
   process.on(event, (error: unknown) => {
-    send({ kind: 'threw', ...describeError(error, process.argv[2] ?? '') });
+    send({ kind: 'threw', ...describeError(error, file) });
     exit(0);
   });
 }
 
-const file = process.argv[2] ?? '';
+const file = waited?.file ?? process.argv[2] ?? '';
 // Not a top-level await: the build also makes this file a CommonJS one (scripts/bundle.mjs),
 // which Node.js starts faster. A description that never settles leaves the event loop empty:
 // the process then exits and says so ('unsettled').
@@ -80,7 +99,7 @@ async function importDefault(file: string): Promise<unknown> {
   const extension = path.extname(file);
   const typescript = extension === '.ts' || extension === '.mts' || extension === '.cts';
   let module: { default?: unknown };
-  if (process.argv[3] === '--compiled') {
+  if (waited !== undefined || process.argv[3] === '--compiled') {
     module = compiledModule(file);
   } else {
     resolvePackageToSelf();
@@ -112,7 +131,7 @@ function ready(): void {
  * Node.js's own modules), its CommonJS code read whole from fd 4, run as a module of `file`.
  */
 function compiledModule(file: string): { default?: unknown } {
-  const code = readFileSync(CODE_FD, 'utf8');
+  const code = waited?.code ?? readFileSync(CODE_FD, 'utf8');
   const module = new Module(file) as Module & { _compile: (code: string, filename: string) => void; paths: string[] };
   module.filename = file;
   module.paths = (Module as unknown as { _nodeModulePaths: (dir: string) => string[] })._nodeModulePaths(path.dirname(file));

@@ -25,7 +25,7 @@ export interface JobReport {
 
 export interface JobContext {
   readonly dir: string;
-  /** Each container's log goes here, as CONTAINER.log. */
+  /** Each container's log goes here, as CONTAINER.log; what it stores as artifacts under artifacts/CONTAINER/. */
   readonly logDir: string;
   readonly stubs: string;
   readonly pipeline: Pipeline;
@@ -53,7 +53,7 @@ export async function runWorkflowJob(config: Config, name: string, requires: rea
       const project = path.join(dir, 'project');
       mkdirSync(home, { recursive: true });
       mkdirSync(project, { recursive: true });
-      return runJob(job, context.pipeline, { home, project, env: context.env, stubs: context.stubs, nodeIndex: node, log: path.join(context.logDir, `${container}.log`) });
+      return runJob(job, context.pipeline, { home, project, env: context.env, stubs: context.stubs, nodeIndex: node, log: path.join(context.logDir, `${container}.log`), artifacts: path.join(context.logDir, 'artifacts', container) });
     }),
   );
   const exitCode = runs.find((run) => run.status !== 0)?.status ?? 0;

@@ -267,6 +267,28 @@ async function main(): Promise<void> {
   };
   const productionChecks = [await production(1, 'prod'), await production(2, 'prod'), await production(3, 'pre')];
 
+  // The deploy job shows where its time went in one line, and stores the record's redacted
+  // summary, timings included, as its artifact (deploy-summaries/ENV.json); the setup job's
+  // explanation names the pipeline's critical path.
+  const deployTimings = pipelines.map((pipeline, index) => {
+    const environment = pipeline.deployEnv !== '' ? pipeline.deployEnv : 'prod';
+    const dir = path.join(logs, `pipeline-${index + 1}`);
+    const logFile = readdirSync(dir).find((file) => file.endsWith(`-deploy-${environment}.log`));
+    const artifacts = path.join(dir, 'artifacts');
+    const stored = readdirSync(artifacts).filter((container) => container.endsWith(`-deploy-${environment}`)).map((container) => path.join(artifacts, container, 'deploy-summaries', `${environment}.json`));
+    const summaryFile = stored.find((file) => existsSync(file));
+    const setupLog = readdirSync(dir).find((file) => file.endsWith('-setup.log'));
+    if (logFile === undefined || summaryFile === undefined || setupLog === undefined) throw new Error(`e2e: pipeline ${index + 1}: no deploy-${environment} log, setup log or deploy-summaries/${environment}.json artifact`);
+    const summaryText = readFileSync(summaryFile, 'utf8');
+    const summary = JSON.parse(summaryText) as { outcome?: string; timings?: { phases?: unknown[] } };
+    const line = /^deployed in .*$/m.exec(readFileSync(path.join(dir, logFile), 'utf8'))?.[0];
+    const criticalLine = /^critical path.*$/m.exec(readFileSync(path.join(dir, setupLog), 'utf8'))?.[0];
+    if (line === undefined || criticalLine === undefined || (summary.timings?.phases ?? []).length === 0) {
+      throw new Error(`e2e: pipeline ${index + 1}: the deploy's summary line, its timings artifact or the critical path is missing (${JSON.stringify({ line, criticalLine, timings: summary.timings })})`);
+    }
+    return { pipeline: index + 1, environment, summaryLine: line, criticalPathLine: criticalLine, timings: summary.timings };
+  });
+
   const buildStep = /^Build and push the image$/;
   const [firstBuild, secondBuild] = [stepSeconds(pipelines[0] as PipelineReport, 'build-image', buildStep), stepSeconds(pipelines[1] as PipelineReport, 'build-image', buildStep)];
   const secondLog = readdirSync(path.join(logs, 'pipeline-2')).find((file) => file.includes('build-image'));
@@ -281,6 +303,7 @@ async function main(): Promise<void> {
     pipelines: pipelines.map((pipeline) => ({ ...pipelineJson(pipeline), criticalPath: criticalPath(pipeline, deployJob(pipeline), proxy?.calls ?? []) })),
     layerCache: { firstBuildSeconds: firstBuild, secondBuildSeconds: secondBuild, speedup: Math.round((firstBuild / secondBuild) * 10) / 10, secondBuildStepsFromCache: cachedSteps },
     production: productionChecks,
+    deployTimings,
   };
   writeFileSync(path.join(out, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
   log('\n== e2e report ==');
@@ -292,6 +315,7 @@ async function main(): Promise<void> {
     log(`  circle-fargate's own ${path_.circleFargateSeconds.toFixed(1)} s; the work ${path_.workSeconds.toFixed(1)} s; ECS (migration, rollout) ${path_.ecsSeconds.toFixed(1)} s; between jobs ${path_.betweenJobsSeconds.toFixed(1)} s`);
   }
   log(`\nlayer cache: first build ${firstBuild.toFixed(1)} s, second ${secondBuild.toFixed(1)} s (${report.layerCache.speedup}x; ${cachedSteps} build steps from the cache)`);
+  for (const item of deployTimings) log(`pipeline ${item.pipeline}, deploy-${item.environment}: ${item.summaryLine} (artifact deploy-summaries/${item.environment}.json)`);
   for (const check of productionChecks) log(`${check.environment}: its ${check.services} service, ${check.rules} rule targets and ${check.schedules} schedules all run ${check.builtImage} (in the registry: ${check.inRegistry ? 'yes' : 'no'})`);
   log(`stand-ins: ${STANDINS.map((item) => item.what).join('; ')} (report.json says what stands in for each)`);
   if (secondBuild * 2 > firstBuild) throw new Error(`e2e: the second build (${secondBuild} s) was not several times faster than the first (${firstBuild} s): the layer cache was not reused`);

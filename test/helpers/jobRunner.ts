@@ -230,6 +230,8 @@ export interface RunOptions {
   readonly nodeIndex?: number;
   /** Also appends each run step's output here as it comes (a job's log). */
   readonly log?: string;
+  /** Where `store_artifacts` keeps what it stores (under its destination), as CircleCI's Artifacts tab would show it. */
+  readonly artifacts?: string;
 }
 
 const runningSteps = new Set<number>();
@@ -393,6 +395,7 @@ export async function runJob(job: ExpandedJob, pipeline: Pipeline, options: RunO
         case 'store_artifacts': {
           const file = at(String(body.path));
           if (step.kind === 'store_test_results') storedTestResults.push(existsSync(file) ? readFileSync(file, 'utf8') : '');
+          else if (options.artifacts !== undefined && existsSync(file)) cpSync(file, path.join(options.artifacts, String(body.destination ?? path.basename(file))), { recursive: true });
           break;
         }
         case 'setup_remote_docker':

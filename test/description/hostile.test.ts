@@ -8,20 +8,9 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { runCommand } from '../helpers/cli.js';
 import { parseConfig, workflowJobNames } from '../helpers/config.js';
-import { edited, SAMPLE_TERRAFORM, sampleDescription } from '../helpers/descriptions.js';
-import { removeDir, tempDir, writeFiles } from '../helpers/git.js';
+import { edited, sampleDescription, sampleProjects } from '../helpers/descriptions.js';
 
-const dirs: string[] = [];
-after(() => {
-  dirs.forEach(removeDir);
-});
-
-function project(files: Record<string, string>): string {
-  const dir = tempDir();
-  dirs.push(dir);
-  writeFiles(dir, { ...SAMPLE_TERRAFORM, ...files });
-  return dir;
-}
+const project = sampleProjects(after);
 
 const json = JSON.stringify(sampleDescription());
 const generate = ['generate', '--branch', 'master', '--changed-files', '-'];

@@ -8,20 +8,9 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { after, describe, it } from 'node:test';
 import { runCli } from '../helpers/cli.js';
-import { SAMPLE_TERRAFORM, sampleDescription } from '../helpers/descriptions.js';
-import { removeDir, tempDir, writeFiles } from '../helpers/git.js';
+import { SAMPLE_TERRAFORM, sampleDescription, sampleProjects } from '../helpers/descriptions.js';
 
-const dirs: string[] = [];
-after(() => {
-  dirs.forEach(removeDir);
-});
-
-function project(files: Record<string, string>): string {
-  const dir = tempDir();
-  dirs.push(dir);
-  writeFiles(dir, { ...SAMPLE_TERRAFORM, ...files });
-  return dir;
-}
+const project = sampleProjects(after);
 
 const description = `export default ${JSON.stringify(sampleDescription())};\n`;
 const generate = ['generate', '--branch', 'master', '--changed-files', '-'];

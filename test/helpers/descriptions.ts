@@ -1,3 +1,4 @@
+import { removeDir, tempDir, writeFiles } from './git.js';
 /** Project descriptions for tests, as plain values (what a JSON description holds). */
 
 export const ACCOUNT = '123456789012';
@@ -55,4 +56,21 @@ export function edited(edit: (description: Record<string, any>) => void): Record
   const copy = structuredClone(sampleDescription());
   edit(copy);
   return copy;
+}
+
+/**
+ * Project directories with the sample Terraform and the files given, each removed after the test
+ * file that made it: `const project = sampleProjects(after)`.
+ */
+export function sampleProjects(after: (fn: () => void) => void): (files: Record<string, string>) => string {
+  const dirs: string[] = [];
+  after(() => {
+    dirs.forEach(removeDir);
+  });
+  return (files) => {
+    const dir = tempDir();
+    dirs.push(dir);
+    writeFiles(dir, { ...SAMPLE_TERRAFORM, ...files });
+    return dir;
+  };
 }

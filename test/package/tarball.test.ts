@@ -173,7 +173,7 @@ describe('a broken install', () => {
       // CLI's bundle holds the others: scripts/bundle.mjs).
       rmSync(path.join(copy, 'node_modules/esbuild'), { recursive: true, force: true });
       const result = await runInstalled(path.join(copy, 'node_modules', PACKAGE.name, 'bin/circle-fargate'), ['generate', '--branch', 'master', '--changed-files', '-'], { cwd: app });
-      assert.equal(result.code, 1);
+      assert.equal(result.code, 2, 'a package not installed is a setup problem (README: exit codes)');
       assert.match(result.stderr, /^circle-fargate: generate: esbuild is not installed: run `npm ci` \(in a checkout\) or reinstall circle-fargate\n$/);
     } finally {
       removeDir(copy);

@@ -69,12 +69,17 @@ export function listFlag(args: ParsedArgs, name: string): string[] {
 }
 
 /** A flag holding a positive number of seconds, or `fallback` when absent; in milliseconds. */
+/** The longest wait a seconds flag may ask for. */
+const MAX_SECONDS = 2_000_000;
+
 export function secondsFlag(args: ParsedArgs, command: string, name: string, fallback: number): number {
   const value = stringFlag(args, name);
   if (value === undefined) return fallback * 1000;
   if (!/^\d+(\.\d+)?$/.test(value) || Number(value) <= 0) {
     throw new InputError(`${command}: --${name}: not a number of seconds (got ${JSON.stringify(value)})`);
   }
+  // Node.js's timers hold at most 2^31 - 1 ms (about 24.8 days); a longer one fires at once.
+  if (Number(value) > MAX_SECONDS) throw new InputError(`${command}: --${name}: at most ${MAX_SECONDS} seconds, about 23 days (got ${value})`);
   return Number(value) * 1000;
 }
 

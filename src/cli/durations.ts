@@ -10,6 +10,7 @@ import path from 'node:path';
 import { InputError, OperationError, unreadable } from '../errors.js';
 import { SETUP_JOB_NAME, SETUP_WORKFLOW_NAME, WORKFLOW_NAME } from '../plan/jobNames.js';
 import { PROJECT_SLUG } from '../description/schema.js';
+import { closest } from '../description/schemaKit.js';
 import type { CliIO } from './io.js';
 
 export interface Durations {
@@ -43,7 +44,10 @@ export async function readDurations(value: string, io: CliIO, scope: InsightsSco
   const warnings: string[] = [];
   const known = new Set([SETUP_JOB_NAME, ...scope.known]);
   const strangers = [...seconds.keys()].filter((job) => !known.has(job));
-  if (strangers.length > 0) warnings.push(`${where}: no job is named ${strangers.map((job) => JSON.stringify(job)).join(', ')} (the jobs: ${[...known].join(', ')})`);
+  for (const job of strangers) {
+    const hint = closest(job, [...known]);
+    warnings.push(`${where}: no job is named ${JSON.stringify(job)}${hint !== undefined ? ` (did you mean ${JSON.stringify(hint)}?)` : ''}; the jobs: ${[...known].join(', ')}`);
+  }
   if (/"next_page_token"\s*:\s*"/.test(text)) warnings.push(`${where}: an answer of CircleCI Insights with a next_page_token: only its first page is here (use --durations insights to read them all)`);
   return { seconds, source: value, warnings };
 }
@@ -79,7 +83,7 @@ export function parseDurations(text: string, where: string): Map<string, number>
   }
   for (const [job, value] of Object.entries(record)) {
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
-      throw new InputError(`${where}: ${JSON.stringify(job)}: expected seconds (a number, 0 or more), got ${JSON.stringify(value)}`);
+      throw new InputError(`${where}: ${JSON.stringify(job)}: expected seconds (a number, 0 or more), got ${typeof value === 'number' ? String(value) : JSON.stringify(value)}`);
     }
     seconds.set(job, value);
   }

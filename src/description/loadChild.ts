@@ -19,6 +19,7 @@ import { readFileSync, writeSync } from 'node:fs';
 import Module, { register } from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { firstLine } from '../errors.js';
 import { esbuildError } from './compile.js';
 
@@ -27,6 +28,20 @@ const RESULT_FD = 3;
 const CODE_FD = 4;
 /** defineConfig for a description compiled to CommonJS (src/description and dist/description both sit two levels below the package root). */
 const COMMONJS_SELF = fileURLToPath(new URL('../../src/description/define-config.cjs', import.meta.url));
+/**
+ * This process ends with the CLI that started it, however that one ended (a SIGKILL, a signal
+ * sent to its pid only): a description in an endless loop would otherwise run on, orphaned, with
+ * nobody left to enforce its time limit. A worker thread watches the parent, beside whatever the
+ * main thread is stuck in, and kills this process once the parent is gone (its pid changes when
+ * the kernel hands this process to another). The worker does not keep this process alive.
+ */
+const watchdog = new Worker(
+  `const { ppid } = process;
+  setInterval(() => { if (process.ppid !== ppid) process.kill(process.pid, 'SIGKILL'); }, 250);`,
+  { eval: true, stdout: false, stderr: false },
+);
+watchdog.unref();
+
 /**
  * `--wait` (argv[2]): started by bin/circle-fargate before it knew the file, so that Node.js's
  * start-up here overlaps the CLI's own; fd 4 then brings one line `{"file"}` and the compiled

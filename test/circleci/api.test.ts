@@ -495,6 +495,12 @@ describe('explain --durations: the critical path weighed by time', () => {
     assert.match(looping.stderr, /answered the page token "same-token" twice/);
     assert.ok(fake.requests.length < 40, `${fake.requests.length} requests`);
 
+    // A 200 that is not JSON (a proxy's page, a wrong URL): one line naming where to look.
+    fake.always('getProjectWorkflowJobMetrics', { status: 200, text: '<html>sign in</html>' });
+    const html = await explain(['--durations', 'insights']);
+    assert.equal(html.code, 1, html.stderr);
+    assert.match(html.stderr, /^circle-fargate: explain: http:\/\/127\.0\.0\.1:\d+\/api\/v2 answered the Insights request for workflow \S+ with something that is not JSON: check CIRCLECI_API_URL\n$/);
+
     const missing = await explain(['--durations', 'insights'], { CIRCLECI_API_URL: fake.baseUrl });
     assert.equal(missing.code, 2);
     assert.match(missing.stderr, /^circle-fargate: explain: --durations insights: CIRCLE_TOKEN is not set: .*or pass --durations FILE\n$/);
@@ -517,7 +523,7 @@ describe('explain --durations: the critical path weighed by time', () => {
       writeFileSync(typo, JSON.stringify({ setup: 20, phpunit: 60, build_image: 100, 'deploy-prod': 60 }));
       const typed = await explain(['--durations', typo]);
       assert.equal(typed.code, 0, typed.stderr);
-      assert.match(typed.stdout, /^warning: --durations .*typo\.json: no job is named "build_image" \(the jobs: setup, phpunit, build-image, /m);
+      assert.match(typed.stdout, /^warning: --durations .*typo\.json: no job is named "build_image" \(did you mean "build-image"\?\); the jobs: setup, phpunit, build-image, /m);
       assert.match(typed.stdout, /^ {2}no duration known for: build-image \(counted as 0s\)$/m);
 
       const saved = path.join(dir, 'insights.json');
@@ -531,6 +537,7 @@ describe('explain --durations: the critical path weighed by time', () => {
         ['[1, 2]', /--durations .*bad-1\.json: expected a JSON object/],
         ['{"items": [{"metrics": {}}]}', /--durations .*bad-2\.json: items\[0\] has no name/],
         ['not json', /--durations .*bad-3\.json: not JSON/],
+        ['{"setup": 1e400}', /--durations .*bad-4\.json: "setup": expected seconds \(a number, 0 or more\), got Infinity$/],
       ];
       for (const [index, [text, expected]] of cases.entries()) {
         const file = path.join(dir, `bad-${index}.json`);

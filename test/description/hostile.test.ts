@@ -108,6 +108,10 @@ describe('hostile descriptions', () => {
     const result = await runCommand([...generate, '--load-timeout', 'soon'], { cwd: project({ 'circle-fargate.config.json': json }), input: '' });
     assert.equal(result.code, 2);
     assert.equal(result.stderr, 'circle-fargate: generate: --load-timeout: not a number of seconds (got "soon")\n');
+    // Longer than Node.js's timers can hold (2^31 - 1 ms): refused, not a timeout that fires at once.
+    const long = await runCommand([...generate, '--load-timeout', '3000000'], { cwd: project({ 'circle-fargate.config.json': json }), input: '' });
+    assert.equal(long.code, 2);
+    assert.equal(long.stderr, 'circle-fargate: generate: --load-timeout: at most 2000000 seconds, about 23 days (got 3000000)\n');
   });
 });
 

@@ -5,9 +5,9 @@
  * (a JSON description, --help, a .mjs file) neither waits for it nor leaves it behind.
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { after, describe, it } from 'node:test';
-import { runCli } from '../helpers/cli.js';
+import { BIN, runCli } from '../helpers/cli.js';
 import { SAMPLE_TERRAFORM, sampleDescription, sampleProjects } from '../helpers/descriptions.js';
 
 const project = sampleProjects(after);
@@ -17,7 +17,7 @@ const generate = ['generate', '--branch', 'master', '--changed-files', '-'];
 
 /** The loading processes (loadChild) alive now, of any run. */
 function loadersAlive(): string[] {
-  return execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' })
+  return execFileSync('ps', ['-eo', 'pid,ppid,args'], { encoding: 'utf8' })
     .split('\n')
     .filter((line) => line.includes('loadChild') && line.includes('--wait'));
 }
@@ -47,6 +47,30 @@ describe('the loading process started ahead (bin/circle-fargate)', () => {
       assert.equal(result.code, 2, result.stderr);
       assert.match(result.stderr, expected);
       assert.equal(result.stdout, '');
+    });
+  }
+
+  for (const signal of ['SIGKILL', 'SIGTERM'] as const) {
+    it(`a CLI killed by ${signal} (sent to its pid alone) takes the loading process with it, even one stuck in an endless loop`, async () => {
+      const dir = project({ 'circle-fargate.config.ts': 'for (;;) {}\nexport default {};\n' });
+      const cli = spawn(process.execPath, [BIN, ...generate, '--load-timeout', '60'], { cwd: dir, stdio: ['pipe', 'ignore', 'ignore'] });
+      const exited = new Promise((resolve) => cli.on('close', resolve));
+      const childOf = (parent: number | undefined) => loadersAlive().find((line) => line.trim().split(/\s+/)[1] === String(parent));
+      let child: string | undefined;
+      for (let i = 0; i < 200 && child === undefined; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 25));
+        child = childOf(cli.pid);
+      }
+      assert.ok(child !== undefined, 'the loading process started');
+      const pid = child.trim().split(/\s+/)[0] ?? '';
+      cli.kill(signal);
+      await exited;
+      let alive = true;
+      for (let i = 0; i < 100 && alive; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 50));
+        alive = loadersAlive().some((line) => line.trim().split(/\s+/)[0] === pid);
+      }
+      assert.equal(alive, false, `loading process ${pid} still runs after its CLI was killed`);
     });
   }
 

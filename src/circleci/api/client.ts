@@ -188,6 +188,9 @@ export class CircleCIClient {
       const answer = await this.#request('GET', `/insights/${encodeSlug(slug)}/workflows/${encodeURIComponent(workflow)}/jobs?${query}`, undefined, { auth: true });
       if (answer.status === 404 && !/project/i.test(serverMessage(answer))) return durations;
       if (answer.status !== 200) throw this.#refusal(answer, `read the job durations of workflow ${workflow} of ${slug} from Insights`);
+      if (typeof answer.body !== 'object' || answer.body === null) {
+        throw new OperationError(`${this.baseUrl} answered the Insights request for workflow ${workflow} with something that is not JSON: check CIRCLECI_API_URL`);
+      }
       const page = answer.body as { items?: { name?: unknown; metrics?: { duration_metrics?: { median?: unknown } } }[]; next_page_token?: string | null };
       for (const item of Array.isArray(page.items) ? page.items : []) {
         const median = item.metrics?.duration_metrics?.median;

@@ -35,8 +35,8 @@ ${PIPELINE_OPTIONS_HELP}
   --json                      print one JSON object instead: trigger, base {revision, strategy, how},
                               selectAll, selectAllReason, changedFiles, jobs [{name, runs, reasons,
                               requires}], terraformModules, warnings, criticalPath {unit (seconds
-                              or jobs), length, stages, alsoCritical, jobs [{name, weight, start,
-                              slack}], unknown, source} (null when no job runs)
+                              or jobs), length, stages, alsoCritical, approvals, jobs [{name,
+                              weight, start, slack}], unknown, source} (null when no job runs)
   --debug                     show a stack trace on unexpected errors
   -h, --help                  show this help
 

@@ -63,9 +63,24 @@ export async function retrying<T>(what: string, call: () => Promise<T>, hooks: C
   }
 }
 
+/** An AWS call's failure in one line, with what to do where the failure says it. */
 export function awsMessage(error: unknown): string {
-  if (error instanceof Error) return `${error.name}: ${error.message.split('\n')[0] ?? ''}`;
+  if (error instanceof Error) return `${error.name}: ${error.message.split('\n')[0] ?? ''}${awsHint(error)}`;
   return String(error);
+}
+
+/** Node.js's codes for an address nobody answers at, or a name that does not resolve. */
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+function awsHint(error: Error): string {
+  if (error.name === 'CredentialsProviderError') {
+    return ': set AWS credentials (in CircleCI, the orb\'s setup_aws: OIDC to a role; elsewhere AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY)';
+  }
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string' && UNREACHABLE.has(code)) {
+    return ': AWS could not be reached; check AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE> (moto, LocalStack), the region and the network';
+  }
+  return '';
 }
 
 export function defaultSleep(ms: number, signal?: AbortSignal): Promise<void> {

@@ -207,7 +207,15 @@ describe('doctor against moto (ECS, ELBv2, ECR, EventBridge)', () => {
     const closed = `http://127.0.0.1:${await freePort()}`;
     const result = await runCommand(['doctor', 'pre'], { cwd: dir, env: { ...moto.env, AWS_ENDPOINT_URL_ELASTIC_LOAD_BALANCING_V2: closed } });
     assert.equal(result.code, 1);
-    assert.match(result.stderr, /^circle-fargate: doctor: DescribeTargetGroups [^\n]* failed: [^\n]*\n$/);
+    assert.match(result.stderr, /^circle-fargate: doctor: DescribeTargetGroups [^\n]* failed: [^\n]*ECONNREFUSED[^\n]*: AWS could not be reached; check AWS_ENDPOINT_URL and AWS_ENDPOINT_URL_<SERVICE> \(moto, LocalStack\), the region and the network\n$/);
+    assert.equal(result.stdout, '');
+  });
+
+  it('says what to do when there are no AWS credentials at all (exit 1, one line)', async () => {
+    const { AWS_ACCESS_KEY_ID: _id, AWS_SECRET_ACCESS_KEY: _key, ...rest } = moto.env;
+    const result = await runCommand(['doctor', 'pre'], { cwd: dir, env: { ...rest, AWS_SHARED_CREDENTIALS_FILE: '/nonexistent', AWS_CONFIG_FILE: '/nonexistent', AWS_EC2_METADATA_DISABLED: 'true' } });
+    assert.equal(result.code, 1, result.stderr);
+    assert.match(result.stderr, /^circle-fargate: doctor: DescribeServices [^\n]* failed: CredentialsProviderError: [^\n]*: set AWS credentials \(in CircleCI, the orb's setup_aws: OIDC to a role; elsewhere AWS_PROFILE, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY\)\n$/);
     assert.equal(result.stdout, '');
   });
 });

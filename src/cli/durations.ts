@@ -11,6 +11,7 @@ import { InputError, OperationError, unreadable } from '../errors.js';
 import { SETUP_JOB_NAME, SETUP_WORKFLOW_NAME, WORKFLOW_NAME } from '../plan/jobNames.js';
 import { PROJECT_SLUG } from '../description/schema.js';
 import { closest } from '../description/schemaKit.js';
+import { circleciClient } from './circleci.js';
 import type { CliIO } from './io.js';
 
 export interface Durations {
@@ -40,7 +41,7 @@ export async function readDurations(value: string, io: CliIO, scope: InsightsSco
     throw new InputError(`${command}: --durations ${value}: ${unreadable(error)} (expected a JSON file of job durations, or "insights")`);
   }
   const where = `--durations ${value}`;
-  const seconds = parseDurations(text, `${command}: ${where}`);
+  const { seconds, morePages } = parseDurations(text, `${command}: ${where}`);
   const warnings: string[] = [];
   const known = new Set([SETUP_JOB_NAME, ...scope.known]);
   const strangers = [...seconds.keys()].filter((job) => !known.has(job));
@@ -48,15 +49,16 @@ export async function readDurations(value: string, io: CliIO, scope: InsightsSco
     const hint = closest(job, [...known]);
     warnings.push(`${where}: no job is named ${JSON.stringify(job)}${hint !== undefined ? ` (did you mean ${JSON.stringify(hint)}?)` : ''}; the jobs: ${[...known].join(', ')}`);
   }
-  if (/"next_page_token"\s*:\s*"/.test(text)) warnings.push(`${where}: an answer of CircleCI Insights with a next_page_token: only its first page is here (use --durations insights to read them all)`);
+  if (morePages) warnings.push(`${where}: an answer of CircleCI Insights with a next_page_token: only its first page is here (use --durations insights to read them all)`);
   return { seconds, source: value, warnings };
 }
 
 /**
  * `{"build-image": 95, ...}` (seconds), or the Insights answer `{"items": [{"name", "metrics":
- * {"duration_metrics": {"median"}}}]}`. Anything else is refused, naming what is wrong.
+ * {"duration_metrics": {"median"}}}]}`, and whether that answer says more pages follow. Anything
+ * else is refused, naming what is wrong.
  */
-export function parseDurations(text: string, where: string): Map<string, number> {
+export function parseDurations(text: string, where: string): { seconds: Map<string, number>; morePages: boolean } {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -79,7 +81,7 @@ export function parseDurations(text: string, where: string): Map<string, number>
       }
       seconds.set(job.name, median);
     });
-    return seconds;
+    return { seconds, morePages: typeof record.next_page_token === 'string' && record.next_page_token !== '' };
   }
   for (const [job, value] of Object.entries(record)) {
     if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
@@ -87,19 +89,14 @@ export function parseDurations(text: string, where: string): Map<string, number>
     }
     seconds.set(job, value);
   }
-  return seconds;
+  return { seconds, morePages: false };
 }
 
 async function insightsDurations(io: CliIO, scope: InsightsScope, command: string): Promise<Durations> {
-  const token = io.env.CIRCLE_TOKEN;
-  if (token === undefined || token === '') {
-    throw new InputError(`${command}: --durations insights: CIRCLE_TOKEN is not set: create a personal API token in CircleCI (User Settings, Personal API Tokens) and export it, or pass --durations FILE`);
-  }
+  const client = await circleciClient(io, { by: `${command}: --durations insights`, otherwise: 'or pass --durations FILE' });
   if (!PROJECT_SLUG.test(scope.slug)) {
     throw new InputError(`${command}: --durations insights: project.slug ${JSON.stringify(scope.slug)} is not a CircleCI project slug (expected such as gh/acme/monolith)`);
   }
-  const { CircleCIClient } = await import('../circleci/api/client.js');
-  const client = new CircleCIClient({ token, mask: (text) => io.secrets.mask(text), ...(io.env.CIRCLECI_API_URL ? { baseUrl: io.env.CIRCLECI_API_URL } : {}) });
   const onBranch = scope.branch !== undefined ? { branch: scope.branch } : ({ allBranches: true } as const);
   const [jobs, setup] = await Promise.all([client.jobDurations(scope.slug, WORKFLOW_NAME, onBranch), client.jobDurations(scope.slug, SETUP_WORKFLOW_NAME, onBranch)]);
   const seconds = new Map(jobs);

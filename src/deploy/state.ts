@@ -86,12 +86,16 @@ export async function deploymentTasksOf(ecs: ECSClient, cluster: string, service
   return (await serviceTasks(ecs, cluster, service, hooks, 'STOPPED')).filter((task) => deploymentIds.includes(task.startedBy ?? ''));
 }
 
-async function serviceTasks(ecs: ECSClient, cluster: string, service: string, hooks: CallHooks, desiredStatus: 'RUNNING' | 'STOPPED'): Promise<Task[]> {
+/**
+ * The service's tasks of a desired status (its first 300), described; `known`: tasks described
+ * before, listed but not described again.
+ */
+export async function serviceTasks(ecs: ECSClient, cluster: string, service: string, hooks: CallHooks, desiredStatus: 'RUNNING' | 'STOPPED', known?: ReadonlySet<string>): Promise<Task[]> {
   const arns: string[] = [];
   let token: string | undefined;
   for (let page = 0; page < TASK_PAGES; page++) {
     const listed = await retrying(`ListTasks ${service}`, () => ecs.send(new ListTasksCommand({ cluster, serviceName: service, desiredStatus, ...(token !== undefined ? { nextToken: token } : {}) })), hooks);
-    arns.push(...(listed.taskArns ?? []));
+    arns.push(...(listed.taskArns ?? []).filter((arn) => known?.has(arn) !== true));
     token = listed.nextToken;
     if (token === undefined) break;
   }

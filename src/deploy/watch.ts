@@ -9,7 +9,7 @@ import type { Deployment, ECSClient, Service } from '@aws-sdk/client-ecs';
 import { defaultSleep, type CallHooks } from './calls.js';
 import { capacityEventCause, isRoutineStop, stoppedTaskCause, type Cause } from './causes.js';
 import type { ServingCheck } from './serving.js';
-import { deploymentTasks, describeService } from './state.js';
+import { describeService, serviceTasks } from './state.js';
 import { shortArn } from './taskDefinition.js';
 
 export interface WatchHooks extends CallHooks {
@@ -152,13 +152,16 @@ export async function watchDeployment(ecs: ECSClient, target: WatchTarget, hooks
   }
 }
 
-/** Reads the stopped tasks of our deployment not seen yet, and prints their causes. */
+/**
+ * Reads the service's stopped tasks not seen yet (each described once, ours or another
+ * deployment's), and prints the causes of ours.
+ */
 async function readStoppedTasks(ecs: ECSClient, target: WatchTarget, ours: Deployment, seen: Set<string>, causes: Cause[], say: (line: string) => void, hooks: CallHooks): Promise<void> {
   if (ours.id === undefined) return;
-  const stopped = await deploymentTasks(ecs, target.cluster, target.service, ours.id, hooks, 'STOPPED');
-  for (const task of stopped.filter((item) => !seen.has(item.taskArn ?? ''))) {
+  const fresh = await serviceTasks(ecs, target.cluster, target.service, hooks, 'STOPPED', seen);
+  for (const task of fresh) {
     seen.add(task.taskArn ?? '');
-    if (isRoutineStop(task)) continue;
+    if (task.startedBy !== ours.id || isRoutineStop(task)) continue;
     const cause = stoppedTaskCause(task);
     causes.push(cause);
     say(`task ${(task.taskArn ?? '?').split('/').pop() ?? '?'} stopped: ${cause.text}`);

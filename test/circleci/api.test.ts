@@ -531,6 +531,13 @@ describe('explain --durations: the critical path weighed by time', () => {
       const fromInsights = await explain(['--durations', saved, '--json']);
       assert.equal(fromInsights.code, 0, fromInsights.stderr);
       assert.equal(JSON.parse(fromInsights.stdout).criticalPath.length, 270);
+      assert.doesNotMatch(fromInsights.stdout, /first page/);
+      // A saved first page of several: used, and said.
+      const firstPage = path.join(dir, 'first-page.json');
+      writeFileSync(firstPage, JSON.stringify(jobMetrics({ setup: 10, phpunit: 50, 'build-image': 200, 'deploy-prod': 60 }, 'page-2')));
+      const partial = await explain(['--durations', firstPage]);
+      assert.equal(partial.code, 0, partial.stderr);
+      assert.match(partial.stdout, /^warning: --durations .*first-page\.json: an answer of CircleCI Insights with a next_page_token: only its first page is here/m);
 
       const cases: [string, RegExp][] = [
         ['{"phpunit": "fast"}', /--durations .*bad-0\.json: "phpunit": expected seconds \(a number, 0 or more\), got "fast"$/],

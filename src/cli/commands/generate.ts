@@ -3,6 +3,7 @@ import { InputError } from '../../errors.js';
 import { explanationOf, formatExplanation } from '../../explain.js';
 import { prepareFileAtomic } from '../../writeFile.js';
 import { stringFlag, type Command } from '../command.js';
+import { circleciClient } from '../circleci.js';
 import { PIPELINE_OPTIONS, PIPELINE_OPTIONS_HELP, PIPELINE_USAGE, readPipelineInput } from '../pipelineInput.js';
 import { pipelineWarnings } from '../warnings.js';
 
@@ -62,8 +63,8 @@ to continue; 2 bad flags, description or git state, or --continue without a cont
     const prepared = out !== undefined ? await prepareFileAtomic(path.resolve(io.cwd, out), output.yaml) : undefined;
     try {
       if (continuing && key !== undefined) {
-        const { CircleCIClient } = await import('../../circleci/api/client.js');
-        const client = new CircleCIClient({ mask: (text) => io.secrets.mask(text), ...(io.env.CIRCLECI_API_URL ? { baseUrl: io.env.CIRCLECI_API_URL } : {}) });
+        // The continuation key authorizes this call: no token.
+        const client = await circleciClient(io);
         // No parameters: those the trigger sent reach the continuation already, and sending one
         // again is refused ("Conflicting pipeline parameters").
         const result = await client.continuePipeline(key, output.yaml);

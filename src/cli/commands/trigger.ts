@@ -3,6 +3,7 @@ import { InputError } from '../../errors.js';
 import { printable } from '../../printable.js';
 import { DEPLOY_ENV_PARAMETER } from '../../trigger/context.js';
 import { PROJECT_SLUG } from '../../description/schema.js';
+import { circleciClient } from '../circleci.js';
 import { DESCRIPTION_OPTIONS, descriptionLoadOptions, secondsFlag, stringFlag, type Command } from '../command.js';
 
 export const triggerCommand: Command = {
@@ -70,12 +71,8 @@ flags, environment or description.`,
     const pollMs = secondsFlag(args, 'trigger', 'poll-interval', 5);
     const timeoutMs = secondsFlag(args, 'trigger', 'timeout', 3600);
 
-    const { CircleCIClient, pipelineWebUrl } = await import('../../circleci/api/client.js');
-    const token = io.env.CIRCLE_TOKEN;
-    if (token === undefined || token === '') {
-      throw new InputError('trigger: CIRCLE_TOKEN is not set: create a personal API token in CircleCI (User Settings, Personal API Tokens) and export it');
-    }
-    const client = new CircleCIClient({ token, mask: (text) => io.secrets.mask(text), ...(io.env.CIRCLECI_API_URL ? { baseUrl: io.env.CIRCLECI_API_URL } : {}) });
+    const client = await circleciClient(io, { by: 'trigger' });
+    const { pipelineWebUrl } = await import('../../circleci/api/client.js');
     const target = tag !== undefined ? { tag } : { branch: branch ?? description.project.defaultBranch };
     const triggered = await client.triggerPipeline(slug, target, { [DEPLOY_ENV_PARAMETER]: environment });
     const pipeline = triggered.pipeline;
